@@ -1,0 +1,1 @@
+"""Accounts: staff and applicants, roles held in units, passwords, second factor, API tokens."""

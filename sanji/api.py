@@ -1,0 +1,33 @@
+"""The ``/api/v1`` surface: one Ninja API, one router per app, one error translation."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+
+from sanji.accounts.api import router as accounts_router
+from sanji.accounts.auth import TokenAuth
+from sanji.audit.api import router as audit_router
+from sanji.core.errors import SanjiError
+from sanji.orgs.api import router as orgs_router
+
+api = NinjaAPI(
+    title="Sanji API",
+    version="1",
+    description="The data-exchange and operations API of the Sanji three-level public service platform.",
+    auth=TokenAuth(),
+    urls_namespace="api-v1",
+)
+
+
+@api.exception_handler(SanjiError)
+def _sanji_error(request: HttpRequest, exc: SanjiError) -> HttpResponse:
+    body: dict[str, object] = {"error": exc.code, "message": exc.message}
+    if exc.details is not None:
+        body["details"] = exc.details
+    return api.create_response(request, body, status=exc.status)
+
+
+api.add_router("/accounts", accounts_router)
+api.add_router("/orgs", orgs_router)
+api.add_router("/audit", audit_router)

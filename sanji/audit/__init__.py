@@ -1,0 +1,1 @@
+"""Audit trail (痕迹保留): an append-only, hash-chained record of every action."""

@@ -1,0 +1,5 @@
+"""API operations of the audit app (thin: parse, one service or selector call, schema)."""
+
+from ninja import Router
+
+router = Router(tags=["audit"])

@@ -1,0 +1,64 @@
+"""Audit trail tables.
+
+``Entry`` rows form a hash chain: each holds the SHA-256 of the previous entry's hash and its own
+canonical serialisation (:mod:`sanji.audit.chain`). ``ChainHead`` is a one-row table holding the
+chain's tip; locking it serialises appends so the chain has no forks. ``Checkpoint`` rows are
+signed statements left by a purge: "entries up to seq N were removed; entry N's hash was H".
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Entry(models.Model):
+    seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField(db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_username = models.CharField(max_length=150, db_index=True)
+    unit_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    terminal = models.CharField(max_length=64, blank=True)
+    ip = models.CharField(max_length=45, blank=True)
+    channel = models.CharField(max_length=16)
+    action = models.CharField(max_length=80, db_index=True)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    region_path = models.CharField(max_length=80, blank=True, db_index=True)
+    purpose = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_entry_target")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} by {self.actor_username}"
+
+
+class ChainHead(models.Model):
+    """The tip of the chain (always the single row with pk=1)."""
+
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+
+class Checkpoint(models.Model):
+    """A signed statement left by a purge, so that the remaining chain still verifies."""
+
+    seq = models.BigIntegerField(unique=True, help_text="last purged entry's seq")
+    hash = models.CharField(max_length=64, help_text="last purged entry's hash")
+    purged_before = models.DateTimeField()
+    purged_count = models.BigIntegerField()
+    created_at = models.DateTimeField()
+    created_by = models.CharField(max_length=150)
+    key_id = models.CharField(max_length=64)
+    signature = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"checkpoint at #{self.seq}"

@@ -1,0 +1,84 @@
+"""The one authorisation mechanism. Each app states its rules in ``policies.py`` on top of it.
+
+A rule names, per action, the roles that may perform it. Reach is the grant's region subtree
+(and department, for department-bound grants). Lists are filtered with :func:`scope_filter`; single
+objects are fetched with :func:`get_in_scope`, which answers :class:`NotFound` both when the object
+does not exist and when it lies outside the actor's reach.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from django.db import models
+from django.db.models import Q
+
+from sanji.core.actors import Actor, Grant
+from sanji.core.errors import Forbidden, NotFound
+
+M = TypeVar("M", bound=models.Model)
+
+
+def scope_q(
+    grants: Iterable[Grant],
+    *,
+    region_field: str = "region_path",
+    department_field: str | None = "department_id",
+) -> Q:
+    """A Q object matching the rows any of ``grants`` reaches. No grants: matches nothing."""
+    q = Q(pk__in=[])
+    for grant in grants:
+        part = Q(**{f"{region_field}__startswith": grant.region_path})
+        if grant.department_id is not None and department_field is not None:
+            part &= Q(**{department_field: grant.department_id})
+        q |= part
+    return q
+
+
+def scope_filter(
+    queryset: models.QuerySet[M],
+    actor: Actor,
+    roles: Iterable[str],
+    *,
+    region_field: str = "region_path",
+    department_field: str | None = "department_id",
+) -> models.QuerySet[M]:
+    """Restrict ``queryset`` to rows reached by the actor's grants of ``roles``."""
+    grants = actor.grants_for(*roles)
+    if not grants:
+        return queryset.none()
+    return queryset.filter(
+        scope_q(grants, region_field=region_field, department_field=department_field)
+    )
+
+
+def reaches(
+    actor: Actor,
+    roles: Iterable[str],
+    *,
+    region_path: str,
+    department_id: int | None = None,
+) -> bool:
+    """Does the actor hold one of ``roles`` in a unit whose reach covers this place?"""
+    return any(g.reaches(region_path, department_id) for g in actor.grants_for(*roles))
+
+
+def get_in_scope(queryset: models.QuerySet[M], **lookup: Any) -> M:
+    """Fetch one object from an already scoped queryset; missing and out of scope look the same."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def require(allowed: bool, message: str | None = None) -> None:
+    """Raise :class:`Forbidden` unless ``allowed``. Use only after the object is known visible."""
+    if not allowed:
+        raise Forbidden(message or "You may not do this.")
+
+
+def require_role(actor: Actor, *roles: str) -> None:
+    """Whole-function gate for actions that are not about one object (e.g. 'list users')."""
+    if not actor.has_role(*roles):
+        raise Forbidden()

@@ -1,0 +1,1 @@
+"""Organisation model: regions, departments, units (centres, halls, windows, stations), terminals."""

@@ -1,0 +1,1 @@
+"""The page shell: base layout, home page per role, static assets, language switch."""
