@@ -110,6 +110,9 @@ def _database() -> dict[str, Any]:
         db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True))
         if db["ENGINE"] == "django.db.backends.sqlite3":
             db["OPTIONS"] = _SQLITE_OPTIONS
+        else:
+            # One test database per process, so concurrent suites on one server never collide.
+            db["TEST"] = {"NAME": f"test_{db['NAME']}_{os.getpid()}"}
         return db
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {

@@ -16,13 +16,16 @@ class Grant:
 
     ``region_path`` is the materialised path of the unit's region (e.g. ``"150100/150105/"``): the
     grant reaches every row whose region path starts with it. ``department_id`` further limits
-    department-bound roles to rows of that department (``None``: any department).
+    department-bound roles to rows of that department (``None``: any department);
+    ``department_kind`` names the department's line (民政, 公安 …) for rows that travel between
+    levels, such as cases, which are limited by line rather than by one department.
     """
 
     role: str
     unit_id: int
     region_path: str
     department_id: int | None = None
+    department_kind: str | None = None
 
     def reaches(self, region_path: str, department_id: int | None = None) -> bool:
         if not region_path.startswith(self.region_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 
@@ -25,13 +26,19 @@ def scope_q(
     *,
     region_field: str = "region_path",
     department_field: str | None = "department_id",
+    by_kind: bool = False,
 ) -> Q:
-    """A Q object matching the rows any of ``grants`` reaches. No grants: matches nothing."""
+    """A Q object matching the rows any of ``grants`` reaches. No grants: matches nothing.
+
+    Department-bound grants also match ``department_field`` against the grant's department id, or
+    against its department kind (line) when ``by_kind`` is set.
+    """
     q = Q(pk__in=[])
     for grant in grants:
         part = Q(**{f"{region_field}__startswith": grant.region_path})
-        if grant.department_id is not None and department_field is not None:
-            part &= Q(**{department_field: grant.department_id})
+        limit = grant.department_kind if by_kind else grant.department_id
+        if limit is not None and department_field is not None:
+            part &= Q(**{department_field: limit})
         q |= part
     return q
 
@@ -43,13 +50,14 @@ def scope_filter(
     *,
     region_field: str = "region_path",
     department_field: str | None = "department_id",
+    by_kind: bool = False,
 ) -> models.QuerySet[M]:
     """Restrict ``queryset`` to rows reached by the actor's grants of ``roles``."""
     grants = actor.grants_for(*roles)
     if not grants:
         return queryset.none()
     return queryset.filter(
-        scope_q(grants, region_field=region_field, department_field=department_field)
+        scope_q(grants, region_field=region_field, department_field=department_field, by_kind=by_kind)
     )
 
 
@@ -68,7 +76,7 @@ def get_in_scope(queryset: models.QuerySet[M], **lookup: Any) -> M:
     """Fetch one object from an already scoped queryset; missing and out of scope look the same."""
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise NotFound() from None
 
 

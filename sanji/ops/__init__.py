@@ -1,0 +1,1 @@
+"""Operations: serving, the embedded demo, and (later) backup and terminal monitoring."""

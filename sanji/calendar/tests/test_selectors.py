@@ -1,0 +1,71 @@
+"""Calendar reads: the cached WorkCalendar follows every write, the lists are complete."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+
+from sanji.calendar import selectors, services
+from sanji.calendar.models import CalendarDay, CalendarYear
+from sanji.core.actors import Actor
+from sanji.core.errors import NotFound
+
+D = dt.date.fromisoformat
+pytestmark = pytest.mark.django_db
+
+
+def test_empty_database_gives_an_empty_calendar() -> None:
+    assert selectors.work_calendar().years == frozenset()
+
+
+def test_work_calendar_is_cached_until_a_year_changes(admin: Actor, django_assert_num_queries) -> None:
+    services.calendar_year_set(
+        actor=admin, year=2027, holidays=[(D("2027-01-01"), "元旦")], workdays=[], notice=""
+    )
+    first = selectors.work_calendar()
+    with django_assert_num_queries(1):  # only the revision check
+        assert selectors.work_calendar() is first
+
+    services.calendar_year_set(
+        actor=admin, year=2027, holidays=[(D("2027-01-04"), "x")], workdays=[], notice=""
+    )
+
+    second = selectors.work_calendar()
+    assert second is not first
+    assert second.holidays == frozenset({D("2027-01-04")})
+
+
+def test_write_by_another_process_is_noticed(admin: Actor) -> None:
+    # Another process's write reaches this one only through the database: simulate it with raw rows.
+    year = services.calendar_year_set(actor=admin, year=2027, holidays=[], workdays=[], notice="")
+    assert selectors.work_calendar().holidays == frozenset()
+
+    CalendarDay.objects.create(calendar_year=year, date=D("2027-01-01"), kind="holiday", name="元旦")
+    CalendarYear.objects.filter(pk=year.pk).update(revision=uuid.uuid4())
+    assert selectors.work_calendar().holidays == frozenset({D("2027-01-01")})
+
+    CalendarYear.objects.filter(pk=year.pk).delete()
+    assert selectors.work_calendar().years == frozenset()
+
+
+def test_calendar_year_list_counts_days(cli: Actor) -> None:
+    services.calendar_seed_from_chinesecalendar(actor=cli, years=[2025, 2026])
+    rows = list(selectors.calendar_year_list())
+    assert [r.year for r in rows] == [2025, 2026]
+    by_year = {r.year: (r.holiday_count, r.workday_count) for r in rows}  # type: ignore[attr-defined]
+    assert by_year[2026] == (
+        CalendarDay.objects.filter(calendar_year__year=2026, kind="holiday").count(),
+        CalendarDay.objects.filter(calendar_year__year=2026, kind="workday").count(),
+    )
+    assert by_year[2026][1] == 6
+
+
+def test_calendar_days_for(cli: Actor) -> None:
+    services.calendar_seed_from_chinesecalendar(actor=cli, years=[2026])
+    days = selectors.calendar_days_for(2026)
+    assert days[0].date == D("2026-01-01")
+    assert [d.date for d in days] == sorted(d.date for d in days)
+    with pytest.raises(NotFound, match="calendar for 2027 not configured"):
+        selectors.calendar_days_for(2027)

@@ -1,0 +1,91 @@
+"""Field encryption (AES-GCM) and keyed blind indexes (HMAC-SHA256) for personal data.
+
+Keys come from the environment (``SANJI_KEY_<NAME>``, base64) in production, or from 0600 files
+under ``settings.KEY_DIR`` that the embedded set-up creates on first use. Ciphertexts name the key
+that made them (``v1.<key id>.<base64>``), so a rotation can add a new current key while old rows
+still decrypt, and re-encrypt them afterwards without downtime.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from functools import cache
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+
+_PREFIX = "v1"
+
+
+def _key_file(name: str) -> Path:
+    return Path(settings.KEY_DIR) / f"{name}.key"
+
+
+def secret_key(name: str, *, create: bool = True) -> bytes:
+    """The 32-byte secret called ``name`` (environment first, then the key directory)."""
+    env = os.environ.get(f"SANJI_KEY_{name.upper().replace('-', '_')}")
+    if env:
+        raw = base64.b64decode(env)
+        if len(raw) != 32:
+            raise ValueError(f"SANJI_KEY_{name.upper()} must be 32 bytes, base64-encoded")
+        return raw
+    path = _key_file(name)
+    if path.exists():
+        return base64.b64decode(path.read_text().strip())
+    if not create:
+        raise FileNotFoundError(f"key {name!r} not found in {path.parent}")
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    raw = secrets.token_bytes(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return base64.b64decode(path.read_text().strip())
+    with os.fdopen(fd, "w") as fh:
+        fh.write(base64.b64encode(raw).decode())
+    return raw
+
+
+def key_id(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()[:8]
+
+
+@cache
+def _cipher(name: str) -> tuple[str, AESGCM]:
+    raw = secret_key(name)
+    return key_id(raw), AESGCM(raw)
+
+
+def encrypt(plaintext: str, *, key: str = "field") -> str:
+    kid, aead = _cipher(key)
+    nonce = secrets.token_bytes(12)
+    sealed = aead.encrypt(nonce, plaintext.encode(), kid.encode())
+    return f"{_PREFIX}.{kid}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+
+def decrypt(token: str, *, key: str = "field", previous: tuple[str, ...] = ()) -> str:
+    """Decrypt with the current key, or one of ``previous`` key names during a rotation."""
+    prefix, kid, body = token.split(".", 2)
+    if prefix != _PREFIX:
+        raise ValueError("unknown ciphertext format")
+    for name in (key, *previous):
+        candidate_id, aead = _cipher(name)
+        if candidate_id == kid:
+            blob = base64.urlsafe_b64decode(body)
+            return aead.decrypt(blob[:12], blob[12:], kid.encode()).decode()
+    raise ValueError(f"no key with id {kid} is configured")
+
+
+def blind_index(value: str, *, purpose: str, key: str = "index") -> str:
+    """A keyed, deterministic digest for exact look-ups of an encrypted value (e.g. an ID number)."""
+    raw = secret_key(key)
+    return hmac.new(raw, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def clear_cache() -> None:
+    """Forget loaded keys (tests and key rotation)."""
+    _cipher.cache_clear()

@@ -1,0 +1,47 @@
+"""What each person can do, for the home page (工作台).
+
+Each entry asks the owning app's policy whether the actor may use it, so the home page never
+shows a link that would be refused and never tests roles itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from sanji.core.actors import Actor
+
+
+@dataclass(frozen=True)
+class Capability:
+    title: str | Promise
+    description: str | Promise
+    url_name: str
+    allowed: Callable[[Actor], bool]
+
+
+def _capabilities() -> list[Capability]:
+    # Imported here: policies of the apps above web are loaded only when the page asks.
+    from sanji.accounts import policies as account_policies
+    from sanji.audit import policies as audit_policies
+    from sanji.orgs import policies as org_policies
+
+    return [
+        Capability(_("用户与角色"), _("创建账号、授予和撤销角色、重置密码、解锁"), "accounts:user_list",
+                   account_policies.can_manage_users),
+        Capability(_("终端管理"), _("登记、停用工作站终端与前置机，查看最近在线"), "orgs:terminal_list",
+                   org_policies.can_manage_terminals),
+        Capability(_("组织机构"), _("区划、部门、服务中心与窗口"), "orgs:tree",
+                   org_policies.can_view_organisation),
+        Capability(_("审计日志"), _("检索、导出全部操作痕迹，校验日志链"), "audit:search",
+                   audit_policies.can_read),
+        Capability(_("我的账号"), _("修改密码、绑定动态口令、API 令牌"), "accounts:me",
+                   lambda actor: actor.user_id is not None),
+    ]
+
+
+def capabilities_for(actor: Actor) -> list[Capability]:
+    return [c for c in _capabilities() if c.allowed(actor)]
