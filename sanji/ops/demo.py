@@ -17,11 +17,12 @@ import pyotp
 from django.conf import settings
 from django.db import transaction
 
+from sanji.accounts import selectors as account_selectors
 from sanji.accounts import services as account_services
 from sanji.accounts.models import User
 from sanji.calendar import services as calendar_services
 from sanji.catalog import services as catalog_services
-from sanji.core.actors import system_actor
+from sanji.core.actors import Actor, system_actor
 from sanji.core.roles import SECOND_FACTOR_REQUIRED, Role
 from sanji.orgs import services as org_services
 from sanji.orgs.models import Unit
@@ -40,8 +41,8 @@ class DemoPerson:
 
 
 DEMO_PEOPLE: tuple[DemoPerson, ...] = (
-    DemoPerson("sysadmin", "系统管理员 王磊", Role.SYSTEM_ADMIN, "150100-OPS"),
     DemoPerson("secadmin", "安全管理员 李娜", Role.SECURITY_ADMIN, "150100-OPS"),
+    DemoPerson("sysadmin", "系统管理员 王磊", Role.SYSTEM_ADMIN, "150100-OPS"),
     DemoPerson("auditor", "安全审计员 赵敏", Role.SECURITY_AUDITOR, "150100-OPS"),
     DemoPerson("city.clerk", "刘洋", Role.WINDOW_CLERK, "150100-GSC-W-civil_affairs"),
     DemoPerson("city.approver", "陈静", Role.APPROVER, "150100-DEPT-civil_affairs"),
@@ -115,9 +116,11 @@ def seed_reference_data() -> list[str]:
 def seed_people() -> list[DemoLogin]:
     """One person per role and unit of :data:`DEMO_PEOPLE`, each with a terminal at their unit."""
     platform = system_actor("demo", channel="system")
-    units = {u.code: u for u in Unit.objects.filter(code__in=[p.unit_code for p in DEMO_PEOPLE if p.unit_code])}
+    wanted = [p.unit_code for p in DEMO_PEOPLE if p.unit_code]
+    units = {u.code: u for u in Unit.objects.filter(code__in=wanted).select_related("parent")}
     terminal_codes: dict[str, str] = {}
     logins: list[DemoLogin] = []
+    security_admin: Actor | None = None
     with transaction.atomic():
         for person in DEMO_PEOPLE:
             user, password = account_services.user_create(
@@ -137,10 +140,15 @@ def seed_people() -> list[DemoLogin]:
             if person.role and person.unit_code:
                 unit = units[person.unit_code]
                 account_services.role_grant(actor=platform, user=user, role=person.role, unit=unit)
-                login.unit = unit.name
+                login.unit = f"{unit.parent.name} {unit.name}" if unit.parent else unit.name
+                if person.role == Role.SECURITY_ADMIN:
+                    # Terminals are registered by the security administrator, as in production
+                    # (DEMO_PEOPLE lists them first).
+                    security_admin = account_selectors.actor_for(user, channel="cli")
                 if unit.code not in terminal_codes:
+                    assert security_admin is not None, "the security administrator must come first"
                     _terminal, code = org_services.terminal_register(
-                        actor=platform, unit=unit, name=f"{unit.name} 演示工作站"
+                        actor=security_admin, unit=unit, name=f"{unit.name} 演示工作站"
                     )
                     terminal_codes[unit.code] = code
                 login.terminal_code = terminal_codes[unit.code]

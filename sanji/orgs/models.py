@@ -33,7 +33,9 @@ class Region(models.Model):
     code = models.CharField(max_length=12, unique=True)
     name = models.CharField(max_length=100)
     level = models.CharField(max_length=16, choices=RegionLevel.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     path = models.CharField(max_length=80, unique=True)
 
     class Meta:
@@ -80,7 +82,9 @@ class Department(models.Model):
 
     class Meta:
         ordering = ["region_path", "kind"]
-        constraints = [models.UniqueConstraint(fields=["region", "kind"], name="orgs_one_department_per_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "kind"], name="orgs_one_department_per_kind")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -114,7 +118,9 @@ class Unit(models.Model):
     department = models.ForeignKey(
         Department, null=True, blank=True, on_delete=models.PROTECT, related_name="units"
     )
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -130,13 +136,22 @@ class Terminal(models.Model):
     Registered by the security administrator and bound to one unit. A workstation is enrolled
     once with its enrolment code; afterwards its requests carry the terminal identity, which is
     recorded with every action. Only a hash of the secret is stored.
+
+    The enrolment code shown once at registration (and at each re-key) is ``"<code>:<secret>"``.
+    ``secret_hash`` is the lowercase hex SHA-256 of the UTF-8 secret —
+    ``hashlib.sha256(secret.encode()).hexdigest()``, also :func:`sanji.orgs.services.terminal_secret_hash`.
+    A fast hash is enough: the secret is 192 random bits, not a password. Check a presented code
+    with :func:`sanji.orgs.services.terminal_authenticate` (constant-time, IP-bound) rather than
+    comparing hashes by hand.
     """
 
     code = models.CharField(max_length=40, unique=True)
     name = models.CharField(max_length=120)
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="terminals")
     region_path = models.CharField(max_length=80, db_index=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True, help_text="if set, requests must come from it")
+    ip_address = models.GenericIPAddressField(
+        null=True, blank=True, help_text="if set, requests must come from it"
+    )
     secret_hash = models.CharField(max_length=128)
     active = models.BooleanField(default=True)
     registered_at = models.DateTimeField()

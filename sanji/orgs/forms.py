@@ -1,0 +1,48 @@
+"""Forms of the organisation pages: parsing only; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from sanji.orgs.models import Department
+
+
+class RegionImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("区划代码文件（CSV）"),
+        help_text=_("列：code,name,level,parent_code；UTF-8 或 GB18030 编码。"),
+    )
+
+
+class UnitRenameForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=120)
+
+
+class WindowCreateForm(forms.Form):
+    name = forms.CharField(label=_("窗口名称"), max_length=120)
+    department = forms.ModelChoiceField(
+        label=_("所属部门"), queryset=Department.objects.none(), required=False, empty_label=_("（综合窗口）")
+    )
+
+    def __init__(self, *args: object, departments: object = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if departments is not None:
+            self.fields["department"].queryset = departments  # type: ignore[attr-defined]
+
+
+class TerminalRegisterForm(forms.Form):
+    unit = forms.CharField(
+        label=_("所属单位编码"), max_length=40, help_text=_("例如 150105-CSC-W-civil_affairs")
+    )
+    name = forms.CharField(label=_("终端名称"), max_length=120, help_text=_("例如 民政窗口1号机"))
+    ip_address = forms.GenericIPAddressField(
+        label=_("绑定IP地址"), required=False, help_text=_("填写后只允许从该地址使用此终端")
+    )
+    code = forms.CharField(
+        label=_("终端编码"), max_length=40, required=False, help_text=_("留空自动生成，如 T150105-0001")
+    )
+
+
+class TerminalSearchForm(forms.Form):
+    q = forms.CharField(label=_("搜索"), required=False)

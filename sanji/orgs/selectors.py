@@ -1,0 +1,204 @@
+"""Reads of the organisation, used by every other app.
+
+Regions and departments are public reference data and are read without an actor; units and
+terminals are read through the actor's scope (:mod:`sanji.orgs.policies`).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Count, Q
+
+from sanji.core.actors import Actor
+from sanji.core.authz import get_in_scope
+from sanji.core.errors import NotFound
+from sanji.orgs import policies
+from sanji.orgs.models import Department, Region, RegionLevel, Terminal, Unit
+
+# --- regions ----------------------------------------------------------------------------------
+
+
+def region_get(code: str) -> Region:
+    """The region with this division code, or :class:`NotFound`."""
+    region = Region.objects.filter(code=code).select_related("parent").first()
+    if region is None:
+        raise NotFound(f"No region with code {code}.")
+    return region
+
+
+def region_children(code: str) -> models.QuerySet[Region]:
+    """The regions one level below ``code`` (:class:`NotFound` if ``code`` is unknown), by code.
+
+    Each carries ``child_count`` (how many regions lie one level below it).
+    """
+    parent = region_get(code)
+    return Region.objects.filter(parent=parent).annotate(child_count=Count("children")).order_by("code")
+
+
+def region_list(parent_code: str | None = None) -> models.QuerySet[Region]:
+    """Children of ``parent_code``; without it, the roots (the cities)."""
+    if parent_code:
+        return region_children(parent_code)
+    return Region.objects.filter(parent__isnull=True).annotate(child_count=Count("children")).order_by("code")
+
+
+def region_ancestors(region: Region) -> list[Region]:
+    """From the root down to ``region``'s parent (for breadcrumbs)."""
+    codes = [c for c in region.path.split("/") if c][:-1]
+    by_code = {r.code: r for r in Region.objects.filter(code__in=codes)}
+    return [by_code[c] for c in codes if c in by_code]
+
+
+def region_tree_for(actor: Actor) -> list[Region]:
+    """Where the actor's organisation tree starts: the top regions of their reach.
+
+    The platform (and a system administrator at the city) sees the cities; an administrator of
+    a district sees that district. Nested grants collapse into the outermost one.
+    """
+    if policies.is_platform(actor):
+        return list(region_list())
+    paths = sorted({g.region_path for g in actor.grants_for(*policies.ORG_VIEWER_ROLES)})
+    tops: list[str] = []
+    for path in paths:
+        if not any(path.startswith(top) for top in tops):
+            tops.append(path)
+    return list(Region.objects.filter(path__in=tops).annotate(child_count=Count("children")).order_by("path"))
+
+
+# --- departments ------------------------------------------------------------------------------
+
+
+def department_list(region_code: str | None = None) -> models.QuerySet[Department]:
+    """Departments of one region (city or district), or all of them."""
+    queryset = Department.objects.select_related("region", "counterpart_of")
+    if region_code:
+        queryset = queryset.filter(region__code=region_code)
+    return queryset.order_by("region_path", "kind")
+
+
+def department_get(*, region_code: str, kind: str) -> Department:
+    department = (
+        Department.objects.filter(region__code=region_code, kind=kind).select_related("region").first()
+    )
+    if department is None:
+        raise NotFound(f"No {kind} department at {region_code}.")
+    return department
+
+
+def departments_serving(region: Region) -> models.QuerySet[Department]:
+    """Departments at ``region`` or above it: those whose windows a unit there may hold."""
+    codes = [c for c in region.path.split("/") if c]
+    return (
+        Department.objects.filter(region__code__in=codes)
+        .select_related("region")
+        .order_by("-region_path", "kind")
+    )
+
+
+def department_counterpart_at(department: Department, region: Region) -> Department | None:
+    """The department of the same line (``kind``) that serves ``region`` (上下对口).
+
+    City department → a district: that district's department; district → the city: the city's.
+    For a township or community, the department of the nearest region above it that has one
+    (its district's). ``None`` when that level has no department of this kind.
+    """
+    codes = [c for c in region.path.split("/") if c]
+    candidates = {
+        d.region.code: d
+        for d in Department.objects.filter(kind=department.kind, region__code__in=codes).select_related(
+            "region"
+        )
+    }
+    for code in reversed(codes):
+        if code in candidates:
+            return candidates[code]
+    return None
+
+
+# --- units ------------------------------------------------------------------------------------
+
+
+def unit_list_for(
+    actor: Actor,
+    *,
+    kind: str | None = None,
+    region_code: str | None = None,
+    descendants: bool = False,
+    q: str | None = None,
+    active: bool | None = None,
+) -> models.QuerySet[Unit]:
+    """Units the actor may see, optionally of one kind and in one region.
+
+    ``region_code`` alone means units located *in* that region; with ``descendants=True`` also
+    those in the regions below it. ``q`` searches code and name.
+    """
+    queryset = policies.scope_units(actor, Unit.objects.select_related("region", "department", "parent"))
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if region_code:
+        region = region_get(region_code)
+        if descendants:
+            queryset = queryset.filter(region_path__startswith=region.path)
+        else:
+            queryset = queryset.filter(region=region)
+    if q:
+        queryset = queryset.filter(Q(code__icontains=q) | Q(name__icontains=q))
+    if active is not None:
+        queryset = queryset.filter(active=active)
+    return queryset.order_by("region_path", "code")
+
+
+def unit_get_for(actor: Actor, unit_id: int) -> Unit:
+    """One unit within the actor's scope, or :class:`NotFound`."""
+    queryset = policies.scope_units(actor, Unit.objects.select_related("region", "department", "parent"))
+    return get_in_scope(queryset, pk=unit_id)
+
+
+def unit_get_by_code_for(actor: Actor, code: str) -> Unit:
+    queryset = policies.scope_units(actor, Unit.objects.select_related("region", "department", "parent"))
+    return get_in_scope(queryset, code=code)
+
+
+def unit_children(unit: Unit) -> models.QuerySet[Unit]:
+    """Units nested in ``unit`` (a centre's windows); call after :func:`unit_get_for`."""
+    return Unit.objects.filter(parent=unit).select_related("department").order_by("code")
+
+
+def units_in_region(actor: Actor, region: Region) -> models.QuerySet[Unit]:
+    """Top-level units located in ``region`` (windows are shown under their centre)."""
+    return unit_list_for(actor, region_code=region.code).filter(
+        Q(parent__isnull=True) | ~Q(parent__region=region)
+    )
+
+
+# --- terminals --------------------------------------------------------------------------------
+
+
+def terminal_list_for(
+    actor: Actor, unit: Unit | None = None, q: str | None = None
+) -> models.QuerySet[Terminal]:
+    """Terminals in the security administrator's reach; by unit, or searched by code/name/unit."""
+    queryset = policies.scope_terminals(actor, Terminal.objects.select_related("unit", "unit__region"))
+    if unit is not None:
+        queryset = queryset.filter(unit=unit)
+    if q:
+        queryset = queryset.filter(
+            Q(code__icontains=q)
+            | Q(name__icontains=q)
+            | Q(unit__name__icontains=q)
+            | Q(unit__code__icontains=q)
+        )
+    return queryset.order_by("region_path", "code")
+
+
+def terminal_get_for(actor: Actor, terminal_id: int) -> Terminal:
+    queryset = policies.scope_terminals(actor, Terminal.objects.select_related("unit", "unit__region"))
+    return get_in_scope(queryset, pk=terminal_id)
+
+
+def region_level_counts(root: Region) -> dict[str, int]:
+    """How many regions of each level lie in ``root``'s subtree (itself included)."""
+    rows = Region.objects.filter(path__startswith=root.path).values_list("level").annotate(n=Count("id"))
+    counts = dict.fromkeys(RegionLevel.values, 0)
+    counts.update(dict(rows))
+    return counts

@@ -1,0 +1,286 @@
+"""Organisation pages: the tree browser, unit details, region import, terminals.
+
+Thin: parse, one selector or service call, render. Whole-page gates answer 403; a unit or terminal
+outside the actor's reach answers 404 (:class:`NotFound`), as everywhere.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from sanji.core.actors import Actor
+from sanji.core.errors import Forbidden, NotFound, ValidationFailed
+from sanji.orgs import policies, selectors, services
+from sanji.orgs.forms import (
+    RegionImportForm,
+    TerminalRegisterForm,
+    TerminalSearchForm,
+    UnitRenameForm,
+    WindowCreateForm,
+)
+from sanji.orgs.models import RegionLevel, Unit, UnitKind
+
+View = Callable[..., HttpResponse]
+
+#: Unit kinds that hold windows.
+WINDOW_HOLDERS = frozenset(
+    {
+        UnitKind.SERVICE_CENTRE,
+        UnitKind.PROFESSIONAL_HALL,
+        UnitKind.TOWNSHIP_CENTRE,
+        UnitKind.COMMUNITY_STATION,
+    }
+)
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined,no-any-return]
+
+
+def _gate(allowed: Callable[[Actor], bool]) -> Callable[[View], View]:
+    """Log-in required, the page's policy checked, and domain errors turned into 404/403."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not allowed(_actor(request)):
+                raise PermissionDenied
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound:
+                raise Http404 from None
+            except Forbidden as exc:
+                raise PermissionDenied(exc.message) from None
+
+        return login_required(wrapper)
+
+    return decorate
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- the tree ---------------------------------------------------------------------------------
+
+
+@require_GET
+@_gate(policies.can_view_organisation)
+def tree(request: HttpRequest) -> HttpResponse:
+    roots = selectors.region_tree_for(_actor(request))
+    return render(
+        request,
+        "orgs/tree.html",
+        {"regions": roots, "can_import": policies.can_import_regions(_actor(request))},
+    )
+
+
+@require_GET
+@_gate(policies.can_view_organisation)
+def region_children(request: HttpRequest, code: str) -> HttpResponse:
+    """HTMX fragment: the child nodes of one region."""
+    return render(request, "orgs/_region_nodes.html", {"regions": selectors.region_children(code)})
+
+
+@require_GET
+@_gate(policies.can_view_organisation)
+def region_detail(request: HttpRequest, code: str) -> HttpResponse:
+    actor = _actor(request)
+    region = selectors.region_get(code)
+    units = list(selectors.units_in_region(actor, region).prefetch_related("children"))
+    return render(
+        request,
+        "orgs/region_detail.html",
+        {
+            "region": region,
+            "ancestors": selectors.region_ancestors(region),
+            "regions": selectors.region_children(code),
+            "departments": selectors.department_list(region.code)
+            if region.level in (RegionLevel.CITY, RegionLevel.DISTRICT)
+            else [],
+            "units": units,
+        },
+    )
+
+
+# --- units ------------------------------------------------------------------------------------
+
+
+def _unit_page(request: HttpRequest, unit: Unit, **extra: Any) -> HttpResponse:
+    actor = _actor(request)
+    can_edit = policies.can_edit_unit(actor, unit)
+    context: dict[str, Any] = {
+        "unit": unit,
+        "ancestors": [*selectors.region_ancestors(unit.region), unit.region],
+        "children": selectors.unit_children(unit),
+        "can_edit": can_edit and unit.active,
+        "can_add_window": can_edit and unit.active and unit.kind in WINDOW_HOLDERS,
+        "can_register_terminal": policies.can_register_terminal_at(actor, unit) and unit.active,
+        "terminals": selectors.terminal_list_for(actor, unit=unit)
+        if policies.can_manage_terminals(actor)
+        else None,
+        "rename_form": UnitRenameForm(initial={"name": unit.name}),
+        "window_form": WindowCreateForm(departments=selectors.departments_serving(unit.region)),
+    }
+    context.update(extra)
+    return render(request, "orgs/unit_detail.html", context)
+
+
+@require_GET
+@_gate(policies.can_view_organisation)
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _unit_page(request, selectors.unit_get_for(_actor(request), pk))
+
+
+@require_POST
+@_gate(policies.can_edit_units)
+def unit_rename(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    unit = selectors.unit_get_for(actor, pk)
+    form = UnitRenameForm(request.POST)
+    if not form.is_valid():
+        return _unit_page(request, unit, rename_form=form)
+    try:
+        services.unit_update(actor=actor, unit=unit, name=form.cleaned_data["name"])
+    except ValidationFailed as exc:
+        form.add_error("name", exc.message)
+        return _unit_page(request, unit, rename_form=form)
+    messages.success(request, _("已更名。"))
+    return redirect("orgs:unit", pk=unit.pk)
+
+
+@require_POST
+@_gate(policies.can_edit_units)
+def unit_add_window(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    unit = selectors.unit_get_for(actor, pk)
+    form = WindowCreateForm(request.POST, departments=selectors.departments_serving(unit.region))
+    if not form.is_valid():
+        return _unit_page(request, unit, window_form=form)
+    try:
+        window = services.unit_create(
+            actor=actor,
+            kind=UnitKind.WINDOW,
+            name=form.cleaned_data["name"],
+            parent=unit,
+            department=form.cleaned_data["department"],
+        )
+    except ValidationFailed as exc:
+        form.add_error(None, exc.message)
+        return _unit_page(request, unit, window_form=form)
+    messages.success(request, _("已添加窗口 %(name)s。") % {"name": window.name})
+    return redirect("orgs:unit", pk=unit.pk)
+
+
+@require_POST
+@_gate(policies.can_edit_units)
+def unit_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    unit = selectors.unit_get_for(actor, pk)
+    services.unit_deactivate(actor=actor, unit=unit)
+    messages.success(request, _("已停用该单位及其下属窗口。"))
+    return redirect("orgs:unit", pk=unit.pk)
+
+
+# --- region import ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@_gate(policies.can_import_regions)
+def region_import(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    form = RegionImportForm(request.POST or None, request.FILES or None)
+    errors: list[dict[str, Any]] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.region_import_bytes(actor=actor, data=form.cleaned_data["file"].read())
+        except ValidationFailed as exc:
+            errors = list(exc.details or [])
+        else:
+            messages.success(
+                request,
+                _("导入完成：新增 %(created)d，更新 %(updated)d，未变 %(unchanged)d。")
+                % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
+            )
+            return redirect("orgs:tree")
+    return render(request, "orgs/region_import.html", {"form": form, "errors": errors})
+
+
+# --- terminals --------------------------------------------------------------------------------
+
+
+@require_GET
+@_gate(policies.can_manage_terminals)
+def terminal_list(request: HttpRequest) -> HttpResponse:
+    form = TerminalSearchForm(request.GET)
+    q = form.cleaned_data["q"] if form.is_valid() else ""
+    terminals = selectors.terminal_list_for(_actor(request), q=q or None)[:500]
+    return render(request, "orgs/terminal_list.html", {"form": form, "terminals": terminals})
+
+
+@require_http_methods(["GET", "POST"])
+@_gate(policies.can_manage_terminals)
+def terminal_register(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    if request.method != "POST":
+        form = TerminalRegisterForm(initial={"unit": request.GET.get("unit", "")})
+        return render(request, "orgs/terminal_register.html", {"form": form})
+    form = TerminalRegisterForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            unit = selectors.unit_get_by_code_for(actor, data["unit"].strip())
+            terminal, enrolment = services.terminal_register(
+                actor=actor,
+                unit=unit,
+                name=data["name"],
+                ip_address=data["ip_address"] or None,
+                code=data["code"].strip() or None,
+            )
+        except NotFound:
+            form.add_error("unit", _("找不到该单位，或不在您的管理范围内。"))
+        except ValidationFailed as exc:
+            form.add_error(None, exc.message)
+        else:
+            return _no_store(
+                render(
+                    request, "orgs/terminal_enrolment.html", {"terminal": terminal, "enrolment": enrolment}
+                )
+            )
+    return render(request, "orgs/terminal_register.html", {"form": form})
+
+
+@require_POST
+@_gate(policies.can_manage_terminals)
+def terminal_rekey(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    terminal = selectors.terminal_get_for(actor, pk)
+    terminal, enrolment = services.terminal_rekey(actor=actor, terminal=terminal)
+    return _no_store(
+        render(
+            request,
+            "orgs/terminal_enrolment.html",
+            {"terminal": terminal, "enrolment": enrolment, "rekeyed": True},
+        )
+    )
+
+
+@require_POST
+@_gate(policies.can_manage_terminals)
+def terminal_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    terminal = selectors.terminal_get_for(actor, pk)
+    services.terminal_deactivate(actor=actor, terminal=terminal)
+    messages.success(request, _("终端 %(code)s 已停用。") % {"code": terminal.code})
+    return redirect("orgs:terminal_list")
