@@ -8,5 +8,6 @@ urlpatterns = [
     path("accounts/", include("sanji.accounts.urls")),
     path("orgs/", include("sanji.orgs.urls")),
     path("audit/", include("sanji.audit.urls")),
+    path("calendar/", include("sanji.calendar.urls")),
     path("", include("sanji.web.urls")),
 ]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from sanji.calendar.models import CalendarDay, CalendarYear, DayKind
-from sanji.calendar.workdays import WorkCalendar
+from sanji.calendar.workdays import WorkCalendar, add_workdays, count_workdays
 from sanji.core.errors import NotFound
 
 # Cache: one WorkCalendar per process, tagged with the revisions it was built from.
@@ -62,8 +62,37 @@ def calendar_year_list() -> QuerySet[CalendarYear]:
     ).order_by("year")
 
 
+def calendar_year_get(year: int) -> CalendarYear:
+    """One configured year, counts annotated as in the list, its days prefetched by date.
+
+    :class:`NotFound` ("calendar for 2027 not configured") when the year has not been entered.
+    """
+    row = (
+        calendar_year_list()
+        .filter(year=year)
+        .prefetch_related(Prefetch("days", queryset=CalendarDay.objects.order_by("date")))
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"calendar for {year} not configured")
+    return row
+
+
 def calendar_days_for(year: int) -> list[CalendarDay]:
     """The holidays and make-up working days of ``year`` by date; NotFound if not configured."""
     if not CalendarYear.objects.filter(year=year).exists():
         raise NotFound(f"calendar for {year} not configured")
     return list(CalendarDay.objects.filter(calendar_year__year=year).order_by("date"))
+
+
+def workdays_add(*, start: dt.date, n: int) -> dt.date:
+    """The last day of a period of ``n`` working days counted from the day after ``start``.
+
+    Raises :class:`~sanji.calendar.workdays.CalendarNotConfigured` for a year not entered yet.
+    """
+    return add_workdays(work_calendar(), start, n)
+
+
+def workdays_count(*, start: dt.date, end: dt.date) -> int:
+    """Working days strictly after ``start`` up to and including ``end`` (0 when ``end <= start``)."""
+    return count_workdays(work_calendar(), start, end)

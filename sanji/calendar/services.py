@@ -199,13 +199,56 @@ def _parse_csv(text: str) -> tuple[list[_Entry], list[dict[str, Any]]]:
     return entries, problems
 
 
-def calendar_import(*, actor: Actor, text: str) -> list[CalendarYear]:
+def calendar_year_set_from_text(*, actor: Actor, year: int, text: str, notice: str) -> CalendarYear:
+    """Add or replace ``year`` from lines ``YYYY-MM-DD,holiday|workday,name`` copied from the notice.
+
+    The page's form for one year: every line must fall in ``year`` and the notice (文号 and title)
+    must be named, so the audit trail says where the dates came from. If any line is wrong nothing is
+    written, and :class:`ValidationFailed` lists every problem with its line number.
+    """
+    require(policies.can_edit(actor))
+    _check_year(year)
+    notice = notice.strip()
+    entries, problems = _parse_csv(text)
+    problems.extend(_entry_problems(year, entries))
+    if not entries and not problems:
+        problems.append({"line": 1, "field": "row", "reason": "no holidays or make-up working days given"})
+    if not notice:
+        problems.insert(0, {"line": 0, "field": "notice", "reason": "name the notice the dates come from"})
+    if problems:
+        problems.sort(key=lambda p: p["line"])
+        raise ValidationFailed(
+            f"the calendar for {year} has {len(problems)} error(s); nothing was written", details=problems
+        )
+    with _writing():
+        return _replace_year(
+            actor=actor, year=year, entries=entries, notice=notice, source=CalendarSource.ADMIN
+        )
+
+
+def calendar_import_bytes(*, actor: Actor, data: bytes, notice: str = "") -> list[CalendarYear]:
+    """:func:`calendar_import` of an uploaded file in UTF-8 (with or without BOM) or GB18030."""
+    require(policies.can_edit(actor))
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return calendar_import(actor=actor, text=text, notice=notice)
+    raise ValidationFailed(
+        "the file is neither UTF-8 nor GB18030 text",
+        details=[{"line": 1, "field": "file", "reason": "not UTF-8 or GB18030 text"}],
+    )
+
+
+def calendar_import(*, actor: Actor, text: str, notice: str = "") -> list[CalendarYear]:
     """Import ``date,kind,name`` rows (kind ``holiday`` or ``workday``; optional header row).
 
     Every year that appears in the file is replaced whole by the file's rows for it. If any row is
     wrong nothing is written, and :class:`ValidationFailed` lists every problem with its line number.
     """
     require(policies.can_edit(actor))
+    notice = notice.strip()
     entries, problems = _parse_csv(text)
     by_year: dict[int, list[_Entry]] = {}
     for entry in entries:
@@ -222,7 +265,7 @@ def calendar_import(*, actor: Actor, text: str) -> list[CalendarYear]:
     with _writing():
         return [
             _replace_year(
-                actor=actor, year=year, entries=by_year[year], notice="", source=CalendarSource.IMPORT
+                actor=actor, year=year, entries=by_year[year], notice=notice, source=CalendarSource.IMPORT
             )
             for year in sorted(by_year)
         ]

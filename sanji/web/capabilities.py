@@ -27,6 +27,7 @@ def _capabilities() -> list[Capability]:
     # Imported here: policies of the apps above web are loaded only when the page asks.
     from sanji.accounts import policies as account_policies
     from sanji.audit import policies as audit_policies
+    from sanji.calendar import policies as calendar_policies
     from sanji.orgs import policies as org_policies
 
     return [
@@ -38,6 +39,8 @@ def _capabilities() -> list[Capability]:
                    org_policies.can_view_organisation),
         Capability(_("审计日志"), _("检索、导出全部操作痕迹，校验日志链"), "audit:search",
                    audit_policies.can_read),
+        Capability(_("工作日历"), _("法定节假日、调休上班日与工作日计算"), "calendar:year_list",
+                   calendar_policies.can_view),
         Capability(_("我的账号"), _("修改密码、绑定动态口令、API 令牌"), "accounts:me",
                    lambda actor: actor.user_id is not None),
     ]

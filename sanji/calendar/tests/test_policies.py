@@ -29,3 +29,20 @@ def test_only_system_admin_may_edit_or_seed(role: Role) -> None:
 def test_the_platform_may_seed_but_not_edit(actor: Actor, may_seed: bool) -> None:
     assert policies.can_seed(actor) is may_seed
     assert policies.can_edit(actor) is False
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_staff_role_may_view(role: Role) -> None:
+    assert policies.can_view(actor_with(role)) is (role != Role.APPLICANT)
+
+
+@pytest.mark.parametrize(
+    ("actor", "may_view"),
+    [
+        (system_actor("cli", channel="cli"), True),
+        (ANONYMOUS, False),
+        (Actor(user_id=7, username="no-role"), False),
+    ],
+)
+def test_view_without_a_role(actor: Actor, may_view: bool) -> None:
+    assert policies.can_view(actor) is may_view

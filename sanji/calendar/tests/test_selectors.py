@@ -9,6 +9,7 @@ import pytest
 
 from sanji.calendar import selectors, services
 from sanji.calendar.models import CalendarDay, CalendarYear
+from sanji.calendar.workdays import CalendarNotConfigured
 from sanji.core.actors import Actor
 from sanji.core.errors import NotFound
 
@@ -69,3 +70,22 @@ def test_calendar_days_for(cli: Actor) -> None:
     assert [d.date for d in days] == sorted(d.date for d in days)
     with pytest.raises(NotFound, match="calendar for 2027 not configured"):
         selectors.calendar_days_for(2027)
+
+
+def test_calendar_year_get(cli: Actor, django_assert_num_queries) -> None:
+    services.calendar_seed_from_chinesecalendar(actor=cli, years=[2026])
+    with django_assert_num_queries(2):  # the year with its counts, then its days
+        row = selectors.calendar_year_get(2026)
+        days = list(row.days.all())
+    assert (row.holiday_count, row.workday_count) == (len(days) - 6, 6)  # type: ignore[attr-defined]
+    assert [d.date for d in days] == sorted(d.date for d in days)
+    with pytest.raises(NotFound, match="calendar for 2027 not configured"):
+        selectors.calendar_year_get(2027)
+
+
+def test_workdays_add_and_count_use_the_stored_calendar(cli: Actor) -> None:
+    services.calendar_seed_from_chinesecalendar(actor=cli, years=[2026])
+    assert selectors.workdays_add(start=D("2026-02-13"), n=5) == D("2026-02-27")
+    assert selectors.workdays_count(start=D("2026-02-13"), end=D("2026-02-27")) == 5
+    with pytest.raises(CalendarNotConfigured, match="2027"):
+        selectors.workdays_add(start=D("2026-12-28"), n=5)

@@ -289,3 +289,76 @@ def test_the_platform_may_seed_but_not_edit(cli: Actor) -> None:
     with pytest.raises(Forbidden):
         services.calendar_year_set(actor=cli, year=2027, holidays=[], workdays=[], notice="")
     assert services.calendar_seed_from_chinesecalendar(actor=cli, years=[2026]).created == (2026,)
+
+
+# --- one year from the notice's lines (the page's form) -------------------------------------------
+
+
+def test_year_set_from_text(admin: Actor) -> None:
+    text = "date,kind,name\n2027-01-01,holiday,元旦\n\n2027-02-14,workday,春节\n"
+
+    row = services.calendar_year_set_from_text(
+        actor=admin, year=2027, text=text, notice=f"  {FIXTURE_NOTICE} "
+    )
+
+    assert (row.source, row.notice) == (CalendarSource.ADMIN, FIXTURE_NOTICE)
+    assert list(CalendarDay.objects.values_list("date", "kind", "name")) == [
+        (D("2027-01-01"), "holiday", "元旦"),
+        (D("2027-02-14"), "workday", "春节"),
+    ]
+    assert audit_actions() == ["calendar.year_set"]
+
+
+def test_year_set_from_text_reports_lines_and_writes_nothing(cli: Actor, admin: Actor) -> None:
+    services.calendar_seed_from_chinesecalendar(actor=cli, years=[2026])
+    before = calendar_rows()
+    text = "\n".join(["2026-01-01,holiday,元旦", "2027-01-01,holiday,元旦", "2026-01-05,workday,x", "junk"])
+
+    with pytest.raises(ValidationFailed) as caught:
+        services.calendar_year_set_from_text(actor=admin, year=2026, text=text, notice="")
+
+    assert caught.value.details == [
+        {"line": 0, "field": "notice", "reason": "name the notice the dates come from"},
+        {"line": 2, "field": "date", "reason": "2027-01-01 is not in 2026"},
+        {
+            "line": 3,
+            "field": "date",
+            "reason": "2026-01-05 is a weekday; a make-up working day is a weekend day",
+        },
+        {"line": 4, "field": "row", "reason": "expected columns date,kind,name"},
+    ]
+    assert calendar_rows() == before
+
+
+def test_year_set_from_text_needs_some_lines(admin: Actor) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        services.calendar_year_set_from_text(actor=admin, year=2027, text="date,kind,name\n", notice="n")
+    assert caught.value.details == [
+        {"line": 1, "field": "row", "reason": "no holidays or make-up working days given"}
+    ]
+    with pytest.raises(ValidationFailed, match="out of range"):
+        services.calendar_year_set_from_text(actor=admin, year=1999, text="", notice="n")
+    assert not CalendarYear.objects.exists()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_import_bytes_reads_utf8_and_gb18030(admin: Actor, encoding: str) -> None:
+    rows = services.calendar_import_bytes(actor=admin, data=GOOD_CSV.encode(encoding), notice="n")
+    assert [(r.year, r.notice) for r in rows] == [(2027, "n"), (2028, "n")]
+    assert CalendarDay.objects.get(date=D("2027-02-14")).name == "春节"
+
+
+def test_import_bytes_refuses_binary(admin: Actor) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        services.calendar_import_bytes(actor=admin, data=b"\xff\xfe\x00\x80\xff")
+    assert caught.value.details == [{"line": 1, "field": "file", "reason": "not UTF-8 or GB18030 text"}]
+
+
+def test_non_admin_is_refused_the_page_services(clerk: Actor) -> None:
+    with pytest.raises(Forbidden):
+        services.calendar_year_set_from_text(
+            actor=clerk, year=2027, text="2027-01-01,holiday,元旦", notice="n"
+        )
+    with pytest.raises(Forbidden):
+        services.calendar_import_bytes(actor=clerk, data=GOOD_CSV.encode())
+    assert not CalendarYear.objects.exists()
