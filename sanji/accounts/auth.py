@@ -1,35 +1,47 @@
-"""API authentication: ``Authorization: Bearer <token>``; the token's actor becomes ``request.auth``."""
+"""API authentication: ``Authorization: Bearer <prefix>.<secret>``; its actor becomes ``request.auth``.
+
+A token is refused (401) when unknown, wrong, expired, revoked, its owner is deactivated, or it is
+bound to a terminal that is deactivated or used from another address than the terminal's registered
+one. The actor carries the token's scopes (``Actor.allows_scope``; names in :mod:`sanji.accounts.scopes`).
+"""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from sanji.accounts import selectors
+from sanji.accounts import selectors, services, terminals
 from sanji.accounts.middleware import client_ip
 from sanji.accounts.models import ApiToken
 from sanji.core import clock
 from sanji.core.actors import Actor
+from sanji.orgs import services as orgs_services
 
 
 def token_hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return services.token_hash(raw)
 
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
-        prefix = token.split(".", 1)[0]
+        prefix, sep, _ = token.partition(".")
+        if not sep or not prefix:
+            return None
         row = ApiToken.objects.select_related("user", "terminal").filter(prefix=prefix).first()
-        if row is None or not hmac.compare_digest(row.token_hash, token_hash(token)):
+        if row is None or not hmac.compare_digest(row.token_hash, services.token_hash(token)):
             return None
-        now = clock.now()
-        if row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
+        if row.revoked_at is not None or row.expires_at <= clock.now() or not row.user.is_active:
             return None
-        actor = selectors.actor_for(
-            row.user, terminal=row.terminal, ip=client_ip(request), channel="api", scopes=row.scopes
-        )
+        ip = client_ip(request)
+        if row.terminal is not None and (
+            not row.terminal.active or not terminals.ip_allowed(row.terminal, ip)
+        ):
+            return None
+        services.api_token_touch(token=row)
+        if row.terminal is not None:
+            orgs_services.terminal_touch(terminal=row.terminal, ip=ip)
+        actor = selectors.actor_for(row.user, terminal=row.terminal, ip=ip, channel="api", scopes=row.scopes)
         request.actor = actor  # type: ignore[attr-defined]
         return actor

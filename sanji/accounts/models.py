@@ -26,9 +26,13 @@ class User(AbstractUser):
     must_change_password = models.BooleanField(default=True)
     failed_logins = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
-    totp_secret = models.CharField(max_length=64, blank=True)
+    # AES-GCM ciphertext of the base32 TOTP secret (sanji.core.crypto, key "field"); never the secret itself.
+    totp_secret = models.CharField(max_length=255, blank=True)
     totp_confirmed_at = models.DateTimeField(null=True, blank=True)
     totp_last_step = models.BigIntegerField(default=0, help_text="last accepted TOTP step (no replay)")
+    # Where the account was created: lets the creating security administrator see it before any role.
+    created_region_path = models.CharField(max_length=80, blank=True, db_index=True)
+    created_by = models.CharField(max_length=150, blank=True)
 
     def __str__(self) -> str:
         return self.full_name or self.username
@@ -45,7 +49,9 @@ class RoleAssignment(models.Model):
     granted_by = models.CharField(max_length=150)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "role", "unit"], name="accounts_one_role_per_unit")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "unit"], name="accounts_one_role_per_unit")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.role} @ {self.unit}"
@@ -61,6 +67,9 @@ class PasswordHistory(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"password of {self.user_id} set {self.created_at:%Y-%m-%d}"
+
 
 class LoginThrottle(models.Model):
     """Failed logins per source address, so guessing across many usernames is slowed too."""
@@ -69,6 +78,9 @@ class LoginThrottle(models.Model):
     failures = models.PositiveIntegerField(default=0)
     window_started_at = models.DateTimeField()
     blocked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.ip}: {self.failures} failures"
 
 
 class ApiToken(models.Model):
@@ -84,6 +96,11 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(max_length=150, blank=True)
+    revoked_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
