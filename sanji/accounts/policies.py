@@ -31,6 +31,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from sanji.core.actors import Actor, Grant
+from sanji.core.authz import is_platform
 from sanji.core.roles import ADMIN_TRIAD, SECOND_FACTOR_REQUIRED, STAFF_ROLES, Role
 
 if TYPE_CHECKING:
@@ -41,10 +42,6 @@ if TYPE_CHECKING:
 SELF_TOKEN_MAX_DAYS = 30
 #: Tokens the security administrator creates (department systems) live at most this many days.
 TOKEN_MAX_DAYS = 365
-
-
-def is_platform(actor: Actor) -> bool:
-    return actor.user_id is None and actor.channel == "system"
 
 
 def _admin_grants(actor: Actor) -> tuple[Grant, ...]:

@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 from sanji.core.actors import Actor
+from sanji.core.authz import is_platform
 from sanji.core.roles import STAFF_ROLES, Role
-
-
-def _is_platform(actor: Actor) -> bool:
-    """The role-less actor of a CLI run or a system job (``core.actors.system_actor``).
-
-    Only someone with a shell on the server can act as it; a person never is the platform.
-    """
-    return actor.user_id is None and not actor.grants and actor.channel in ("cli", "system")
 
 
 def can_view(actor: Actor) -> bool:
@@ -19,7 +12,7 @@ def can_view(actor: Actor) -> bool:
 
     Read-only; applicants (and anonymous visitors) see deadlines on their own cases instead.
     """
-    return _is_platform(actor) or actor.has_role(*STAFF_ROLES)
+    return is_platform(actor) or actor.has_role(*STAFF_ROLES)
 
 
 def can_edit(actor: Actor) -> bool:
@@ -29,4 +22,4 @@ def can_edit(actor: Actor) -> bool:
 
 def can_seed(actor: Actor) -> bool:
     """Seeding copies the published package data and decides nothing, so the platform may do it too."""
-    return _is_platform(actor) or can_edit(actor)
+    return is_platform(actor) or can_edit(actor)

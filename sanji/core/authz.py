@@ -72,6 +72,18 @@ def reaches(
     return any(g.reaches(region_path, department_id) for g in actor.grants_for(*roles))
 
 
+#: Channels on which an actor without a user is the platform itself (never an HTTP request).
+PLATFORM_CHANNELS = frozenset({"system", "cli"})
+
+
+def is_platform(actor: Actor) -> bool:
+    """The platform acting for itself: the demo seeder, migrations, sweeps, ``sanji`` commands.
+
+    It holds no role; policies that let it configure say so explicitly.
+    """
+    return actor.user_id is None and not actor.grants and actor.channel in PLATFORM_CHANNELS
+
+
 def get_in_scope(queryset: models.QuerySet[M], **lookup: Any) -> M:
     """Fetch one object from an already scoped queryset; missing and out of scope look the same."""
     try:

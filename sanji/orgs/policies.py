@@ -18,22 +18,13 @@ from __future__ import annotations
 from django.db import models
 
 from sanji.core.actors import Actor
-from sanji.core.authz import reaches, scope_filter
+from sanji.core.authz import is_platform, reaches, scope_filter
 from sanji.core.roles import STAFF_ROLES, Role
 from sanji.orgs.models import Terminal, Unit
 
 ORG_VIEWER_ROLES = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)
 ORG_EDITOR_ROLES = (Role.SYSTEM_ADMIN,)
 TERMINAL_ROLES = (Role.SECURITY_ADMIN,)
-
-#: Channels on which an actor without a user is the platform itself (never an HTTP request).
-PLATFORM_CHANNELS = frozenset({"system", "cli"})
-
-
-def is_platform(actor: Actor) -> bool:
-    """The platform acting for itself: the demo seeder, migrations, ``sanji`` commands."""
-    return actor.user_id is None and actor.channel in PLATFORM_CHANNELS
-
 
 def is_staff(actor: Actor) -> bool:
     return is_platform(actor) or actor.has_role(*STAFF_ROLES)

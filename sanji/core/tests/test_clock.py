@@ -14,5 +14,5 @@ def test_frozen_clock_and_city_day():
 
 
 def test_frozen_refuses_naive_datetimes():
-    with pytest.raises(ValueError, match="aware"), clock.frozen(dt.datetime(2026, 1, 1)):  # noqa: DTZ001
+    with pytest.raises(ValueError, match="aware"), clock.frozen(dt.datetime(2026, 1, 1)):
         pass

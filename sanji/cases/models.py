@@ -1,0 +1,272 @@
+"""Approval cases (办件) and their append-only event log.
+
+A :class:`Case` is one application for one catalogue matter. It is changed only by
+:func:`sanji.cases.services.case_act` (and the receive/draft services), which appends a
+:class:`CaseEvent` and recomputes the derived deadline columns from the whole event log; nothing
+else writes those columns. ``region_path`` is the path of the place where the application was
+received, so every level above it sees the case with one prefix filter; ``current_unit`` /
+``current_department`` say who holds it now.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from sanji.cases.transitions import State
+from sanji.catalog.models import FlowStep, FlowVersion, Matter
+from sanji.orgs.models import Department, Unit
+
+
+class CaseState(models.TextChoices):
+    DRAFT = State.DRAFT, _("草稿")
+    SUBMITTED = State.SUBMITTED, _("已网上申报")
+    RETURNED = State.RETURNED, _("预审退回")
+    RECEIVED = State.RECEIVED, _("已接件")
+    CORRECTION_REQUESTED = State.CORRECTION_REQUESTED, _("待补正")
+    HANDLING = State.HANDLING, _("办理中")
+    REPORTED_UP = State.REPORTED_UP, _("已上报")
+    SUSPENDED = State.SUSPENDED, _("特别程序中")
+    APPROVED = State.APPROVED, _("准予许可")
+    DENIED = State.DENIED, _("不予许可")
+    REFUSED = State.REFUSED, _("不予受理")
+    DELIVERED = State.DELIVERED, _("已送达")
+    COMPLETED = State.COMPLETED, _("已办结")
+    WITHDRAWN = State.WITHDRAWN, _("已撤回")
+    VOIDED = State.VOIDED, _("已作废")
+
+
+class Channel(models.TextChoices):
+    WINDOW = "window", _("窗口")
+    ONLINE = "online", _("网上")
+    COMMUNITY = "community", _("社区代办")
+    API = "api", _("部门系统")
+
+
+class DeliveryMethod(models.TextChoices):
+    WINDOW = "window", _("窗口领取")
+    MAIL = "mail", _("邮寄")
+    ELECTRONIC = "electronic", _("电子证照")
+
+
+class _AppendOnly(Exception):
+    pass
+
+
+def _refuse(*args: Any, **kwargs: Any) -> NoReturn:
+    raise _AppendOnly("case events are append-only")
+
+
+class CaseEventQuerySet(models.QuerySet["CaseEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        _refuse()
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        _refuse()
+
+
+CaseEventManager = models.Manager.from_queryset(CaseEventQuerySet)
+
+
+class Case(models.Model):
+    """One application (办件). ``number``: ``<accepting region code>-<YYYYMMDD>-<sequence>``."""
+
+    number = models.CharField(max_length=40, unique=True)
+    query_code_hash = models.CharField(max_length=64)
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="cases")
+    flow_version = models.ForeignKey(FlowVersion, on_delete=models.PROTECT, related_name="cases")
+    matter_kind = models.CharField(max_length=16)  # snapshot of the version's kind (即办/承诺/联办/上报)
+
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    applicant_name = models.CharField(max_length=100)
+    applicant_id_encrypted = models.CharField(max_length=255, blank=True)
+    applicant_id_index = models.CharField(max_length=64, blank=True, db_index=True)
+    applicant_id_masked = models.CharField(max_length=32, blank=True)
+    applicant_phone = models.CharField(max_length=20, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    form_data = models.JSONField(default=dict, blank=True)
+
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    state = models.CharField(max_length=24, choices=CaseState.choices)
+
+    accepting_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    current_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    current_department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    department_kind = models.CharField(max_length=32)
+    region_path = models.CharField(max_length=80)
+    current_step_order = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    created_at = models.DateTimeField()
+    received_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    deemed_accepted = models.BooleanField(default=False)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    # Derived from the event log on every event (sanji.cases.deadlines); never edited by hand.
+    acceptance_due = models.DateTimeField(null=True, blank=True)
+    promised_due = models.DateTimeField(null=True, blank=True)
+    legal_due = models.DateTimeField(null=True, blank=True)
+    step_due = models.DateTimeField(null=True, blank=True)
+    remaining_days = models.IntegerField(null=True, blank=True)
+    calendar_problem = models.CharField(max_length=200, blank=True)
+
+    extension_days = models.PositiveSmallIntegerField(default=0)
+    corrections_count = models.PositiveSmallIntegerField(default=0)
+    second_correction_allowed = models.BooleanField(default=False)
+    fee_charged = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    certificate_no = models.CharField(max_length=64, blank=True)
+    delivery_method = models.CharField(max_length=16, choices=DeliveryMethod.choices, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["region_path", "state", "promised_due"], name="cases_region_state_due"),
+            models.Index(fields=["current_unit", "state", "promised_due"], name="cases_unit_state_due"),
+            models.Index(fields=["department_kind", "state"], name="cases_kind_state"),
+            models.Index(fields=["applicant", "created_at"], name="cases_applicant"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        from sanji.cases.transitions import OPEN_STATES
+
+        return self.state in OPEN_STATES
+
+
+class CaseSequence(models.Model):
+    """The last number handed out per (region code, day): locked to allocate the next one."""
+
+    region_code = models.CharField(max_length=12)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["region_code", "day"], name="cases_one_sequence_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.day}: {self.last}"
+
+
+class CaseEvent(models.Model):
+    """One event of a case; append-only (the ORM refuses update and delete)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    action = models.CharField(max_length=32)
+    from_state = models.CharField(max_length=24, blank=True)
+    to_state = models.CharField(max_length=24)
+    at = models.DateTimeField()
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_username = models.CharField(max_length=150)
+    unit_id = models.BigIntegerField(null=True, blank=True)
+    terminal = models.CharField(max_length=64, blank=True)
+    channel = models.CharField(max_length=16)
+    step_order = models.PositiveSmallIntegerField(null=True, blank=True)
+    opinion = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    legal_basis = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = CaseEventManager()
+
+    class Meta:
+        ordering = ["case_id", "seq"]
+        constraints = [models.UniqueConstraint(fields=["case", "seq"], name="cases_event_seq_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}#{self.seq} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            _refuse()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        _refuse()
+
+
+class StepState(models.TextChoices):
+    PENDING = "pending", _("待办")
+    ACTIVE = "active", _("办理中")
+    DONE = "done", _("已办")
+    SKIPPED = "skipped", _("跳过")
+
+
+class CaseStep(models.Model):
+    """One flow step of one case (办理环节实例)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField()
+    flow_step = models.ForeignKey(FlowStep, on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=16, choices=StepState.choices, default=StepState.PENDING)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    due = models.DateTimeField(null=True, blank=True)
+    opinion = models.TextField(blank=True)
+    handled_by = models.CharField(max_length=150, blank=True)
+    handled_by_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["case_id", "order", "id"]
+        indexes = [models.Index(fields=["case", "order"], name="cases_step_case_order")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} step {self.order}"
+
+
+class CaseDepartment(models.Model):
+    """A line (department kind) taking part in a case, so that line's staff see it (联办件)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="lines")
+    department_kind = models.CharField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "department_kind"], name="cases_one_row_per_line")
+        ]
+        indexes = [models.Index(fields=["department_kind", "case"], name="cases_line_case")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.department_kind}"
+
+
+class Attachment(models.Model):
+    """An uploaded material, stored outside the web root under ``MEDIA_ROOT/cases/`` with a random name."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    event = models.ForeignKey(
+        CaseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
+    material_name = models.CharField(max_length=200)
+    original_filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    storage_path = models.CharField(max_length=255)
+    uploaded_by = models.CharField(max_length=150)
+    uploaded_by_id = models.BigIntegerField(null=True, blank=True)
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["case_id", "uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_filename

@@ -1,0 +1,146 @@
+"""Who may see and act on a case.
+
+Seeing (:func:`scope`): staff see the cases received in their grant's region subtree (``region_path``
+prefix) and, for department-bound grants, only those of their line (the lead ``department_kind`` or
+any line taking part, :class:`~sanji.cases.models.CaseDepartment`); supervisors and analysts see every
+case in their region; applicants see their own cases; the platform sees everything.
+
+Acting (:func:`can_act`): the transitions table's roles, and the grant of such a role must reach the
+case's *current* handling place — the current unit's region subtree and, for department-bound grants,
+the current department (or a department of the active parallel stage). Applicant actions are for the
+case's applicant only; system actions for the platform only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import models
+from django.db.models import Q
+
+from sanji.cases.models import Case, CaseDepartment
+from sanji.cases.transitions import TABLE, Facts, may_perform
+from sanji.core.actors import Actor, Grant
+from sanji.core.roles import Role
+from sanji.orgs.models import Department
+
+#: Staff roles that see cases (by region, and by line when department-bound).
+VIEWER_ROLES: frozenset[str] = frozenset(
+    {
+        Role.WINDOW_CLERK,
+        Role.COMMUNITY_WORKER,
+        Role.REVIEWER,
+        Role.APPROVER,
+        Role.DEPARTMENT_HEAD,
+        Role.DEPARTMENT_SYSTEM,
+        Role.SUPERVISOR,
+        Role.ANALYST,
+    }
+)
+RECEIVER_ROLES: frozenset[str] = frozenset({Role.WINDOW_CLERK, Role.COMMUNITY_WORKER, Role.DEPARTMENT_SYSTEM})
+
+
+def is_platform(actor: Actor) -> bool:
+    return actor.channel == "system" and actor.user_id is None
+
+
+def grant_kinds(grants: Iterable[Grant]) -> dict[int, str]:
+    """Department id → kind (line) for the grants' departments.
+
+    ``Grant.department_kind`` is used when the accounts app fills it; otherwise one query looks
+    the kinds up from the department ids.
+    """
+    kinds: dict[int, str] = {}
+    missing: set[int] = set()
+    for grant in grants:
+        if grant.department_id is None:
+            continue
+        if grant.department_kind:
+            kinds[grant.department_id] = grant.department_kind
+        else:
+            missing.add(grant.department_id)
+    if missing:
+        kinds.update(dict(Department.objects.filter(pk__in=missing).values_list("pk", "kind")))
+    return kinds
+
+
+def scope_q(actor: Actor) -> Q:
+    """The cases ``actor`` may see, as one Q object (no grants, no own cases: nothing)."""
+    if is_platform(actor):
+        return Q()
+    q = Q(pk__in=[])
+    if actor.user_id is not None:
+        q |= Q(applicant_id=actor.user_id)
+    grants = actor.grants_for(*VIEWER_ROLES)
+    kinds = grant_kinds(grants)
+    for grant in grants:
+        part = Q(region_path__startswith=grant.region_path)
+        if grant.department_id is not None and grant.department_id in kinds:
+            kind = kinds[grant.department_id]
+            part &= Q(department_kind=kind) | Q(
+                pk__in=CaseDepartment.objects.filter(department_kind=kind).values("case_id")
+            )
+        q |= part
+    return q
+
+
+def scope(actor: Actor, queryset: models.QuerySet[Case]) -> models.QuerySet[Case]:
+    return queryset.filter(scope_q(actor))
+
+
+def can_see(actor: Actor, case: Case) -> bool:
+    return scope(actor, Case.objects.filter(pk=case.pk)).exists()
+
+
+def facts_for(actor: Actor, case: Case) -> Facts:
+    return Facts(
+        accepted=case.accepted_at is not None,
+        corrections_count=case.corrections_count,
+        second_correction_allowed=case.second_correction_allowed,
+        extension_days=case.extension_days,
+        joint=case.matter_kind == "joint",
+        is_applicant=actor.user_id is not None and actor.user_id == case.applicant_id,
+        is_system=is_platform(actor),
+    )
+
+
+def reaching_grants(
+    actor: Actor, roles: Iterable[str], *, region_path: str, department_ids: Iterable[int | None]
+) -> list[Grant]:
+    """Grants of ``roles`` whose region covers ``region_path`` and whose department (if any) is listed."""
+    wanted = {d for d in department_ids if d is not None}
+    return [
+        g
+        for g in actor.grants_for(*roles)
+        if region_path.startswith(g.region_path) and (g.department_id is None or g.department_id in wanted)
+    ]
+
+
+def can_act(
+    actor: Actor,
+    case: Case,
+    action: str,
+    *,
+    current_region_path: str,
+    department_ids: Iterable[int | None],
+) -> bool:
+    """May ``actor`` perform ``action`` on ``case`` now (state aside: that is the table's)?
+
+    ``current_region_path`` is the current unit's region path; ``department_ids`` the current
+    department and those of the active stage's steps.
+    """
+    row = TABLE.get(action)
+    if row is None:
+        return False
+    facts = facts_for(actor, case)
+    if not may_perform(action, roles=actor.roles, facts=facts):
+        return False
+    if (row.system and facts.is_system) or (row.applicant and facts.is_applicant):
+        return True
+    if row.roles == {Role.SUPERVISOR}:
+        return any(case.region_path.startswith(g.region_path) for g in actor.grants_for(Role.SUPERVISOR))
+    return bool(
+        reaching_grants(
+            actor, row.roles, region_path=current_region_path, department_ids=list(department_ids)
+        )
+    )

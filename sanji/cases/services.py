@@ -1,0 +1,1125 @@
+"""Writes to cases. Every channel (window page, portal, API, CLI, file drop) goes through these.
+
+:func:`case_receive` creates a case at a window or station; :func:`case_create_draft` an online
+application (网上申报) that the applicant submits with ``case_act(action="submit")``; every other change
+is :func:`case_act`: lock the row, check the version, the transitions table and the policy, append the
+event, move the steps, recompute the deadlines from the event log, record the audit entry — one
+transaction. After commit, :func:`_after_commit` is the entry point of electronic supervision.
+
+Routing across the three levels follows the flow version the case started with
+(:mod:`sanji.catalog.flows`): the case enters at the first stage of its receiving level; a stage marked
+``report_up`` hands it to the next (higher) level's counterpart department, whose staff ``take_over``;
+after the final decision (决定) the result comes back down (``return_down``) to the window of the
+delivery (送达) stage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from stdnum.cn import ric, uscc
+
+from sanji.audit.services import record
+from sanji.calendar.selectors import work_calendar
+from sanji.cases import deadlines, files, policies
+from sanji.cases.models import (
+    Attachment,
+    Case,
+    CaseDepartment,
+    CaseEvent,
+    CaseSequence,
+    CaseState,
+    CaseStep,
+    Channel,
+    StepState,
+)
+from sanji.cases.transitions import FINAL_STATES, TABLE, Action, State, allowed_actions, check
+from sanji.catalog.models import FlowStep, FlowVersion, Matter, StepCode
+from sanji.core import clock, crypto
+from sanji.core.actors import Actor
+from sanji.core.authz import require
+from sanji.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
+from sanji.core.roles import Role
+from sanji.orgs.models import LEVEL_DEPTH, Department, RegionLevel, Unit, UnitKind
+
+QUERY_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+QUERY_CODE_LENGTH = 8
+QUERY_CODE_PURPOSE = "case-query"
+APPLICANT_INDEX_PURPOSE = "applicant"
+
+#: Fields stored in their own event columns; everything else given goes to ``data``.
+_TEXT_FIELDS = ("opinion", "reason", "legal_basis")
+
+
+# --- small pure helpers ------------------------------------------------------------------------
+
+
+def query_code_hash(code: str) -> str:
+    """Keyed digest of a query code (an 8-character code is too short for a plain hash)."""
+    return crypto.blind_index(code.strip().upper(), purpose=QUERY_CODE_PURPOSE)
+
+
+def new_query_code() -> str:
+    return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicantId:
+    """A validated ID: 18-digit citizen ID (居民身份证) or unified social credit code (统一社会信用代码)."""
+
+    number: str
+    kind: str  # "ric" | "uscc"
+
+    @property
+    def masked(self) -> str:
+        n = self.number
+        return f"{n[:6]}{'*' * (len(n) - 10)}{n[-4:]}"
+
+
+def applicant_id_parse(value: str) -> ApplicantId:
+    """Validate an ID number (GB 11643, old 15-digit upgraded) or a USCC (GB 32100)."""
+    raw = value.strip().upper().replace(" ", "")
+    if len(raw) == 15 and raw.isdigit():  # a first-generation ID: born 19xx, check digit added
+        raw = raw[:6] + "19" + raw[6:]
+        raw += ric.calc_check_digit(raw + "0")
+    if ric.is_valid(raw):
+        return ApplicantId(ric.compact(raw), "ric")
+    if uscc.is_valid(raw):
+        return ApplicantId(uscc.compact(raw), "uscc")
+    raise ValidationFailed(
+        "The ID number is not a valid citizen ID or unified social credit code.",
+        details=[{"field": "applicant_id_number", "reason": "invalid"}],
+    )
+
+
+def applicant_index(number: str) -> str:
+    return crypto.blind_index(number, purpose=APPLICANT_INDEX_PURPOSE)
+
+
+def _level_of(path: str) -> str:
+    depth = len([c for c in path.split("/") if c]) - 1
+    return {v: k for k, v in LEVEL_DEPTH.items()}[depth]
+
+
+def _codes(path: str) -> list[str]:
+    return [c for c in path.split("/") if c]
+
+
+# --- places: departments and units for a stage -------------------------------------------------
+
+
+def _department_for(kind: str, region_path: str, level: str) -> Department | None:
+    """The department of line ``kind`` serving ``level`` on ``region_path`` (nearest at or above it)."""
+    codes = _codes(region_path)[: LEVEL_DEPTH[RegionLevel(level)] + 1]
+    found = {
+        d.region.code: d
+        for d in Department.objects.filter(kind=kind, region__code__in=codes).select_related("region")
+    }
+    for code in reversed(codes):
+        if code in found:
+            return found[code]
+    return None
+
+
+def _region_path_at(path: str, level: str) -> str:
+    return "".join(f"{c}/" for c in _codes(path)[: LEVEL_DEPTH[RegionLevel(level)] + 1])
+
+
+def _window_at(case: Case, level: str, department: Department | None) -> Unit:
+    """Where applications and results are handled at ``level``: the window of the line there."""
+    if _level_of(case.accepting_unit.region_path) == level:
+        return case.accepting_unit
+    handled = (
+        CaseStep.objects.filter(case=case, unit__isnull=False, flow_step__level=level)
+        .select_related("unit")
+        .order_by("order")
+        .first()
+    )
+    if handled is not None and handled.unit is not None:
+        return handled.unit
+    region_path = _region_path_at(case.region_path, level)
+    units = Unit.objects.filter(region_path=region_path, active=True)
+    if department is not None:
+        unit = units.filter(kind=UnitKind.WINDOW, department=department).order_by("code").first()
+        unit = unit or units.filter(department=department).order_by("code").first()
+        if unit is not None:
+            return unit
+    unit = units.filter(kind__in=[UnitKind.SERVICE_CENTRE, UnitKind.TOWNSHIP_CENTRE]).order_by("code").first()
+    return unit or case.accepting_unit
+
+
+def _office_of(case: Case, department: Department | None, level: str) -> Unit:
+    """The department office handling review/decision steps; the level's window when there is none."""
+    if department is not None:
+        unit = (
+            Unit.objects.filter(department=department, kind=UnitKind.DEPARTMENT_OFFICE, active=True)
+            .order_by("code")
+            .first()
+        )
+        if unit is not None:
+            return unit
+    return _window_at(case, level, department)
+
+
+_WINDOW_CODES = frozenset({StepCode.RECEIVE, StepCode.ACCEPT, StepCode.DELIVER})
+
+
+def _place_of_stage(case: Case, steps: Sequence[CaseStep]) -> tuple[Unit, Department | None]:
+    head = steps[0]
+    level = head.flow_step.level
+    department = (
+        head.department if len(steps) == 1 else _department_for(case.department_kind, case.region_path, level)
+    )
+    if head.flow_step.code in _WINDOW_CODES:
+        return _window_at(case, level, department), department
+    return _office_of(case, department, level), department
+
+
+# --- numbering ---------------------------------------------------------------------------------
+
+
+def _allocate_number(region_code: str, day: dt.date) -> str:
+    """``<region code>-<YYYYMMDD>-<NNNN>``: the per-day counter row is locked, so numbers never repeat."""
+    try:
+        with transaction.atomic():
+            CaseSequence.objects.get_or_create(region_code=region_code, day=day)
+    except IntegrityError:  # another transaction created it first
+        pass
+    row = CaseSequence.objects.select_for_update().get(region_code=region_code, day=day)
+    row.last += 1
+    row.save(update_fields=["last"])
+    return f"{region_code}-{day:%Y%m%d}-{row.last:04d}"
+
+
+# --- creation ----------------------------------------------------------------------------------
+
+
+def _matter_for(matter_code: str) -> tuple[Matter, FlowVersion, list[FlowStep]]:
+    matter = (
+        Matter.objects.filter(code=matter_code.strip(), active=True).select_related("current_version").first()
+    )
+    if matter is None or matter.current_version is None:
+        raise NotFound(f"No active matter {matter_code}.")
+    version = matter.current_version
+    steps = list(FlowStep.objects.filter(flow_version=version).order_by("order", "id"))
+    return matter, version, steps
+
+
+def _entry(steps: Sequence[FlowStep], level: str | None) -> int | None:
+    from sanji.catalog.flows import StepSpec, entry_order
+
+    specs = [StepSpec(s.order, s.code, s.name, s.level, s.role, s.limit_days) for s in steps]
+    return entry_order(specs, level)
+
+
+def _create_steps(case: Case, steps: Sequence[FlowStep], entry: int) -> None:
+    rows = []
+    kinds: set[str] = {case.department_kind}
+    for step in steps:
+        if step.order < entry:
+            continue
+        kind = step.department_kind or case.department_kind
+        kinds.add(kind)
+        rows.append(
+            CaseStep(
+                case=case,
+                order=step.order,
+                flow_step=step,
+                department=_department_for(kind, case.region_path, step.level),
+            )
+        )
+    CaseStep.objects.bulk_create(rows)
+    CaseDepartment.objects.bulk_create(CaseDepartment(case=case, department_kind=k) for k in sorted(kinds))
+
+
+def _actor_unit(actor: Actor) -> Unit:
+    if actor.unit_id is None:
+        raise Forbidden("You act for no unit.")
+    unit = Unit.objects.filter(pk=actor.unit_id, active=True).select_related("region", "department").first()
+    if unit is None:
+        raise Forbidden("Your unit is inactive.")
+    return unit
+
+
+def case_receive(
+    *,
+    actor: Actor,
+    matter_code: str,
+    applicant_name: str,
+    applicant_id_number: str,
+    applicant_phone: str = "",
+    applicant_user_id: int | None = None,
+    title: str = "",
+    form_data: Mapping[str, Any] | None = None,
+    materials_received: Sequence[str] = (),
+    fee_charged: Decimal | str | None = None,
+) -> tuple[Case, str]:
+    """接件: a walk-in (or community-station, or department-system) application, created in ``received``.
+
+    The case is received at the actor's unit (its terminal's unit). Answers the case and its query
+    code (查询码), which is shown to the applicant once and stored only as a keyed hash.
+    """
+    check(Action.RECEIVE, None)
+    if not actor.has_role(*policies.RECEIVER_ROLES):
+        raise Forbidden("Only window clerks, community workers and department systems receive applications.")
+    unit = _actor_unit(actor)
+    if not policies.reaching_grants(
+        actor, policies.RECEIVER_ROLES, region_path=unit.region_path, department_ids=[unit.department_id]
+    ):
+        raise Forbidden("Your role does not reach this unit.")
+    name = applicant_name.strip()
+    if not name:
+        raise ValidationFailed(
+            "The applicant's name is required.", details=[{"field": "applicant_name", "reason": "required"}]
+        )
+    ident = applicant_id_parse(applicant_id_number)
+    matter, version, steps = _matter_for(matter_code)
+    if (
+        unit.department_id is not None
+        and unit.department is not None
+        and unit.department.kind != version.department_kind
+    ):
+        raise ValidationFailed(
+            "This window does not receive matters of another line.",
+            details=[{"field": "matter_code", "reason": "other_line"}],
+        )
+    level = _level_of(unit.region_path)
+    entry = _entry(steps, level)
+    if level not in version.accepting_levels or entry is None:
+        raise ValidationFailed(
+            f"Matter {matter.code} is not received at the {level} level.",
+            details=[{"field": "matter_code", "reason": "level"}],
+        )
+    fee = _fee(fee_charged)
+    channel = (
+        Channel.API
+        if actor.channel == "api"
+        else Channel.COMMUNITY
+        if unit.kind == UnitKind.COMMUNITY_STATION
+        else Channel.WINDOW
+    )
+    now = clock.now()
+    code = new_query_code()
+    with transaction.atomic():
+        case = Case.objects.create(
+            number=_allocate_number(unit.region.code, now.astimezone(clock.CITY_TZ).date()),
+            query_code_hash=query_code_hash(code),
+            matter=matter,
+            flow_version=version,
+            matter_kind=version.kind,
+            applicant_id=applicant_user_id,
+            applicant_name=name[:100],
+            applicant_id_encrypted=crypto.encrypt(ident.number),
+            applicant_id_index=applicant_index(ident.number),
+            applicant_id_masked=ident.masked,
+            applicant_phone=applicant_phone.strip()[:20],
+            title=(title.strip() or matter.name)[:200],
+            form_data=dict(form_data or {}),
+            channel=channel,
+            state=State.RECEIVED,
+            accepting_unit=unit,
+            current_unit=unit,
+            current_department=_department_for(version.department_kind, unit.region_path, level),
+            department_kind=version.department_kind,
+            region_path=unit.region_path,
+            created_at=now,
+            received_at=now,
+            fee_charged=fee,
+        )
+        _create_steps(case, steps, entry)
+        _activate(case, entry, now, actor=actor)
+        event = _append(
+            case,
+            actor,
+            action=Action.RECEIVE,
+            from_state="",
+            to_state=State.RECEIVED,
+            now=now,
+            fields={"materials_received": list(materials_received), "channel": channel},
+        )
+        _recompute(case)
+        case.save()
+        _audit(actor, case, event)
+        _schedule(case, event)
+    return case, code
+
+
+def _fee(value: Decimal | str | None) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        fee = Decimal(str(value))
+    except InvalidOperation:
+        raise ValidationFailed(
+            "The fee is not a number.", details=[{"field": "fee_charged", "reason": "number"}]
+        ) from None
+    if fee < 0:
+        raise ValidationFailed(
+            "The fee cannot be negative.", details=[{"field": "fee_charged", "reason": "range"}]
+        )
+    return fee
+
+
+def case_create_draft(
+    *,
+    actor: Actor,
+    matter_code: str,
+    region_code: str,
+    applicant_name: str,
+    applicant_id_number: str,
+    applicant_phone: str = "",
+    title: str = "",
+    form_data: Mapping[str, Any] | None = None,
+) -> tuple[Case, str]:
+    """网上申报: an applicant's draft, to be accepted at the matter's acceptance level for ``region_code``.
+
+    ``region_code`` is where the applicant applies (their district or township). Answers the draft
+    and its query code.
+    """
+    if actor.user_id is None or is_staff_only(actor):
+        raise Forbidden("Only a signed-in applicant applies online.")
+    ident = applicant_id_parse(applicant_id_number)
+    matter, version, steps = _matter_for(matter_code)
+    if not matter.online:
+        raise ValidationFailed(
+            f"Matter {matter.code} cannot be applied for online.",
+            details=[{"field": "matter_code", "reason": "offline"}],
+        )
+    entry = _entry(steps, None)
+    if entry is None:
+        raise ValidationFailed(
+            "This matter has no acceptance step.", details=[{"field": "matter_code", "reason": "flow"}]
+        )
+    accept_step = next(s for s in steps if s.order == entry)
+    from sanji.orgs.models import Region
+
+    region = Region.objects.filter(code=region_code.strip()).first()
+    if region is None:
+        raise ValidationFailed("Unknown region.", details=[{"field": "region_code", "reason": "unknown"}])
+    depth = LEVEL_DEPTH[RegionLevel(accept_step.level)]
+    if len(_codes(region.path)) < depth + 1:
+        raise ValidationFailed(
+            "Choose a place at or below the accepting level.",
+            details=[{"field": "region_code", "reason": "level"}],
+        )
+    place = _region_path_at(region.path, accept_step.level)
+    department = _department_for(version.department_kind, place, accept_step.level)
+    units = Unit.objects.filter(region_path=place, active=True)
+    unit = (
+        units.filter(kind=UnitKind.WINDOW, department=department).order_by("code").first()
+        if department is not None
+        else None
+    ) or units.filter(kind__in=[UnitKind.SERVICE_CENTRE, UnitKind.TOWNSHIP_CENTRE]).order_by("code").first()
+    if unit is None:
+        raise ValidationFailed(
+            "No window accepts this matter there.", details=[{"field": "region_code", "reason": "no_window"}]
+        )
+    now = clock.now()
+    code = new_query_code()
+    with transaction.atomic():
+        case = Case.objects.create(
+            number=_allocate_number(
+                unit.region_path.rstrip("/").rsplit("/", 1)[-1], now.astimezone(clock.CITY_TZ).date()
+            ),
+            query_code_hash=query_code_hash(code),
+            matter=matter,
+            flow_version=version,
+            matter_kind=version.kind,
+            applicant_id=actor.user_id,
+            applicant_name=applicant_name.strip()[:100],
+            applicant_id_encrypted=crypto.encrypt(ident.number),
+            applicant_id_index=applicant_index(ident.number),
+            applicant_id_masked=ident.masked,
+            applicant_phone=applicant_phone.strip()[:20],
+            title=(title.strip() or matter.name)[:200],
+            form_data=dict(form_data or {}),
+            channel=Channel.ONLINE,
+            state=State.DRAFT,
+            accepting_unit=unit,
+            current_unit=unit,
+            current_department=department,
+            department_kind=version.department_kind,
+            region_path=unit.region_path,
+            created_at=now,
+        )
+        _create_steps(case, steps, entry)
+        case.current_step_order = entry
+        case.save(update_fields=["current_step_order"])
+        event = _append(
+            case, actor, action="create_draft", from_state="", to_state=State.DRAFT, now=now, fields={}
+        )
+        record(
+            actor=actor,
+            action="cases.draft_created",
+            target=case,
+            region_path=case.region_path,
+            data={"number": case.number, "event": event.seq},
+        )
+    return case, code
+
+
+def is_staff_only(actor: Actor) -> bool:
+    return bool(actor.grants) and not actor.has_role(Role.APPLICANT)
+
+
+# --- the one path for every action -------------------------------------------------------------
+
+
+def case_act(*, actor: Actor, case_id: int, action: str, expected_version: int, **fields: Any) -> Case:
+    """Perform ``action`` on the case; every channel calls this.
+
+    Raises :class:`NotFound` when the case is not visible to the actor, :class:`Conflict` when
+    ``expected_version`` is stale (a concurrent change won), :class:`IllegalTransition` when the
+    state (or the current step) does not allow the action, :class:`Forbidden` when the actor may
+    see but not do it, :class:`ValidationFailed` for missing or bad fields.
+    """
+    with transaction.atomic():
+        case = policies.scope(actor, Case.objects.select_for_update()).filter(pk=case_id).first()
+        if case is None:
+            raise NotFound()
+        if case.version != expected_version:
+            raise Conflict(
+                f"Case {case.number} changed meanwhile (version {case.version}, "
+                f"expected {expected_version}); reload it.",
+                details={"version": case.version},
+            )
+        case = Case.objects.select_related("accepting_unit", "current_unit", "current_department").get(
+            pk=case.pk
+        )
+        if action == Action.RECEIVE or action not in TABLE:
+            check(action, case.state)  # raises, naming the state and the allowed actions
+        facts = policies.facts_for(actor, case)
+        active = list(
+            CaseStep.objects.filter(case=case, order=case.current_step_order or 0)
+            .select_related("flow_step", "department")
+            .order_by("id")
+        )
+        dept_ids = [
+            case.current_department_id,
+            *(s.department_id for s in active if s.state == StepState.ACTIVE),
+        ]
+        if not policies.can_act(
+            actor, case, action, current_region_path=case.current_unit.region_path, department_ids=dept_ids
+        ):
+            raise Forbidden(f"You may not {action} this case.")
+        to_state = check(action, case.state, fields=fields, facts=facts)
+        from_state = case.state
+        now = clock.now()
+        handler = _HANDLERS.get(action)
+        step_order = case.current_step_order
+        if handler is not None:
+            handler(case, actor, active, fields, now)
+        case.state = to_state
+        if to_state in FINAL_STATES and case.completed_at is None:
+            case.completed_at = now
+        event = _append(
+            case,
+            actor,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            now=now,
+            fields=fields,
+            step_order=step_order,
+        )
+        case.version += 1
+        _recompute(case)
+        case.save()
+        _audit(actor, case, event)
+        _schedule(case, event)
+    return case
+
+
+def _illegal(case: Case, message: str) -> IllegalTransition:
+    allowed = allowed_actions(case.state)
+    return IllegalTransition(
+        f"{message} (state {case.state}; allowed actions: {', '.join(allowed)}).",
+        details={"state": case.state, "allowed": allowed, "step": case.current_step_order},
+    )
+
+
+def _stage(case: Case, order: int | None) -> list[CaseStep]:
+    if order is None:
+        return []
+    return list(
+        CaseStep.objects.filter(case=case, order=order)
+        .select_related("flow_step", "department")
+        .order_by("id")
+    )
+
+
+def _activate(
+    case: Case, order: int, now: dt.datetime, *, actor: Actor | None = None, unit: Unit | None = None
+) -> None:
+    """Make stage ``order`` current and active; the case moves to that stage's place."""
+    steps = _stage(case, order)
+    if not steps:
+        raise _illegal(case, f"The flow has no step {order}")
+    place, department = _place_of_stage(case, steps)
+    if unit is not None:
+        place = unit
+    for step in steps:
+        step.state = StepState.ACTIVE
+        step.started_at = now
+        step.unit = place if len(steps) == 1 else step.unit
+        step.save(update_fields=["state", "started_at", "unit"])
+    case.current_step_order = order
+    case.current_unit = place
+    case.current_department = department if len(steps) == 1 or department else case.current_department
+
+
+def _finish(steps: Sequence[CaseStep], actor: Actor, now: dt.datetime, opinion: str = "") -> None:
+    for step in steps:
+        if step.state == StepState.DONE:
+            continue
+        step.state = StepState.DONE
+        step.finished_at = now
+        step.opinion = opinion or step.opinion
+        step.handled_by = actor.username
+        step.handled_by_id = actor.user_id
+        if step.unit_id is None and actor.unit_id is not None:
+            step.unit_id = actor.unit_id
+        step.save(update_fields=["state", "finished_at", "opinion", "handled_by", "handled_by_id", "unit"])
+
+
+def _next_order(case: Case, order: int | None) -> int | None:
+    nxt = (
+        CaseStep.objects.filter(case=case, order__gt=order or 0)
+        .order_by("order")
+        .values_list("order", flat=True)
+        .first()
+    )
+    return nxt
+
+
+def _require_code(case: Case, steps: Sequence[CaseStep], *codes: str, what: str) -> None:
+    if not steps or steps[0].flow_step.code not in codes:
+        current = steps[0].flow_step.name if steps else "—"
+        raise _illegal(case, f"{what} is not possible at the current step ({current})")
+
+
+def _final_decide_order(case: Case) -> int | None:
+    return (
+        CaseStep.objects.filter(case=case, flow_step__code=StepCode.DECIDE)
+        .order_by("-order")
+        .values_list("order", flat=True)
+        .first()
+    )
+
+
+# Handlers: the per-action effects beyond the state (steps, pointers, counters).
+
+
+def _on_submit(
+    case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
+) -> None:
+    case.received_at = now  # Art. 32: the application is received when it arrives online
+
+
+def _on_precheck_pass(
+    case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
+) -> None:
+    if case.current_step_order is not None:
+        _activate(case, case.current_step_order, now)
+
+
+def _on_request_correction(
+    case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
+) -> None:
+    items = fields.get("missing_items")
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ValidationFailed(
+            "missing_items is the full list of missing or defective materials.",
+            details=[{"field": "missing_items", "reason": "list"}],
+        )
+    case.corrections_count += 1
+    case.second_correction_allowed = False
+
+
+def _on_allow_second(
+    case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
+) -> None:
+    case.second_correction_allowed = True
+
+
+def _accept_through(
+    case: Case, actor: Actor, active: list[CaseStep], now: dt.datetime, *, deemed: bool
+) -> None:
+    accept = (
+        CaseStep.objects.filter(case=case, flow_step__code=StepCode.ACCEPT)
+        .select_related("flow_step")
+        .first()
+    )
+    if accept is None:
+        raise _illegal(case, "The flow has no acceptance step")
+    if not deemed and active and active[0].flow_step.level != accept.flow_step.level:
+        raise _illegal(case, f"Acceptance is at the {accept.flow_step.level} level; report the case up first")
+    through = list(
+        CaseStep.objects.filter(case=case, order__lte=accept.order)
+        .exclude(state=StepState.DONE)
+        .select_related("flow_step")
+    )
+    _finish(through, actor, now)
+    case.accepted_at = case.received_at if deemed else now
+    case.deemed_accepted = deemed
+    nxt = _next_order(case, accept.order)
+    if nxt is not None:
+        _activate(case, nxt, now)
+
+
+def _on_accept(
+    case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
+) -> None:
+    _accept_through(case, actor, active, now, deemed=False)
+
+
+def _on_deem_accept(
+    case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
+) -> None:
+    if case.corrections_count:
+        raise _illegal(case, "A correction was requested in time; acceptance is not deemed")
+    if case.acceptance_due is None or now <= case.acceptance_due:
+        raise _illegal(case, "The 5 working days for an acceptance decision have not passed")
+    _accept_through(case, actor, active, now, deemed=True)
+
+
+def _on_refuse(
+    case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
+) -> None:
+    _finish(active, actor, now, str(fields.get("reason", "")))
+
+
+def _actor_steps(actor: Actor, active: list[CaseStep]) -> list[CaseStep]:
+    """The active, unanswered steps of the stage this actor answers for (their department's, or all)."""
+    open_steps = [s for s in active if s.state == StepState.ACTIVE]
+    mine = []
+    for step in open_steps:
+        roles = {step.flow_step.role, Role.DEPARTMENT_HEAD, Role.DEPARTMENT_SYSTEM}
+        for grant in actor.grants_for(*roles):
+            if grant.department_id is None or grant.department_id == step.department_id:
+                mine.append(step)
+                break
+    return mine
+
+
+def _on_complete_step(
+    case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
+) -> None:
+    if not active:
+        raise _illegal(case, "There is no current step")
+    head = active[0].flow_step
+    if head.code in (StepCode.RECEIVE, StepCode.ACCEPT, StepCode.DELIVER):
+        raise _illegal(case, f"Step {head.name} is completed by its own action")
+    if head.code == StepCode.DECIDE and case.current_step_order == _final_decide_order(case):
+        raise _illegal(case, "The final decision is recorded with approve or deny")
+    if head.report_up:
+        raise _illegal(case, f"Step {head.name} ends by reporting the case up (report_up)")
+    mine = _actor_steps(actor, active)
+    if not mine:
+        raise Forbidden("None of the current steps is yours to complete.")
+    step = mine[0]
+    _finish([step], actor, now, str(fields["opinion"]))
+    if all(s.state == StepState.DONE for s in active):
+        nxt = _next_order(case, case.current_step_order)
+        if nxt is None:
+            raise _illegal(case, "The flow ends without a decision")
+        _activate(case, nxt, now)
+
+
+def _on_report_up(
+    case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
+) -> None:
+    if not active or not active[0].flow_step.report_up:
+        raise _illegal(case, "The current step does not report up")
+    if active[0].flow_step.code == StepCode.ACCEPT:
+        raise _illegal(case, "Accept the case before reporting it up")
+    _finish(active, actor, now, str(fields["opinion"]))
+    nxt = _next_order(case, case.current_step_order)
+    if nxt is None:
+        raise _illegal(case, "There is no higher level in this flow")
+    steps = _stage(case, nxt)
+    place, department = _place_of_stage(case, steps)
+    case.current_step_order = nxt
+    case.current_unit = place
+    case.current_department = department
+
+
+def _on_take_over(
+    case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
+) -> None:
+    unit = None
+    if actor.unit_id is not None:
+        own = Unit.objects.filter(pk=actor.unit_id, active=True).first()
+        if (
+            own is not None
+            and own.region_path == case.current_unit.region_path
+            and (
+                case.current_department_id is None or own.department_id in (None, case.current_department_id)
+            )
+        ):
+            unit = own
+    assert case.current_step_order is not None
+    _activate(case, case.current_step_order, now, unit=unit)
+
+
+def _on_return_down(
+    case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
+) -> None:
+    steps = _stage(case, case.current_step_order)
+    if not steps or steps[0].flow_step.code != StepCode.DELIVER or steps[0].state != StepState.PENDING:
+        raise _illegal(case, "The result is already at the delivering window")
+    assert case.current_step_order is not None
+    _activate(case, case.current_step_order, now)
+
+
+def _on_extend(
+    case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
+) -> None:
+    case.extension_days = int(fields["days"])
+
+
+def _on_decide(
+    case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
+) -> None:
+    _require_code(case, active, StepCode.DECIDE, what="A decision")
+    if case.current_step_order != _final_decide_order(case):
+        raise _illegal(case, "This is an intermediate decision step; complete it with complete_step")
+    _finish(active, actor, now, str(fields.get("opinion") or fields.get("reason") or ""))
+    case.decided_at = now
+    nxt = _next_order(case, case.current_step_order)
+    if nxt is None:
+        return
+    steps = _stage(case, nxt)
+    case.current_step_order = nxt
+    if steps[0].flow_step.level == active[0].flow_step.level:
+        _activate(case, nxt, now)  # delivered at the same level: straight to its window
+    # else: the result waits at the deciding department until it is returned down (return_down)
+
+
+def _on_deliver(
+    case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
+) -> None:
+    steps = _stage(case, case.current_step_order)
+    if not steps or steps[0].flow_step.code != StepCode.DELIVER or steps[0].state != StepState.ACTIVE:
+        raise _illegal(case, "Return the result down to the delivering window first (return_down)")
+    _finish(steps, actor, now)
+    case.certificate_no = str(fields.get("certificate_no") or "").strip()[:64]
+    case.delivery_method = str(fields["delivery_method"])
+
+
+def _on_close(
+    case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
+) -> None:
+    for step in CaseStep.objects.filter(case=case, state__in=[StepState.PENDING, StepState.ACTIVE]):
+        step.state = StepState.SKIPPED
+        step.save(update_fields=["state"])
+
+
+_HANDLERS: dict[str, Any] = {
+    Action.SUBMIT: _on_submit,
+    Action.PRECHECK_PASS: _on_precheck_pass,
+    Action.REQUEST_CORRECTION: _on_request_correction,
+    Action.ALLOW_SECOND_CORRECTION: _on_allow_second,
+    Action.ACCEPT: _on_accept,
+    Action.DEEM_ACCEPT: _on_deem_accept,
+    Action.REFUSE: _on_refuse,
+    Action.COMPLETE_STEP: _on_complete_step,
+    Action.REPORT_UP: _on_report_up,
+    Action.TAKE_OVER: _on_take_over,
+    Action.RETURN_DOWN: _on_return_down,
+    Action.EXTEND: _on_extend,
+    Action.APPROVE: _on_decide,
+    Action.DENY: _on_decide,
+    Action.DELIVER: _on_deliver,
+    Action.WITHDRAW: _on_close,
+    Action.VOID: _on_close,
+}
+
+
+# --- events, deadlines, audit ------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal | dt.date | dt.datetime):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _append(
+    case: Case,
+    actor: Actor,
+    *,
+    action: str,
+    from_state: str,
+    to_state: str,
+    now: dt.datetime,
+    fields: Mapping[str, Any],
+    step_order: int | None = None,
+) -> CaseEvent:
+    last = CaseEvent.objects.filter(case=case).order_by("-seq").values_list("seq", flat=True).first() or 0
+    data = {k: _jsonable(v) for k, v in fields.items() if k not in _TEXT_FIELDS and v is not None}
+    return CaseEvent.objects.create(
+        case=case,
+        seq=last + 1,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        at=now,
+        actor_id=actor.user_id,
+        actor_username=actor.username,
+        unit_id=actor.unit_id,
+        terminal=actor.terminal_code,
+        channel=actor.channel,
+        step_order=step_order if step_order is not None else case.current_step_order,
+        opinion=str(fields.get("opinion") or "").strip(),
+        reason=str(fields.get("reason") or "").strip(),
+        legal_basis=str(fields.get("legal_basis") or "").strip(),
+        data=data,
+    )
+
+
+_PAUSE_PAIRS = {
+    Action.REQUEST_CORRECTION: ("correction", Action.SUPPLEMENT),
+    Action.SPECIAL_START: ("special", Action.SPECIAL_END),
+}
+
+
+def case_clock(case: Case, events: Sequence[CaseEvent]) -> deadlines.CaseClock:
+    """Read the deadline inputs off the event log (and the flow version's limits)."""
+    pauses: list[deadlines.Pause] = []
+    open_pause: dict[str, dt.datetime] = {}
+    for event in events:
+        for start, (kind, end) in _PAUSE_PAIRS.items():
+            if event.action == start:
+                open_pause[kind] = event.at
+            elif event.action == end and kind in open_pause:
+                pauses.append(deadlines.Pause(open_pause.pop(kind), event.at, kind))
+    closing = case.state in FINAL_STATES
+    for kind, started in open_pause.items():
+        # A refusal or withdrawal ends a pending correction: the period stops with the case.
+        pauses.append(deadlines.Pause(started, case.completed_at if closing else None, kind))
+    version = case.flow_version
+    active = list(
+        CaseStep.objects.filter(
+            case=case, order=case.current_step_order or 0, state=StepState.ACTIVE
+        ).select_related("flow_step")
+    )
+    step = None
+    if active and active[0].started_at is not None:
+        step = deadlines.StepClock(active[0].started_at, max(s.flow_step.limit_days for s in active))
+    return deadlines.CaseClock(
+        received_at=case.received_at or case.created_at,
+        accepted_at=case.accepted_at,
+        decided_at=case.decided_at,
+        closed=closing or case.state in (State.DRAFT, State.RETURNED),
+        pauses=tuple(pauses),
+        extension_days=case.extension_days,
+        promised_limit_days=version.promised_limit_days,
+        legal_limit_days=version.legal_limit_days,
+        joint=version.kind == "joint",
+        step=step,
+    )
+
+
+def _recompute(case: Case) -> None:
+    """Recompute the derived deadline columns from the whole event log."""
+    if case.received_at is None:
+        case.acceptance_due = case.promised_due = case.legal_due = case.step_due = None
+        case.remaining_days = None
+        case.calendar_problem = ""
+        return
+    events = list(CaseEvent.objects.filter(case=case).order_by("seq"))
+    result = deadlines.compute(work_calendar(), case_clock(case, events), today=clock.today())
+    case.acceptance_due = result.acceptance_due
+    case.promised_due = result.promised_due
+    case.legal_due = result.legal_due
+    case.step_due = result.delivery_due if case.decided_at is not None else result.step_due
+    case.remaining_days = result.remaining_days
+    case.calendar_problem = result.calendar_problem[:200]
+    if result.step_due is not None:
+        CaseStep.objects.filter(case=case, order=case.current_step_order or 0, state=StepState.ACTIVE).update(
+            due=result.step_due
+        )
+
+
+def _audit(actor: Actor, case: Case, event: CaseEvent) -> None:
+    row = TABLE.get(event.action)
+    record(
+        actor=actor,
+        action=row.audit_action if row is not None else f"cases.{event.action}",
+        target=case,
+        region_path=case.region_path,
+        data={
+            "number": case.number,
+            "event": event.seq,
+            "from": event.from_state,
+            "to": event.to_state,
+            "step": event.step_order,
+            "version": case.version,
+        },
+    )
+
+
+def _schedule(case: Case, event: CaseEvent) -> None:
+    case_id, event_id = case.pk, event.pk
+    transaction.on_commit(lambda: _after_commit(case_id, event_id))
+
+
+def _after_commit(case_id: int, event_id: int) -> None:
+    """Runs after every committed case event: THE entry point of electronic supervision (电子监察).
+
+    Deliberately empty for now. The supervision app will evaluate its rules on the case here
+    (warnings, cards, a second correction request, refusal without reason …); it must not raise
+    into the caller, whose transaction has already committed.
+    """
+
+
+# --- the periodic sweep ------------------------------------------------------------------------
+
+
+def case_deadlines_refresh(*, actor: Actor, case_ids: Sequence[int] | None = None) -> int:
+    """Recompute the deadline columns (remaining days change with the date); the platform runs it daily."""
+    require(policies.is_platform(actor), "Only the platform refreshes deadlines.")
+    queryset = Case.objects.exclude(state__in=[*list(FINAL_STATES), State.DRAFT])
+    if case_ids is not None:
+        queryset = queryset.filter(pk__in=case_ids)
+    count = 0
+    for pk in queryset.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            case = Case.objects.select_for_update().select_related("flow_version").get(pk=pk)
+            _recompute(case)
+            case.save(
+                update_fields=[
+                    "acceptance_due",
+                    "promised_due",
+                    "legal_due",
+                    "step_due",
+                    "remaining_days",
+                    "calendar_problem",
+                ]
+            )
+            count += 1
+    return count
+
+
+def case_deem_overdue_acceptances(*, actor: Actor) -> list[str]:
+    """Art. 32 sweep: received cases with no decision within 5 working days become accepted as of receipt."""
+    require(policies.is_platform(actor), "Only the platform deems acceptance.")
+    now = clock.now()
+    done: list[str] = []
+    candidates = Case.objects.filter(
+        Q(state=CaseState.RECEIVED), corrections_count=0, acceptance_due__lt=now
+    ).values_list("pk", "version", "number")
+    for pk, version, number in candidates:
+        try:
+            case_act(actor=actor, case_id=pk, action=Action.DEEM_ACCEPT, expected_version=version)
+        except (Conflict, IllegalTransition):
+            continue
+        done.append(number)
+    return done
+
+
+# --- attachments -------------------------------------------------------------------------------
+
+#: States in which materials may be added (applicant: before acceptance and during a correction).
+_APPLICANT_UPLOAD_STATES = frozenset({State.DRAFT, State.RETURNED, State.CORRECTION_REQUESTED})
+
+
+def _attachment_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / "cases"
+
+
+def attachment_add(
+    *, actor: Actor, case_id: int, material_name: str, filename: str, content: bytes
+) -> Attachment:
+    """Store one material (sniffed, size-limited, SHA-256 recorded) outside the web root.
+
+    The applicant uploads to their own case while it is a draft, returned or awaiting correction;
+    staff whose grant reaches the case's current place (or its receiving place) upload while it is open.
+    """
+    kind = files.check_upload(filename, content)
+    with transaction.atomic():
+        case = policies.scope(actor, Case.objects.select_for_update()).filter(pk=case_id).first()
+        if case is None:
+            raise NotFound()
+        case = Case.objects.select_related("current_unit", "accepting_unit").get(pk=case.pk)
+        is_applicant = actor.user_id is not None and actor.user_id == case.applicant_id
+        if is_applicant:
+            allowed = case.state in _APPLICANT_UPLOAD_STATES
+        else:
+            allowed = case.state not in FINAL_STATES and any(
+                policies.reaching_grants(
+                    actor,
+                    policies.VIEWER_ROLES - {Role.SUPERVISOR, Role.ANALYST},
+                    region_path=unit.region_path,
+                    department_ids=[case.current_department_id, unit.department_id],
+                )
+                for unit in (case.current_unit, case.accepting_unit)
+            )
+        if not allowed:
+            raise Forbidden("You may not add materials to this case now.")
+        digest = hashlib.sha256(content).hexdigest()
+        folder = _attachment_dir() / case.number[:6] / str(case.pk)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        stored = folder / f"{secrets.token_hex(16)}{kind.extensions[0]}"
+        stored.write_bytes(content)
+        attachment = Attachment.objects.create(
+            case=case,
+            event=CaseEvent.objects.filter(case=case).order_by("-seq").first(),
+            material_name=material_name.strip()[:200] or filename[:200],
+            original_filename=Path(filename).name[:255],
+            content_type=kind.content_type,
+            size=len(content),
+            sha256=digest,
+            storage_path=str(stored.relative_to(Path(settings.MEDIA_ROOT))),
+            uploaded_by=actor.username,
+            uploaded_by_id=actor.user_id,
+            uploaded_at=clock.now(),
+        )
+        record(
+            actor=actor,
+            action="cases.attachment_added",
+            target=case,
+            region_path=case.region_path,
+            data={"number": case.number, "attachment": attachment.pk, "sha256": digest, "size": len(content)},
+        )
+    return attachment
+
+
+def attachment_open(*, actor: Actor, attachment_id: int) -> tuple[Attachment, bytes]:
+    """Read one attachment of a case visible to the actor (else NotFound); each download is audited."""
+    visible = policies.scope(actor, Case.objects.all()).values("pk")
+    attachment = (
+        Attachment.objects.filter(pk=attachment_id, case_id__in=visible).select_related("case").first()
+    )
+    if attachment is None:
+        raise NotFound()
+    path = Path(settings.MEDIA_ROOT) / attachment.storage_path
+    content = path.read_bytes()
+    if hashlib.sha256(content).hexdigest() != attachment.sha256:
+        raise Conflict("The stored file does not match its recorded SHA-256.")
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action="cases.attachment_downloaded",
+            target=attachment.case,
+            region_path=attachment.case.region_path,
+            data={"number": attachment.case.number, "attachment": attachment.pk},
+        )
+    return attachment, content

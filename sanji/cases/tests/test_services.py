@@ -1,0 +1,459 @@
+"""Case services end to end: each kind of case, routing across levels, refusals and rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from sanji.audit.models import Entry
+from sanji.cases import services
+from sanji.cases.models import Case, CaseEvent, CaseStep, StepState
+from sanji.cases.tests.conftest import (
+    CITY_CA_OFFICE,
+    COMMUNITY,
+    ID_A,
+    ID_B,
+    SAIHAN_CA_OFFICE,
+    SAIHAN_CA_WINDOW,
+    SAIHAN_HOUSING_OFFICE,
+    SAIHAN_SUP,
+    SYSTEM,
+    T0,
+    XINCHENG_CA_OFFICE,
+    XINCHENG_CA_WINDOW,
+    XINCHENG_SUP,
+    actor_at,
+)
+from sanji.core import clock
+from sanji.core.actors import Actor
+from sanji.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
+from sanji.core.roles import Role
+
+
+def local(instant: dt.datetime | None) -> dt.date:
+    assert instant is not None
+    return instant.astimezone(clock.CITY_TZ).date()
+
+
+pytestmark = pytest.mark.usefixtures("org", "frozen_now")
+
+
+def clerk() -> Actor:
+    return actor_at(Role.WINDOW_CLERK, SAIHAN_CA_WINDOW)
+
+
+def reviewer(unit: str = SAIHAN_CA_OFFICE) -> Actor:
+    return actor_at(Role.REVIEWER, unit)
+
+
+def approver(unit: str = SAIHAN_CA_OFFICE) -> Actor:
+    return actor_at(Role.APPROVER, unit)
+
+
+def head(unit: str = SAIHAN_CA_OFFICE) -> Actor:
+    return actor_at(Role.DEPARTMENT_HEAD, unit)
+
+
+def act(actor: Actor, case: Case, action: str, **fields: Any) -> Case:
+    case.refresh_from_db()
+    return services.case_act(
+        actor=actor, case_id=case.pk, action=action, expected_version=case.version, **fields
+    )
+
+
+def receive(matter: str = "T-PRO", actor: Actor | None = None, **kw: Any) -> Case:
+    case, code = services.case_receive(
+        actor=actor or clerk(), matter_code=matter, applicant_name="张三", applicant_id_number=ID_A, **kw
+    )
+    assert len(code) == 8
+    return case
+
+
+def actions(case: Case) -> list[str]:
+    return list(CaseEvent.objects.filter(case=case).order_by("seq").values_list("action", flat=True))
+
+
+def test_immediate_case_same_day() -> None:
+    case = receive("T-IMM")
+    assert case.number.startswith("150105-20260303-")
+    assert case.state == "received"
+    assert case.applicant_id_masked == "110105********002X"
+    assert ID_A not in case.applicant_id_encrypted
+    act(clerk(), case, "accept")
+    act(approver(), case, "approve", opinion="符合条件，准予")
+    case = act(clerk(), case, "deliver", delivery_method="window", certificate_no="ZS-0001")
+    case = act(clerk(), case, "complete")
+    assert case.state == "completed"
+    assert case.completed_at == T0
+    assert case.accepted_at == case.decided_at == T0
+    assert case.promised_due is not None
+    assert local(case.promised_due) == dt.date(2026, 3, 3)
+    assert case.remaining_days is None
+    assert actions(case) == ["receive", "accept", "approve", "deliver", "complete"]
+    assert list(CaseStep.objects.filter(case=case).values_list("state", flat=True)) == ["done"] * 3
+    audit = list(
+        Entry.objects.filter(target_type="cases.case", target_id=str(case.pk)).values_list(
+            "action", flat=True
+        )
+    )
+    assert audit == ["cases.receive", "cases.accept", "cases.approve", "cases.deliver", "cases.complete"]
+
+
+def test_promised_case_with_review_and_deadlines() -> None:
+    case = receive("T-PRO")
+    assert case.acceptance_due is not None
+    assert local(case.acceptance_due) == dt.date(2026, 3, 10)
+    case = act(clerk(), case, "accept")
+    assert case.state == "handling"
+    assert case.current_step_order == 2
+    assert case.current_unit.code == SAIHAN_CA_OFFICE
+    assert local(case.promised_due) == dt.date(2026, 3, 17)
+    assert local(case.legal_due) == dt.date(2026, 3, 31)
+    assert case.remaining_days == 10
+    assert local(case.step_due) == dt.date(2026, 3, 6)
+    with pytest.raises(Forbidden):
+        act(reviewer(), case, "approve", opinion="x")  # reviewers do not decide
+    with pytest.raises(IllegalTransition, match="current step"):
+        act(approver(), case, "approve", opinion="x")  # not at the decision step yet
+    case = act(reviewer(), case, "complete_step", opinion="材料齐全")
+    assert case.current_step_order == 3
+    with pytest.raises(IllegalTransition, match="final decision"):
+        act(approver(), case, "complete_step", opinion="x")
+    case = act(approver(), case, "deny", reason="不符合条件")
+    assert case.state == "denied"
+    case = act(clerk(), case, "deliver", delivery_method="mail")
+    case = act(clerk(), case, "complete")
+    assert case.state == "completed"
+
+
+def test_joint_case_parallel_opinions_join() -> None:
+    case = receive("T-JNT")
+    case = act(clerk(), case, "accept")
+    steps = list(CaseStep.objects.filter(case=case, order=2).select_related("department"))
+    assert {s.department.kind for s in steps if s.department} == {"civil_affairs", "housing"}
+    assert all(s.state == StepState.ACTIVE for s in steps)
+    # The housing line sees the joint case and answers its own step.
+    housing = reviewer(SAIHAN_HOUSING_OFFICE)
+    case = act(housing, case, "complete_step", opinion="住建意见：同意")
+    assert case.current_step_order == 2  # still waiting for civil affairs
+    with pytest.raises(Forbidden):
+        act(housing, case, "complete_step", opinion="again")
+    case = act(reviewer(), case, "complete_step", opinion="民政意见：同意")
+    assert case.current_step_order == 3
+    case = act(approver(), case, "approve", opinion="准予")
+    assert case.legal_due is not None
+    assert local(case.legal_due) == dt.date(2026, 5, 9)  # 45 working days (05-09 is a make-up Saturday)
+    case = act(clerk(), case, "deliver", delivery_method="electronic", certificate_no="ZS-2")
+    assert case.state == "delivered"
+
+
+def test_reported_case_community_to_city_and_back() -> None:
+    worker = actor_at(Role.COMMUNITY_WORKER, COMMUNITY)
+    case = receive("T-REP", actor=worker)
+    assert case.channel == "community"
+    assert case.number.startswith("150105001001-20260303-")
+    assert case.current_department is not None
+    assert case.current_department.code == "150105-civil_affairs"  # the district counterpart
+    # Acceptance is at the district: the community cannot accept.
+    with pytest.raises((Forbidden, IllegalTransition)):
+        act(worker, case, "accept")
+    case = act(worker, case, "report_up", opinion="材料已扫描，报区民政窗口")
+    assert case.state == "reported_up"
+    assert case.current_unit.code == SAIHAN_CA_WINDOW
+    case = act(clerk(), case, "take_over")
+    assert case.state == "received"
+    case = act(clerk(), case, "accept")
+    assert case.state == "handling"
+    assert case.current_unit.code == SAIHAN_CA_OFFICE
+    case = act(reviewer(), case, "report_up", opinion="初审通过，报市局")
+    assert case.state == "reported_up"
+    assert case.current_unit.code == CITY_CA_OFFICE
+    city = actor_at(Role.APPROVER, CITY_CA_OFFICE)
+    # The district cannot take over what goes to the city.
+    with pytest.raises(Forbidden):
+        act(approver(), case, "take_over")
+    case = act(city, case, "take_over")
+    assert case.state == "handling"
+    case = act(city, case, "approve", opinion="准予")
+    assert case.state == "approved"
+    with pytest.raises(Forbidden):  # the result is still at the city
+        act(clerk(), case, "deliver", delivery_method="window", certificate_no="Z-1")
+    case = act(city, case, "return_down")
+    assert case.current_unit.code == SAIHAN_CA_WINDOW
+    case = act(clerk(), case, "deliver", delivery_method="window", certificate_no="Z-1")
+    case = act(clerk(), case, "complete")
+    assert case.state == "completed"
+    assert actions(case) == [
+        "receive",
+        "report_up",
+        "take_over",
+        "accept",
+        "report_up",
+        "take_over",
+        "approve",
+        "return_down",
+        "deliver",
+        "complete",
+    ]
+    # Every level sees the case and its whole history.
+    from sanji.cases import selectors
+
+    for who in (worker, clerk(), reviewer(), city):
+        assert selectors.case_get_for(who, case.pk).pk == case.pk
+
+
+def test_out_of_scope_actor_gets_not_found() -> None:
+    case = receive("T-PRO")
+    for outsider in (
+        actor_at(Role.WINDOW_CLERK, XINCHENG_CA_WINDOW),
+        actor_at(Role.REVIEWER, XINCHENG_CA_OFFICE),
+        actor_at(Role.SUPERVISOR, XINCHENG_SUP),
+        actor_at(Role.REVIEWER, SAIHAN_HOUSING_OFFICE),  # other line, not a joint case
+        Actor(user_id=4242, username="stranger"),
+    ):
+        with pytest.raises(NotFound):
+            act(outsider, case, "accept")
+
+
+def test_visible_but_not_allowed_is_forbidden() -> None:
+    case = receive("T-PRO")
+    with pytest.raises(Forbidden):
+        act(reviewer(), case, "accept")  # reviewers do not accept
+    with pytest.raises(Forbidden):
+        act(actor_at(Role.SUPERVISOR, SAIHAN_SUP), case, "accept")
+
+
+def test_illegal_transition_names_state_and_allowed() -> None:
+    case = receive("T-PRO")
+    with pytest.raises(IllegalTransition) as err:
+        act(approver(), case, "approve", opinion="x")
+    assert "received" in err.value.message
+    assert "accept" in err.value.message
+    assert "request_correction" in err.value.message
+
+
+def test_stale_version_conflicts() -> None:
+    case = receive("T-PRO")
+    version = case.version
+    services.case_act(actor=clerk(), case_id=case.pk, action="accept", expected_version=version)
+    with pytest.raises(Conflict):
+        services.case_act(actor=clerk(), case_id=case.pk, action="accept", expected_version=version)
+
+
+@pytest.mark.parametrize(
+    ("action", "fields"),
+    [
+        ("refuse", {"reason": "不符合"}),
+        ("refuse", {"legal_basis": "第三十二条"}),
+        ("request_correction", {"missing_items": []}),
+    ],
+)
+def test_missing_reasons_are_refused(action: str, fields: dict[str, Any]) -> None:
+    case = receive("T-PRO")
+    with pytest.raises(ValidationFailed):
+        act(clerk(), case, action, **fields)
+    case.refresh_from_db()
+    assert case.state == "received"
+    assert case.version == 1
+
+
+def test_missing_opinion_and_deny_reason() -> None:
+    case = receive("T-PRO")
+    act(clerk(), case, "accept")
+    with pytest.raises(ValidationFailed):
+        act(reviewer(), case, "complete_step", opinion="  ")
+    act(reviewer(), case, "complete_step", opinion="ok")
+    with pytest.raises(ValidationFailed):
+        act(approver(), case, "deny")
+
+
+def test_refusal_with_reason_and_basis() -> None:
+    case = receive("T-PRO")
+    case = act(
+        clerk(),
+        case,
+        "refuse",
+        reason="不属于本机关职权范围",
+        legal_basis="《行政许可法》第三十二条第一款第二项",
+    )
+    assert case.state == "refused"
+    event = CaseEvent.objects.get(case=case, action="refuse")
+    assert event.legal_basis.startswith("《行政许可法》")
+
+
+def test_second_correction_needs_supervisor() -> None:
+    case = receive("T-PRO")
+    case = act(clerk(), case, "request_correction", missing_items=["申请书签字", "身份证复印件"])
+    assert case.state == "correction_requested"
+    assert case.corrections_count == 1
+    case = act(clerk(), case, "supplement")
+    with pytest.raises(IllegalTransition, match="allow_second_correction"):
+        act(clerk(), case, "request_correction", missing_items=["房产证明"])
+    with pytest.raises(Forbidden):
+        act(head(), case, "allow_second_correction", reason="x")
+    act(actor_at(Role.SUPERVISOR, SAIHAN_SUP), case, "allow_second_correction", reason="申请人新增事项")
+    case = act(clerk(), case, "request_correction", missing_items=["房产证明"])
+    assert case.corrections_count == 2
+    act(clerk(), case, "supplement")
+    with pytest.raises(IllegalTransition):  # the allowance was for one more request only
+        act(clerk(), case, "request_correction", missing_items=["x"])
+
+
+def test_correction_pause_moves_acceptance_deadline() -> None:
+    case = receive("T-PRO")
+    act(clerk(), case, "request_correction", missing_items=["申请书"])
+    with clock.frozen(T0 + dt.timedelta(days=2)):  # Thursday 03-05
+        case = act(clerk(), case, "supplement")
+    assert local(case.acceptance_due) == dt.date(2026, 3, 12)
+
+
+def test_extension_once_and_by_head_only() -> None:
+    case = receive("T-PRO")
+    act(clerk(), case, "accept")
+    with pytest.raises(Forbidden):
+        act(approver(), case, "extend", days=5, reason="需要补充调查")
+    with pytest.raises(ValidationFailed):
+        act(head(), case, "extend", days=11, reason="x")
+    case = act(head(), case, "extend", days=10, reason="案情复杂，经负责人批准")
+    assert case.extension_days == 10
+    assert local(case.legal_due) == dt.date(2026, 4, 15)
+    with pytest.raises(IllegalTransition, match="once"):
+        act(head(), case, "extend", days=1, reason="again")
+    with pytest.raises(NotFound):  # another district's head does not even see it
+        act(head(XINCHENG_CA_OFFICE), case, "extend", days=1, reason="x")
+
+
+def test_special_procedure_pauses_the_clock() -> None:
+    case = receive("T-PRO")
+    case = act(clerk(), case, "accept")
+    due = case.promised_due
+    act(reviewer(), case, "special_start", reason="专家评审", duration_days=5)
+    with clock.frozen(T0 + dt.timedelta(days=7)):  # a week later: 5 working days paused
+        case = act(reviewer(), case, "special_end")
+        assert case.state == "handling"
+        assert case.promised_due is not None
+        assert due is not None
+        assert (case.promised_due - due).days == 7
+        assert case.remaining_days == 10
+
+
+def test_deemed_acceptance() -> None:
+    case = receive("T-PRO")
+    with pytest.raises(IllegalTransition, match="5 working days"):
+        act(SYSTEM, case, "deem_accept")
+    with clock.frozen(T0 + dt.timedelta(days=8)):  # 03-11, past the 03-10 acceptance deadline
+        assert services.case_deem_overdue_acceptances(actor=SYSTEM) == [case.number]
+    case.refresh_from_db()
+    assert case.state == "handling"
+    assert case.deemed_accepted
+    assert case.accepted_at == case.received_at
+    with pytest.raises(Forbidden):
+        act(clerk(), case, "deem_accept")
+
+
+def test_withdraw_by_applicant_and_void_by_supervisor(applicant: Actor) -> None:
+    case = receive("T-PRO", applicant_user_id=applicant.user_id)
+    case = act(applicant, case, "withdraw")
+    assert case.state == "withdrawn"
+    other = receive("T-PRO")
+    with pytest.raises(NotFound):
+        act(applicant, other, "withdraw")
+    with pytest.raises(ValidationFailed):
+        act(actor_at(Role.SUPERVISOR, SAIHAN_SUP), other, "void")
+    other = act(actor_at(Role.SUPERVISOR, SAIHAN_SUP), other, "void", reason="重复录入")
+    assert other.state == "voided"
+
+
+def test_online_application(applicant: Actor) -> None:
+    draft, _code = services.case_create_draft(
+        actor=applicant,
+        matter_code="T-PRO",
+        region_code="150105001001",
+        applicant_name="张三",
+        applicant_id_number=ID_B,
+    )
+    assert draft.state == "draft"
+    assert draft.accepting_unit.code == SAIHAN_CA_WINDOW
+    assert draft.channel == "online"
+    case = act(applicant, draft, "submit")
+    assert case.state == "submitted"
+    assert case.received_at == T0
+    case = act(clerk(), case, "precheck_return", reason="照片不清晰")
+    case = act(applicant, case, "submit")
+    case = act(clerk(), case, "precheck_pass")
+    assert case.state == "received"
+    case = act(clerk(), case, "request_correction", missing_items=["申请书"])
+    case = act(applicant, case, "supplement")
+    case = act(clerk(), case, "accept")
+    assert case.state == "handling"
+    with pytest.raises(ValidationFailed):
+        services.case_create_draft(
+            actor=applicant,
+            matter_code="T-IMM",
+            region_code="150105",
+            applicant_name="张三",
+            applicant_id_number=ID_B,
+        )
+
+
+@pytest.mark.parametrize("bad", ["123", "110105194912310021", "", "91150100MA0N0000X0"])
+def test_bad_id_numbers(bad: str) -> None:
+    with pytest.raises(ValidationFailed):
+        receive("T-PRO", applicant_id_number=bad) if False else services.case_receive(
+            actor=clerk(), matter_code="T-PRO", applicant_name="张三", applicant_id_number=bad
+        )
+
+
+def test_first_generation_id_is_upgraded() -> None:
+    case, _ = services.case_receive(
+        actor=clerk(), matter_code="T-PRO", applicant_name="李四", applicant_id_number="110105491231002"
+    )
+    assert case.applicant_id_masked == "110105********002X"
+
+
+def test_receive_refusals() -> None:
+    with pytest.raises(NotFound):
+        receive("NOPE")
+    with pytest.raises(ValidationFailed):  # the immediate matter is not received at a community station
+        receive("T-IMM", actor=actor_at(Role.COMMUNITY_WORKER, COMMUNITY))
+    with pytest.raises(Forbidden):
+        receive("T-PRO", actor=reviewer())
+    with pytest.raises(ValidationFailed):
+        services.case_receive(
+            actor=clerk(), matter_code="T-PRO", applicant_name=" ", applicant_id_number=ID_A
+        )
+
+
+def test_numbers_are_sequential_per_place_and_day() -> None:
+    numbers = [receive("T-PRO").number for _ in range(3)]
+    assert [n.rsplit("-", 1)[1] for n in numbers] == ["0001", "0002", "0003"]
+    with clock.frozen(T0 + dt.timedelta(days=1)):
+        assert receive("T-PRO").number == "150105-20260304-0001"
+
+
+def test_query_code_is_stored_hashed() -> None:
+    case, code = services.case_receive(
+        actor=clerk(), matter_code="T-PRO", applicant_name="张三", applicant_id_number=ID_A
+    )
+    assert code not in case.query_code_hash
+    assert case.query_code_hash == services.query_code_hash(code.lower())
+
+
+def test_unconfigured_year_is_shown_on_the_case() -> None:
+    with clock.frozen(dt.datetime(2026, 12, 15, 2, tzinfo=dt.UTC)):
+        case = receive("T-PRO")
+        case = act(clerk(), case, "accept")
+    assert case.calendar_problem == "calendar for 2027 not configured"
+    assert case.legal_due is None
+    assert case.promised_due is not None  # 10 working days still fit in 2026
+
+
+def test_events_are_append_only() -> None:
+    case = receive("T-PRO")
+    event = CaseEvent.objects.get(case=case)
+    with pytest.raises(Exception, match="append-only"):
+        event.save()
+    with pytest.raises(Exception, match="append-only"):
+        CaseEvent.objects.filter(case=case).delete()
