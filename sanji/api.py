@@ -10,6 +10,7 @@ from sanji.accounts.auth import TokenAuth
 from sanji.audit.api import router as audit_router
 from sanji.calendar.api import router as calendar_router
 from sanji.cases.api import router as cases_router
+from sanji.catalog.api import router as catalog_router
 from sanji.core.errors import SanjiError
 from sanji.orgs.api import router as orgs_router
 
@@ -34,4 +35,5 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/orgs", orgs_router)
 api.add_router("/audit", audit_router)
 api.add_router("/calendar", calendar_router)
+api.add_router("/catalog", catalog_router)
 api.add_router("/cases", cases_router)

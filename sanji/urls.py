@@ -9,5 +9,6 @@ urlpatterns = [
     path("orgs/", include("sanji.orgs.urls")),
     path("audit/", include("sanji.audit.urls")),
     path("calendar/", include("sanji.calendar.urls")),
+    path("catalog/", include("sanji.catalog.urls")),
     path("", include("sanji.web.urls")),
 ]

@@ -28,6 +28,7 @@ def _capabilities() -> list[Capability]:
     from sanji.accounts import policies as account_policies
     from sanji.audit import policies as audit_policies
     from sanji.calendar import policies as calendar_policies
+    from sanji.catalog import policies as catalog_policies
     from sanji.orgs import policies as org_policies
 
     return [
@@ -39,6 +40,10 @@ def _capabilities() -> list[Capability]:
                    org_policies.can_view_organisation),
         Capability(_("审计日志"), _("检索、导出全部操作痕迹，校验日志链"), "audit:search",
                    audit_policies.can_read),
+        Capability(_("事项目录"), _("审批与公共服务事项、办事指南、流程版本"), "catalog:list",
+                   lambda actor: True),
+        Capability(_("事项目录维护"), _("新增事项、发布新的流程版本"), "catalog:create",
+                   catalog_policies.can_edit),
         Capability(_("工作日历"), _("法定节假日、调休上班日与工作日计算"), "calendar:year_list",
                    calendar_policies.can_view),
         Capability(_("我的账号"), _("修改密码、绑定动态口令、API 令牌"), "accounts:me",
