@@ -45,7 +45,7 @@ from sanji.cases.models import (
 )
 from sanji.cases.transitions import FINAL_STATES, TABLE, Action, State, allowed_actions, check
 from sanji.catalog.models import FlowStep, FlowVersion, Matter, StepCode
-from sanji.core import clock, crypto
+from sanji.core import clock, crypto, hooks
 from sanji.core.actors import Actor
 from sanji.core.authz import require
 from sanji.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
@@ -984,10 +984,10 @@ def _schedule(case: Case, event: CaseEvent) -> None:
 def _after_commit(case_id: int, event_id: int) -> None:
     """Runs after every committed case event: THE entry point of electronic supervision (电子监察).
 
-    Deliberately empty for now. The supervision app will evaluate its rules on the case here
-    (warnings, cards, a second correction request, refusal without reason …); it must not raise
-    into the caller, whose transaction has already committed.
+    Supervision subscribes to :data:`sanji.core.hooks.case_event_committed` and evaluates its rules
+    on the case; a failing subscriber is logged, never raised into the caller (already committed).
     """
+    hooks.case_event_committed.fire(case_id, event_id)
 
 
 # --- the periodic sweep ------------------------------------------------------------------------
