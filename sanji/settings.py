@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "sanji.calendar",
     "sanji.catalog",
     "sanji.cases",
+    "sanji.population",
     "sanji.ops",
     "sanji.web",
 ]
@@ -188,6 +189,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Front-end packages from npm are copied into sanji/static/vendor at build time (make assets).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "/files/"  # never served directly: downloads go through views that check access
 
