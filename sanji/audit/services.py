@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from django.db import models, transaction
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.db.models import Min
 
-from sanji.audit.chain import entry_hash, normalise_data
-from sanji.audit.models import ChainHead, Entry
+from sanji.audit import policies, signing
+from sanji.audit.chain import GENESIS_HASH, canonical_time, entry_hash, normalise_data
+from sanji.audit.models import ChainHead, Checkpoint, Entry
+from sanji.audit.selectors import EntryFilter, entry_filtered_for
+from sanji.audit.verify import VerifyResult, verify_chain
 from sanji.core import clock
 from sanji.core.actors import Actor
+from sanji.core.authz import require
+from sanji.core.errors import Conflict, ValidationFailed
+
+#: The most rows one Excel export holds; larger searches must be narrowed or exported as CSV.
+XLSX_MAX_ROWS = 100_000
+
+ExportFormat = Literal["csv", "xlsx"]
 
 
 def _target_fields(target: models.Model | None) -> tuple[str, str, str]:
@@ -17,6 +31,21 @@ def _target_fields(target: models.Model | None) -> tuple[str, str, str]:
         return "", "", ""
     meta = target._meta
     return f"{meta.app_label}.{meta.model_name}", str(target.pk), str(target)[:200]
+
+
+def _locked_head() -> ChainHead:
+    """The chain head, locked until the caller's transaction ends.
+
+    Migration 0002 creates the row. If it is missing (a test database flushed between tests),
+    it is re-created from the last entry, so appends continue the existing chain.
+    """
+    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is not None:
+        return head
+    last = Entry.objects.order_by("-seq").values_list("seq", "hash").first()
+    seq, digest = last if last is not None else (0, GENESIS_HASH)
+    ChainHead.objects.get_or_create(pk=1, defaults={"seq": seq, "hash": digest})
+    return ChainHead.objects.select_for_update().get(pk=1)
 
 
 def record(
@@ -32,12 +61,12 @@ def record(
     """Append one entry to the chain, in the caller's transaction.
 
     ``action`` is domain-worded, ``<app>.<event>`` (e.g. ``"accounts.login_failed"``).
-    Appends are serialised by locking the chain head row until the caller commits.
+    Appends are serialised by locking the chain head row until the caller commits (on SQLite,
+    by the IMMEDIATE transactions of settings._SQLITE_OPTIONS), so the chain never forks.
     """
     target_type, target_id, label = _target_fields(target)
     with transaction.atomic():
-        # The head row is created by the migration; locking it orders concurrent appends.
-        head = ChainHead.objects.select_for_update().get(pk=1)
+        head = _locked_head()
         values: dict[str, Any] = {
             "seq": head.seq + 1,
             "at": clock.now(),
@@ -61,3 +90,154 @@ def record(
         head.hash = digest
         head.save(update_fields=["seq", "hash"])
     return entry
+
+
+def audit_purge(*, actor: Actor, before: dt.datetime) -> Checkpoint | None:
+    """Remove the entries older than ``before`` and leave a signed checkpoint in their place.
+
+    Only a contiguous prefix of the chain is removed: up to the first entry at or after
+    ``before``. Cut-offs closer than ``SANJI_AUDIT_MIN_RETENTION_DAYS`` (180 days, 网络安全法
+    Art. 21: logs kept at least six months) are refused. The prefix is verified first, so a
+    checkpoint never vouches for a tampered chain. Returns None when nothing is old enough.
+    """
+    require(policies.can_purge(actor), "Only the platform (sanji audit purge) purges the audit trail.")
+    if before.tzinfo is None:
+        raise ValidationFailed("The purge cut-off must be timezone-aware.")
+    now = clock.now()
+    retention = dt.timedelta(days=settings.SANJI_AUDIT_MIN_RETENTION_DAYS)
+    if before > now - retention:
+        raise ValidationFailed(
+            f"Audit entries are kept at least {settings.SANJI_AUDIT_MIN_RETENTION_DAYS} days: "
+            f"the cut-off must be on or before {canonical_time(now - retention)}."
+        )
+
+    last_purged, floor = _purge_bounds(before)
+    if last_purged <= floor:
+        return None
+    # Verified outside the lock (appends go on meanwhile; they only add entries after ``before``).
+    checked = verify_chain(upto=last_purged)
+    if not checked.ok:
+        raise Conflict(f"Refusing to purge a broken chain: {checked.message}")
+
+    with transaction.atomic():
+        _locked_head()  # no appends, no second purge, while the prefix is removed
+        if _purge_bounds(before) != (last_purged, floor):
+            raise Conflict("The audit trail was purged concurrently; run the purge again.")
+        last = Entry.objects.filter(seq=last_purged).values_list("hash", flat=True).first()
+        if last is None:
+            raise Conflict(f"Refusing to purge: entry #{last_purged} is missing.")
+        count = Entry.objects.filter(seq__lte=last_purged).count()
+        created_at = clock.now()
+        payload = signing.checkpoint_payload(
+            seq=last_purged, hash=last, purged_before=before, purged_count=count, created_at=created_at
+        )
+        key_id, signature = signing.sign(payload)
+        checkpoint = Checkpoint.objects.create(
+            seq=last_purged,
+            hash=last,
+            purged_before=before,
+            purged_count=count,
+            created_at=created_at,
+            created_by=actor.username,
+            key_id=key_id,
+            signature=signature,
+        )
+        # The ORM refuses to delete entries (EntryQuerySet); this is the one place that does.
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {Entry._meta.db_table} WHERE seq <= %s", [last_purged])  # noqa: S608
+        record(
+            actor=actor,
+            action="audit.purged",
+            target=checkpoint,
+            target_label=f"checkpoint #{last_purged}",
+            data={
+                "before": canonical_time(before),
+                "purged_count": count,
+                "first_seq": floor + 1,
+                "last_seq": last_purged,
+                "key_id": key_id,
+            },
+        )
+    return checkpoint
+
+
+def _purge_bounds(before: dt.datetime) -> tuple[int, int]:
+    """(the last seq a purge at ``before`` removes, the seq of the latest checkpoint or 0)."""
+    first_kept = Entry.objects.filter(at__gte=before).aggregate(seq=Min("seq"))["seq"]
+    if first_kept is None:
+        head_seq = ChainHead.objects.filter(pk=1).values_list("seq", flat=True).first()
+        last_seq = Entry.objects.order_by("-seq").values_list("seq", flat=True).first()
+        first_kept = max(head_seq or 0, last_seq or 0) + 1
+    floor = Checkpoint.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    return first_kept - 1, floor
+
+
+@dataclass(frozen=True)
+class Export:
+    """An export about to be written: the rows (bounded, newest first) and how many."""
+
+    rows: models.QuerySet[Entry]
+    count: int
+    format: ExportFormat
+
+
+def audit_export(*, actor: Actor, filters: EntryFilter, format: ExportFormat) -> Export:
+    """Prepare an export of a search and record it ("audit.exported", with filter and row count).
+
+    The rows are pinned to the chain as it is now (``seq`` at most the current head), so the
+    recorded count is the number of rows written even while entries keep being appended.
+    """
+    require(policies.can_export(actor))
+    rows = entry_filtered_for(actor, filters)
+    with transaction.atomic():
+        tip = ChainHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+        rows = rows.filter(seq__lte=tip)
+        count = rows.count()
+        if format == "xlsx" and count > XLSX_MAX_ROWS:
+            raise ValidationFailed(
+                f"{count} entries match; an Excel export holds at most {XLSX_MAX_ROWS}. "
+                "Narrow the search or export CSV."
+            )
+        record(
+            actor=actor,
+            action="audit.exported",
+            region_path=policies.export_region_path(actor),
+            data={"format": format, "filter": filters.as_data(), "rows": count},
+        )
+    return Export(rows=rows, count=count, format=format)
+
+
+def audit_archive(
+    *, actor: Actor, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> Export:
+    """The whole trail (or a time range), oldest first, for the platform to archive (CLI only);
+    recorded like any export."""
+    require(policies.can_purge(actor), "Only the platform archives the whole audit trail.")
+    rows = Entry.objects.order_by("seq")
+    if since is not None:
+        rows = rows.filter(at__gte=since)
+    if until is not None:
+        rows = rows.filter(at__lt=until)
+    with transaction.atomic():
+        tip = ChainHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+        rows = rows.filter(seq__lte=tip)
+        count = rows.count()
+        record(
+            actor=actor,
+            action="audit.exported",
+            data={"format": "csv", "filter": EntryFilter(since=since, until=until).as_data(), "rows": count},
+        )
+    return Export(rows=rows, count=count, format="csv")
+
+
+def audit_verify(*, actor: Actor) -> VerifyResult:
+    """Verify the chain on an auditor's request (page or API) and record that it was checked."""
+    require(policies.can_verify(actor))
+    result = verify_chain()
+    record(
+        actor=actor,
+        action="audit.verified",
+        region_path=policies.export_region_path(actor),
+        data={"ok": result.ok, "message": result.message, "count": result.count},
+    )
+    return result
