@@ -58,10 +58,10 @@ migrations-check: install-dev
 	SANJI_DATA_DIR=$$(mktemp -d) $(BIN)/sanji makemigrations --check --dry-run
 
 test-sqlite: install-dev assets browsers
-	env -u DATABASE_URL $(BIN)/pytest -q
+	env -u DATABASE_URL SANJI_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -q
 
 test-postgres: install-dev assets browsers
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
+	DATABASE_URL=$(PG_URL) SANJI_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -q
 
 test: lint typecheck layers migrations-check test-sqlite test-postgres
 

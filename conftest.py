@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-# Each test run keeps its data (keys, files) in a throw-away directory.
-os.environ["SANJI_DATA_DIR"] = tempfile.mkdtemp(prefix="sanji-test-")
+# (`make test` points SANJI_DATA_DIR at a throw-away directory before settings are loaded.)
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls in that same
 # thread are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

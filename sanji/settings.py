@@ -111,6 +111,7 @@ def _database() -> dict[str, Any]:
         db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True))
         if db["ENGINE"] == "django.db.backends.sqlite3":
             db["OPTIONS"] = _SQLITE_OPTIONS
+            db["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
         else:
             # One test database per process, so concurrent suites on one server never collide.
             db["TEST"] = {"NAME": f"test_{db['NAME']}_{os.getpid()}"}
@@ -121,6 +122,9 @@ def _database() -> dict[str, Any]:
         "NAME": str(DATA_DIR / "sanji.sqlite3"),
         "CONN_MAX_AGE": 600,
         "OPTIONS": _SQLITE_OPTIONS,
+        # Tests use a file in WAL mode like production (an in-memory database shares one cache
+        # with table-level locks, which the live-server browser tests would trip over).
+        "TEST": {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")},
     }
 
 
@@ -189,6 +193,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise scans it at start-up
 # Front-end packages from npm are copied into sanji/static/vendor at build time (make assets).
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
