@@ -49,7 +49,9 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = [h for h in os.environ.get("SANJI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("SANJI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
+]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -65,6 +67,8 @@ INSTALLED_APPS = [
     "sanji.calendar",
     "sanji.catalog",
     "sanji.cases",
+    "sanji.supervision",
+    "sanji.evaluation",
     "sanji.population",
     "sanji.ops",
     "sanji.web",

@@ -30,6 +30,7 @@ from sanji.accounts.scopes import unknown_scopes
 from sanji.audit.services import record
 from sanji.core import clock, crypto
 from sanji.core.actors import Actor
+from sanji.core.authz import is_platform
 from sanji.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sanji.core.roles import STAFF_ROLES, Role
 from sanji.orgs.models import Terminal, Unit
@@ -481,7 +482,7 @@ def user_create(
     """
     if not policies.can_manage_users(actor):
         raise Forbidden(_("只有安全管理员可以创建用户。"))
-    if not must_change_password and not policies.is_platform(actor):
+    if not must_change_password and not is_platform(actor):
         raise Forbidden("Only the platform may create accounts without a forced password change.")
     username = username.strip()
     full_name = full_name.strip()
@@ -782,3 +783,61 @@ def api_token_touch(*, token: ApiToken) -> None:
     now = clock.now()
     if token.last_used_at is None or now - token.last_used_at >= dt.timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
+# --- applicants (citizen self-registration on the portal) ------------------------------------------
+
+#: Blind-index purpose of applicants' ID numbers; the cases app indexes case applicants the same way.
+APPLICANT_INDEX_PURPOSE = "applicant"
+
+
+def applicant_register(
+    *, username: str, full_name: str, id_number: str, phone: str, password: str, ip: str
+) -> User:
+    """A citizen registers on the portal (申请人注册): an account without any role.
+
+    The ID number (GB 11643, checked with python-stdnum) is kept only as a keyed blind index, so a
+    window clerk can find the account from the number presented; one account per ID number. The
+    password is the person's own choice (validators apply), so no change is forced at first login.
+    Applicants sign in without a terminal.
+    """
+    from stdnum.cn import ric
+
+    username = username.strip()
+    full_name = full_name.strip()
+    try:
+        UnicodeUsernameValidator()(username)
+    except DjangoValidationError:
+        raise ValidationFailed(_("用户名只能包含字母、数字和 @/./+/-/_。")) from None
+    if not username or len(username) > 150:
+        raise ValidationFailed(_("用户名不能为空，且不超过 150 个字符。"))
+    if not full_name:
+        raise ValidationFailed(_("请填写姓名。"))
+    number = id_number.strip().upper().replace(" ", "")
+    if not ric.is_valid(number):
+        raise ValidationFailed(_("身份证号码无效。"))
+    index = crypto.blind_index(ric.compact(number), purpose=APPLICANT_INDEX_PURPOSE)
+    with transaction.atomic():
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationFailed(_("该用户名已被使用。"))
+        if User.objects.filter(id_number_index=index).exists():
+            raise ValidationFailed(_("该身份证号码已注册，请直接登录或找回账号。"))
+        user = User(
+            username=username,
+            full_name=full_name[:100],
+            phone=phone.strip()[:20],
+            id_number_index=index,
+            created_by="self",
+            date_joined=clock.now(),
+        )
+        _validate_password(password, user)
+        user.set_unusable_password()
+        user.save()
+        _password_set(user, password, must_change=False)
+        record(
+            actor=Actor(user_id=user.pk, username=user.username, ip=ip, channel="web"),
+            action="accounts.applicant_registered",
+            target=user,
+            data={"username": username},
+        )
+    return user

@@ -105,7 +105,9 @@ def seed_reference_data() -> list[str]:
     regions = org_services.region_import_path(actor=platform)
     lines.append(f"regions: {regions}")
     structure = org_services.org_structure_seed(actor=platform, city_code=CITY_CODE)
-    lines.append(f"organisation: {structure.units_created_total} units created, {structure.units_existing} existing")
+    lines.append(
+        f"organisation: {structure.units_created_total} units created, {structure.units_existing} existing"
+    )
     calendar = calendar_services.calendar_seed_from_chinesecalendar(actor=platform)
     lines.append(f"calendar: {calendar}")
     matters = catalog_services.catalog_seed(actor=platform)
@@ -155,8 +157,9 @@ def seed_people() -> list[DemoLogin]:
                 if person.role in SECOND_FACTOR_REQUIRED:
                     uri = account_services.totp_begin(user=user)
                     secret = pyotp.parse_uri(uri).secret
-                    account_services.totp_confirm(user=user, code=pyotp.TOTP(secret).now(), ip="127.0.0.1",
-                                                  actor=platform)
+                    account_services.totp_confirm(
+                        user=user, code=pyotp.TOTP(secret).now(), ip="127.0.0.1", actor=platform
+                    )
                     login.totp_secret = secret
             logins.append(login)
     _save_logins(logins)

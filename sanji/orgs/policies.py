@@ -26,6 +26,7 @@ ORG_VIEWER_ROLES = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)
 ORG_EDITOR_ROLES = (Role.SYSTEM_ADMIN,)
 TERMINAL_ROLES = (Role.SECURITY_ADMIN,)
 
+
 def is_staff(actor: Actor) -> bool:
     return is_platform(actor) or actor.has_role(*STAFF_ROLES)
 

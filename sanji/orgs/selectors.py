@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Count, Q
 
 from sanji.core.actors import Actor
-from sanji.core.authz import get_in_scope
+from sanji.core.authz import get_in_scope, is_platform
 from sanji.core.errors import NotFound
 from sanji.orgs import policies
 from sanji.orgs.models import Department, Region, RegionLevel, Terminal, Unit
@@ -55,7 +55,7 @@ def region_tree_for(actor: Actor) -> list[Region]:
     The platform (and a system administrator at the city) sees the cities; an administrator of
     a district sees that district. Nested grants collapse into the outermost one.
     """
-    if policies.is_platform(actor):
+    if is_platform(actor):
         return list(region_list())
     paths = sorted({g.region_path for g in actor.grants_for(*policies.ORG_VIEWER_ROLES)})
     tops: list[str] = []

@@ -32,22 +32,42 @@ def _capabilities() -> list[Capability]:
     from sanji.orgs import policies as org_policies
 
     return [
-        Capability(_("用户与角色"), _("创建账号、授予和撤销角色、重置密码、解锁"), "accounts:user_list",
-                   account_policies.can_manage_users),
-        Capability(_("终端管理"), _("登记、停用工作站终端与前置机，查看最近在线"), "orgs:terminal_list",
-                   org_policies.can_manage_terminals),
-        Capability(_("组织机构"), _("区划、部门、服务中心与窗口"), "orgs:tree",
-                   org_policies.can_view_organisation),
-        Capability(_("审计日志"), _("检索、导出全部操作痕迹，校验日志链"), "audit:search",
-                   audit_policies.can_read),
-        Capability(_("事项目录"), _("审批与公共服务事项、办事指南、流程版本"), "catalog:list",
-                   lambda actor: True),
-        Capability(_("事项目录维护"), _("新增事项、发布新的流程版本"), "catalog:create",
-                   catalog_policies.can_edit),
-        Capability(_("工作日历"), _("法定节假日、调休上班日与工作日计算"), "calendar:year_list",
-                   calendar_policies.can_view),
-        Capability(_("我的账号"), _("修改密码、绑定动态口令、API 令牌"), "accounts:me",
-                   lambda actor: actor.user_id is not None),
+        Capability(
+            _("用户与角色"),
+            _("创建账号、授予和撤销角色、重置密码、解锁"),
+            "accounts:user_list",
+            account_policies.can_manage_users,
+        ),
+        Capability(
+            _("终端管理"),
+            _("登记、停用工作站终端与前置机，查看最近在线"),
+            "orgs:terminal_list",
+            org_policies.can_manage_terminals,
+        ),
+        Capability(
+            _("组织机构"), _("区划、部门、服务中心与窗口"), "orgs:tree", org_policies.can_view_organisation
+        ),
+        Capability(
+            _("审计日志"), _("检索、导出全部操作痕迹，校验日志链"), "audit:search", audit_policies.can_read
+        ),
+        Capability(
+            _("事项目录"), _("审批与公共服务事项、办事指南、流程版本"), "catalog:list", lambda actor: True
+        ),
+        Capability(
+            _("事项目录维护"), _("新增事项、发布新的流程版本"), "catalog:create", catalog_policies.can_edit
+        ),
+        Capability(
+            _("工作日历"),
+            _("法定节假日、调休上班日与工作日计算"),
+            "calendar:year_list",
+            calendar_policies.can_view,
+        ),
+        Capability(
+            _("我的账号"),
+            _("修改密码、绑定动态口令、API 令牌"),
+            "accounts:me",
+            lambda actor: actor.user_id is not None,
+        ),
     ]
 
 

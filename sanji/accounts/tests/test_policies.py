@@ -5,6 +5,7 @@ import pytest
 from sanji.accounts import policies, selectors, services
 from sanji.accounts.models import RoleAssignment
 from sanji.core.actors import Actor, Grant
+from sanji.core.authz import is_platform
 from sanji.core.errors import Forbidden, NotFound, ValidationFailed
 from sanji.core.roles import ADMIN_TRIAD, Role
 
@@ -111,7 +112,7 @@ def test_platform_may_do_everything_but_has_no_user():
 
     assert policies.can_manage_users(system_actor())
     assert not policies.can_manage_users(Actor(user_id=None, username="anonymous"))
-    assert not policies.is_platform(Actor(user_id=None, username="x", channel="web"))
+    assert not is_platform(Actor(user_id=None, username="x", channel="web"))
 
 
 def test_reach_of_grants_for_units(units):

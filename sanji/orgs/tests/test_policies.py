@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sanji.core.actors import Actor, Grant, system_actor
+from sanji.core.authz import is_platform
 from sanji.core.roles import Role
 from sanji.orgs import policies
 from sanji.orgs.models import Terminal, Unit
@@ -56,4 +57,4 @@ def test_anonymous_web_actor_is_nobody():
     assert not policies.can_import_regions(anonymous)
     assert not policies.can_view_organisation(anonymous)
     assert not policies.can_read_reference(anonymous)
-    assert not policies.is_platform(anonymous)
+    assert not is_platform(anonymous)

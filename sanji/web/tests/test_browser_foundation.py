@@ -119,7 +119,8 @@ def test_auditor_searches_the_trail_and_exports_it(page, people):
     with page.expect_download() as download_info:
         page.click("button:has-text('导出 CSV')")
     download = download_info.value
-    content = open(download.path(), encoding="utf-8-sig").read()
+    with open(download.path(), encoding="utf-8-sig") as fh:
+        content = fh.read()
     assert "accounts.role_granted" in content
     # The export itself is recorded.
     page.fill("input[name=action]", "audit.exported")

@@ -151,7 +151,9 @@ def _read_user(actor: Actor, t: dict[str, Any]) -> Any:
 
 def _grant_role(actor: Actor, t: dict[str, Any]) -> Any:
     target = User.objects.get(pk=t["user"].pk)
-    return account_services.role_grant(actor=actor, user=target, role=Role.REVIEWER, unit=t["department_unit"])
+    return account_services.role_grant(
+        actor=actor, user=target, role=Role.REVIEWER, unit=t["department_unit"]
+    )
 
 
 def _reset_password(actor: Actor, t: dict[str, Any]) -> Any:
@@ -188,7 +190,9 @@ def _read_case(actor: Actor, t: dict[str, Any]) -> Any:
 
 def _accept_case(actor: Actor, t: dict[str, Any]) -> Any:
     case = case_selectors.case_get_for(actor, t["case"].pk)
-    return case_services.case_act(actor=actor, case_id=case.pk, action="accept", expected_version=case.version)
+    return case_services.case_act(
+        actor=actor, case_id=case.pk, action="accept", expected_version=case.version
+    )
 
 
 SCOPED_OPS: dict[str, tuple[Op, frozenset[str]]] = {
@@ -236,7 +240,9 @@ def _create_matter(actor: Actor) -> Any:
     return catalog_services.matter_create(
         actor=actor,
         code="MX-0001",
-        details=catalog_services.MatterDetails(name="矩阵测试事项", matter_type="public_service", legal_basis="—"),
+        details=catalog_services.MatterDetails(
+            name="矩阵测试事项", matter_type="public_service", legal_basis="—"
+        ),
         terms=MatterTerms(
             kind="immediate",
             department_kind="civil_affairs",
