@@ -1,6 +1,9 @@
+import os
+
 from django.urls import include, path
 
 from sanji.api import api
+from sanji.ops import benchviews
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -10,5 +13,14 @@ urlpatterns = [
     path("audit/", include("sanji.audit.urls")),
     path("calendar/", include("sanji.calendar.urls")),
     path("catalog/", include("sanji.catalog.urls")),
+    path("cases/", include("sanji.cases.urls")),
+    path("portal/", include("sanji.cases.portal_urls")),
+    path("supervision/", include("sanji.supervision.urls")),
+    path("evaluation/", include("sanji.evaluation.urls")),
     path("", include("sanji.web.urls")),
 ]
+
+# Benchmark-only endpoint (bench/bench_cases_api.py): a bare one-row INSERT, the anchor of the API
+# benchmark. Mounted only when the benchmark starts the server with SANJI_BENCH=1.
+if os.environ.get("SANJI_BENCH") == "1":
+    urlpatterns.append(path("bench/anchor", benchviews.anchor))  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ from django.db.models import Q
 
 from sanji.cases.models import Case, CaseDepartment
 from sanji.cases.transitions import TABLE, Facts, may_perform
+from sanji.core import authz
 from sanji.core.actors import Actor, Grant
 from sanji.core.roles import Role
 from sanji.orgs.models import Department
@@ -41,7 +42,8 @@ RECEIVER_ROLES: frozenset[str] = frozenset({Role.WINDOW_CLERK, Role.COMMUNITY_WO
 
 
 def is_platform(actor: Actor) -> bool:
-    return actor.channel == "system" and actor.user_id is None
+    """The platform itself (sweeps, the seeder, ``sanji`` commands on channel "system" or "cli")."""
+    return authz.is_platform(actor)
 
 
 def grant_kinds(grants: Iterable[Grant]) -> dict[int, str]:
@@ -144,3 +146,17 @@ def can_act(
             actor, row.roles, region_path=current_region_path, department_ids=list(department_ids)
         )
     )
+
+
+#: Roles that take applications on the window pages (department systems use the API).
+WINDOW_ROLES: frozenset[str] = frozenset({Role.WINDOW_CLERK, Role.COMMUNITY_WORKER})
+
+
+def can_use_worklists(actor: Actor) -> bool:
+    """Staff who see cases: the worklists and case pages."""
+    return actor.has_role(*VIEWER_ROLES)
+
+
+def can_receive(actor: Actor) -> bool:
+    """Window clerks and community workers receive walk-in applications (接件)."""
+    return actor.has_role(*WINDOW_ROLES)

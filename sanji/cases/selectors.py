@@ -16,15 +16,16 @@ from django.db import models
 from django.db.models import F, Prefetch, Q
 
 from sanji.cases import policies
-from sanji.cases.models import Attachment, Case, CaseEvent, CaseStep
+from sanji.cases.models import Attachment, Case, CaseEvent, CaseStep, StepState
 from sanji.cases.services import query_code_hash
-from sanji.cases.transitions import DECIDED, OPEN_STATES, State, allowed_actions
+from sanji.cases.transitions import DECIDED, OPEN_STATES, Action, State, allowed_actions
+from sanji.catalog.models import Matter, StepCode
 from sanji.core import clock
 from sanji.core.actors import Actor
 from sanji.core.authz import get_in_scope
 from sanji.core.errors import NotFound, SanjiError
 from sanji.core.roles import Role
-from sanji.orgs.models import Unit, UnitKind
+from sanji.orgs.models import Region, RegionLevel, Unit, UnitKind
 
 Worklist = Literal["to_receive", "to_handle", "due_soon", "overdue", "reported_up", "returned", "all"]
 WORKLISTS: tuple[str, ...] = (
@@ -155,16 +156,61 @@ def case_attachments(case: Case) -> list[Attachment]:
 
 
 def case_allowed_actions(actor: Actor, case: Case) -> list[str]:
-    """Actions the table allows now that the actor might perform (for buttons; the service re-checks)."""
-    steps = [s for s in case_steps(case) if s.order == case.current_step_order and s.state == "active"]
-    dept_ids = [case.current_department_id, *(s.department_id for s in steps)]
+    """Actions the actor can take now, for the page's buttons (the service re-checks everything).
+
+    Beyond the table and the policy, the current step must fit the action the way the service
+    requires it (a step of the actor's to complete, a stage that reports up, the final decision
+    step, the delivering window …), so the page offers no button that is bound to be refused.
+    """
+    steps = case_steps(case)
+    stage = [s for s in steps if s.order == case.current_step_order]
+    active = [s for s in stage if s.state == StepState.ACTIVE]
+    dept_ids = [case.current_department_id, *(s.department_id for s in active)]
     return [
         a
         for a in allowed_actions(case.state)
         if policies.can_act(
             actor, case, a, current_region_path=case.current_unit.region_path, department_ids=dept_ids
         )
+        and _fits_step(a, actor, case, steps, stage, active)
     ]
+
+
+def _fits_step(
+    action: str,
+    actor: Actor,
+    case: Case,
+    steps: list[CaseStep],
+    stage: list[CaseStep],
+    active: list[CaseStep],
+) -> bool:
+    from sanji.cases.services import _actor_steps  # the service's own rule, not a copy of it
+
+    head = stage[0].flow_step if stage else None
+    final_decide = max((s.order for s in steps if s.flow_step.code == StepCode.DECIDE), default=None)
+    at_final_decision = head is not None and head.code == StepCode.DECIDE
+    at_final_decision = at_final_decision and case.current_step_order == final_decide
+    if action == Action.COMPLETE_STEP:
+        return (
+            head is not None
+            and bool(active)
+            and head.code not in (StepCode.RECEIVE, StepCode.ACCEPT, StepCode.DELIVER)
+            and not at_final_decision
+            and not head.report_up
+            and bool(_actor_steps(actor, active))
+        )
+    if action == Action.REPORT_UP:
+        return head is not None and bool(active) and head.report_up and head.code != StepCode.ACCEPT
+    if action in (Action.APPROVE, Action.DENY):
+        return at_final_decision and bool(active)
+    if action == Action.DELIVER:
+        return head is not None and head.code == StepCode.DELIVER and stage[0].state == StepState.ACTIVE
+    if action == Action.RETURN_DOWN:
+        return head is not None and head.code == StepCode.DELIVER and stage[0].state == StepState.PENDING
+    if action == Action.ACCEPT:
+        accept = next((s for s in steps if s.flow_step.code == StepCode.ACCEPT), None)
+        return accept is not None and (not active or head is None or head.level == accept.flow_step.level)
+    return True
 
 
 # --- anonymous progress query ------------------------------------------------------------------
@@ -229,4 +275,345 @@ def case_lookup_public(number: str, query_code: str, *, ip: str = "") -> PublicP
         remaining_days=case.remaining_days,
         calendar_problem=case.calendar_problem,
         events=events,
+    )
+
+
+# --- what the pages show -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineRow:
+    """One deadline of a case with the working days left (``None`` once it no longer runs)."""
+
+    key: str  # acceptance | promised | legal | step
+    due: dt.datetime | None
+    remaining: int | None
+    passed: bool
+    problem: str = ""
+
+
+def case_deadline_rows(case: Case) -> list[DeadlineRow]:
+    """The acceptance, promised, legal and current-step deadlines, each with its remaining working days.
+
+    A deadline stops running once what it bounds has happened (acceptance once accepted, the
+    decision limits once decided, everything once the case is closed). A year missing from the
+    calendar shows as the row's ``problem``, never as an error.
+    """
+    from sanji.calendar.selectors import work_calendar
+    from sanji.calendar.workdays import CalendarNotConfigured, remaining_workdays
+
+    now = clock.now()
+    today = clock.today()
+    open_ = case.state in OPEN_STATES
+    running = {
+        "acceptance": open_ and case.accepted_at is None,
+        "promised": open_ and case.accepted_at is not None and case.decided_at is None,
+        "legal": open_ and case.accepted_at is not None and case.decided_at is None,
+        "step": open_,
+    }
+    dues = {
+        "acceptance": case.acceptance_due,
+        "promised": case.promised_due,
+        "legal": case.legal_due,
+        "step": case.step_due,
+    }
+    calendar = None
+    rows = []
+    for key, due in dues.items():
+        remaining: int | None = None
+        problem = ""
+        if due is not None and running[key]:
+            calendar = calendar or work_calendar()
+            try:
+                remaining = remaining_workdays(calendar, today, due.astimezone(clock.CITY_TZ).date())
+            except CalendarNotConfigured as exc:
+                problem = exc.message
+        elif due is None and running[key] and case.calendar_problem:
+            problem = case.calendar_problem
+        rows.append(
+            DeadlineRow(
+                key=key,
+                due=due,
+                remaining=remaining,
+                passed=due is not None and running[key] and due < now,
+                problem=problem,
+            )
+        )
+    return rows
+
+
+def case_stages(case: Case) -> list[list[CaseStep]]:
+    """The case's steps grouped by order: a stage of several steps is a parallel (joint) stage."""
+    stages: dict[int, list[CaseStep]] = {}
+    for step in case_steps(case):
+        stages.setdefault(step.order, []).append(step)
+    return [stages[k] for k in sorted(stages)]
+
+
+def unit_names(ids: set[int | None]) -> dict[int, str]:
+    """Names of the units events were recorded in (one query)."""
+    wanted = {i for i in ids if i is not None}
+    return dict(Unit.objects.filter(pk__in=wanted).values_list("pk", "name")) if wanted else {}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseDetail:
+    """Everything the case page shows."""
+
+    case: Case
+    events: list[CaseEvent]
+    stages: list[list[CaseStep]]
+    attachments: list[Attachment]
+    actions: list[str]
+    deadlines: list[DeadlineRow]
+    units: dict[int, str]
+    materials: list[str]
+    required_materials: list[str] = field(default_factory=list)
+
+    @property
+    def missing_at_receipt(self) -> list[str]:
+        """Required materials not ticked as received when the case was received (接件)."""
+        received: list[str] = []
+        for event in self.events:
+            if event.action == "receive":
+                received = list(event.data.get("materials_received") or [])
+        return [m for m in self.required_materials if m not in received]
+
+    @property
+    def last_correction(self) -> CaseEvent | None:
+        found = [e for e in self.events if e.action == "request_correction"]
+        return found[-1] if found else None
+
+
+def case_materials(case: Case, *, required_only: bool = False) -> list[str]:
+    """The names of the materials of the flow version the case started with, in order."""
+    from sanji.catalog.models import Material
+
+    rows = Material.objects.filter(flow_version_id=case.flow_version_id)
+    if required_only:
+        rows = rows.filter(required=True)
+    return list(rows.order_by("order", "id").values_list("name", flat=True))
+
+
+def case_detail_for(actor: Actor, case_id: int) -> CaseDetail:
+    """The case page's data for a case the actor may see (else :class:`NotFound`)."""
+    case = case_get_for(actor, case_id)
+    events = case_history(case)
+    return CaseDetail(
+        case=case,
+        events=events,
+        stages=case_stages(case),
+        attachments=case_attachments(case),
+        actions=case_allowed_actions(actor, case),
+        deadlines=case_deadline_rows(case),
+        units=unit_names({e.unit_id for e in events}),
+        materials=case_materials(case),
+        required_materials=case_materials(case, required_only=True),
+    )
+
+
+# --- the window's receive page -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicantPrefill:
+    """What the receive page fills in from an ID number: a registered applicant or an earlier case."""
+
+    id_number: str
+    masked: str
+    name: str = ""
+    phone: str = ""
+    user_id: int | None = None
+
+    @property
+    def registered(self) -> bool:
+        return self.user_id is not None
+
+
+def applicant_lookup(actor: Actor, id_number: str) -> ApplicantPrefill:
+    """Look an applicant up by ID number at a window (the number is validated with python-stdnum).
+
+    A registered applicant (portal account) is found through the blind index of the number; else the
+    name and phone of the newest case of that applicant the actor may see are offered.
+    """
+    from django.contrib.auth import get_user_model
+
+    from sanji.cases.services import applicant_id_parse, applicant_index
+
+    if not actor.has_role(*policies.RECEIVER_ROLES):
+        from sanji.core.errors import Forbidden
+
+        raise Forbidden("Only window clerks and community workers look applicants up.")
+    ident = applicant_id_parse(id_number)
+    index = applicant_index(ident.number)
+    user = (
+        get_user_model()
+        .objects.filter(id_number_index=index, is_active=True, is_system_account=False)
+        .only("pk", "full_name", "phone")
+        .first()
+    )
+    if user is not None:
+        return ApplicantPrefill(
+            ident.number, ident.masked, name=user.full_name, phone=user.phone, user_id=user.pk
+        )
+    earlier = (
+        policies.scope(actor, Case.objects.filter(applicant_id_index=index))
+        .order_by("-created_at")
+        .values("applicant_name", "applicant_phone")
+        .first()
+    )
+    if earlier is not None:
+        return ApplicantPrefill(
+            ident.number, ident.masked, name=earlier["applicant_name"], phone=earlier["applicant_phone"]
+        )
+    return ApplicantPrefill(ident.number, ident.masked)
+
+
+def receivable_matters(actor: Actor) -> list[Matter]:
+    """Matters the actor's unit receives: accepted at its level and, for a department window, of its line."""
+    from sanji.catalog.selectors import matter_list
+    from sanji.orgs.models import LEVEL_DEPTH
+
+    if actor.unit_id is None:
+        return []
+    unit = Unit.objects.filter(pk=actor.unit_id).select_related("department").first()
+    if unit is None:
+        return []
+    depth = len([c for c in unit.region_path.split("/") if c]) - 1
+    level = next(str(lv) for lv, d in LEVEL_DEPTH.items() if d == depth)
+    kind = unit.department.kind if unit.department is not None else None
+    return list(matter_list(level=level, department_kind=kind))
+
+
+def matter_for_receipt(code: str) -> tuple[Matter, list[str]] | None:
+    """A listed matter and its current materials' names (None when not listed)."""
+    from sanji.catalog.selectors import materials_for, matter_get
+
+    try:
+        matter = matter_get(code)
+    except NotFound:
+        return None
+    if matter.current_version is None:
+        return None
+    return matter, [m.name for m in materials_for(matter.current_version)]
+
+
+# --- the portal --------------------------------------------------------------------------------
+
+
+def online_matters() -> models.QuerySet[Matter]:
+    """Listed matters that may be applied for online (网上申报)."""
+    from sanji.catalog.selectors import matter_list
+
+    return matter_list().filter(online=True)
+
+
+def apply_regions() -> list[Region]:
+    """Places an online applicant may apply at: districts and townships, in tree order."""
+    return list(
+        Region.objects.filter(level__in=[RegionLevel.DISTRICT, RegionLevel.TOWNSHIP]).order_by("path")
+    )
+
+
+def own_case_for(actor: Actor, case_id: int) -> CaseDetail:
+    """The portal's view of one of the applicant's own cases (anybody else's: :class:`NotFound`)."""
+    if actor.user_id is None:
+        raise NotFound()
+    case = get_in_scope(
+        Case.objects.filter(applicant_id=actor.user_id).select_related(
+            "matter", "flow_version", "accepting_unit", "current_unit"
+        ),
+        pk=case_id,
+    )
+    events = case_history(case)
+    return CaseDetail(
+        case=case,
+        events=events,
+        stages=case_stages(case),
+        attachments=case_attachments(case),
+        actions=case_allowed_actions(actor, case),
+        deadlines=case_deadline_rows(case),
+        units=unit_names({e.unit_id for e in events}),
+        materials=case_materials(case),
+        required_materials=case_materials(case, required_only=True),
+    )
+
+
+# --- printed notices ---------------------------------------------------------------------------
+
+NOTICE_KINDS: tuple[str, ...] = ("receipt", "acceptance", "correction", "refusal", "decision")
+_NOTICE_EVENTS: dict[str, tuple[str, ...]] = {
+    "receipt": ("receive", "submit"),
+    "acceptance": ("accept", "deem_accept"),
+    "correction": ("request_correction",),
+    "refusal": ("refuse",),
+    "decision": ("approve", "deny"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What one printed notice needs: the case, the event it records and the issuing unit's name."""
+
+    kind: str
+    case: Case
+    event: CaseEvent
+    unit_name: str
+    items: list[str] = field(default_factory=list)
+    materials_received: list[str] = field(default_factory=list)
+
+    @property
+    def approved(self) -> bool:
+        return self.event.action == "approve"
+
+
+def notices_available(events: list[CaseEvent]) -> list[str]:
+    """The notice kinds a case's history allows printing, in :data:`NOTICE_KINDS` order."""
+    done = {e.action for e in events}
+    return [k for k in NOTICE_KINDS if done & set(_NOTICE_EVENTS[k])]
+
+
+def _issuer_name(unit_id: int | None) -> str:
+    """Who issues a notice: the department a window belongs to (the administrative organ), else the
+    unit with its centre (a community station, a township centre)."""
+    if unit_id is None:
+        return ""
+    unit = Unit.objects.filter(pk=unit_id).select_related("department", "parent").first()
+    if unit is None:
+        return ""
+    if unit.department is not None:
+        return unit.department.name
+    if unit.parent is not None and unit.kind == UnitKind.WINDOW:
+        return f"{unit.parent.name}{unit.name}"
+    return unit.name
+
+
+def case_notice_for(actor: Actor, case_id: int, kind: str) -> Notice:
+    """The latest event of ``kind``'s notice on a case the actor may see (else :class:`NotFound`)."""
+    if kind not in _NOTICE_EVENTS:
+        raise NotFound()
+    case = case_get_for(actor, case_id)
+    event = CaseEvent.objects.filter(case=case, action__in=_NOTICE_EVENTS[kind]).order_by("-seq").first()
+    if event is None:
+        raise NotFound()
+    name = ""
+    if kind == "decision":
+        step = (
+            CaseStep.objects.filter(case=case, order=event.step_order or 0, department__isnull=False)
+            .select_related("department")
+            .first()
+        )
+        name = step.department.name if step is not None and step.department is not None else ""
+    if not name:
+        name = _issuer_name(event.unit_id) or _issuer_name(case.accepting_unit_id)
+    received: list[str] = []
+    if kind == "receipt":
+        received = [str(m) for m in event.data.get("materials_received") or []]
+    return Notice(
+        kind=kind,
+        case=case,
+        event=event,
+        unit_name=name,
+        items=[str(i) for i in event.data.get("missing_items") or []],
+        materials_received=received,
     )

@@ -13,6 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from sanji.core.actors import Actor
+from sanji.core.roles import STAFF_ROLES
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ def _capabilities() -> list[Capability]:
     from sanji.accounts import policies as account_policies
     from sanji.audit import policies as audit_policies
     from sanji.calendar import policies as calendar_policies
+    from sanji.cases import policies as case_policies
     from sanji.catalog import policies as catalog_policies
     from sanji.orgs import policies as org_policies
 

@@ -1,0 +1,122 @@
+"""Labels and badges of the case pages (display only; no rules)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.translation import gettext_lazy as _
+
+from sanji.cases.models import CaseState, Channel, DeliveryMethod
+from sanji.catalog.models import StepCode
+from sanji.core.roles import Role
+
+register = template.Library()
+
+ACTION_LABELS: dict[str, Any] = {
+    "create_draft": _("创建申请"),
+    "submit": _("提交申报"),
+    "precheck_pass": _("预审通过"),
+    "precheck_return": _("预审退回"),
+    "receive": _("接件"),
+    "request_correction": _("一次性告知补正"),
+    "allow_second_correction": _("准予再次补正"),
+    "supplement": _("补正材料"),
+    "accept": _("受理"),
+    "refuse": _("不予受理"),
+    "deem_accept": _("逾期视为受理"),
+    "complete_step": _("办结本环节"),
+    "report_up": _("上报"),
+    "take_over": _("接收上报件"),
+    "return_down": _("结果下发"),
+    "extend": _("延期"),
+    "special_start": _("启动特别程序"),
+    "special_end": _("结束特别程序"),
+    "approve": _("准予许可"),
+    "deny": _("不予许可"),
+    "deliver": _("送达"),
+    "complete": _("办结"),
+    "withdraw": _("撤回"),
+    "void": _("作废"),
+}
+
+DEADLINE_LABELS: dict[str, Any] = {
+    "acceptance": _("受理期限"),
+    "promised": _("承诺期限"),
+    "legal": _("法定期限"),
+    "step": _("当前环节期限"),
+}
+
+WORKLIST_LABELS: dict[str, Any] = {
+    "to_receive": _("待接收"),
+    "to_handle": _("待办理"),
+    "due_soon": _("即将到期"),
+    "overdue": _("已超期"),
+    "reported_up": _("已上报"),
+    "returned": _("已退回/待送达"),
+    "all": _("全部"),
+}
+
+
+@register.filter
+def action_label(action: str) -> Any:
+    return ACTION_LABELS.get(action, action)
+
+
+@register.filter
+def state_label(state: str) -> Any:
+    if not state:
+        return "—"
+    return CaseState(state).label if state in CaseState.values else state
+
+
+@register.filter
+def channel_label(channel: str) -> Any:
+    return Channel(channel).label if channel in Channel.values else channel
+
+
+@register.filter
+def delivery_label(method: str) -> Any:
+    return DeliveryMethod(method).label if method in DeliveryMethod.values else method
+
+
+@register.filter
+def deadline_label(key: str) -> Any:
+    return DEADLINE_LABELS.get(key, key)
+
+
+@register.filter
+def worklist_label(key: str) -> Any:
+    return WORKLIST_LABELS.get(key, key)
+
+
+@register.filter
+def step_code_label(code: str) -> Any:
+    return StepCode(code).label if code in StepCode.values else code
+
+
+@register.filter
+def role_label(role: str) -> Any:
+    return Role(role).label if role in Role.values else role
+
+
+@register.filter
+def days_class(remaining: int | None) -> str:
+    """Badge colour for remaining working days: overdue red, up to 2 days amber, else green."""
+    if remaining is None:
+        return ""
+    if remaining < 0:
+        return "bad"
+    if remaining <= 2:
+        return "warn"
+    return "ok"
+
+
+@register.filter
+def negate(value: int) -> int:
+    return -int(value)
+
+
+@register.filter
+def get_item(mapping: dict[Any, Any], key: Any) -> Any:
+    return mapping.get(key) if isinstance(mapping, dict) else None

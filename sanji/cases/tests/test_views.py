@@ -1,0 +1,719 @@
+"""Case pages through the Django test client: each kind of case walked through the pages, refusals,
+the print views' legally required text, the portal and the anonymous progress query."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from sanji.accounts import services as accounts
+from sanji.accounts.models import User
+from sanji.accounts.testing import sign_in
+from sanji.audit.models import Entry
+from sanji.cases import views
+from sanji.cases.models import Attachment, Case, CaseStep
+from sanji.cases.tests.conftest import (
+    CITY_CA_OFFICE,
+    COMMUNITY,
+    ID_A,
+    ID_B,
+    SAIHAN_CA_OFFICE,
+    SAIHAN_CA_WINDOW,
+    SAIHAN_HOUSING_OFFICE,
+    SAIHAN_SUP,
+    SYSTEM,
+    T0,
+    XINCHENG_CA_WINDOW,
+)
+from sanji.core import clock
+from sanji.core.roles import Role
+from sanji.orgs.models import Unit
+
+pytestmark = pytest.mark.usefixtures("org", "frozen_now")
+
+PASSWORD = "Qingcheng#2024x"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher_and_cache(settings: Any) -> Any:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    yield
+    cache.clear()
+
+
+Login = Callable[..., Client]
+
+
+@pytest.fixture
+def login() -> Login:
+    """A signed-in client for a new person holding ``role`` in the unit ``unit_code``."""
+    made: dict[str, User] = {}
+
+    def make(role: str | None, unit_code: str = "", *, username: str | None = None) -> Client:
+        name = username or f"{role or 'citizen'}-{unit_code or 'portal'}".replace("_", "-").lower()
+        user = made.get(name)
+        if user is None:
+            user, _ = accounts.user_create(
+                actor=SYSTEM, username=name, full_name=name, password=PASSWORD, must_change_password=False
+            )
+            if role is not None:
+                accounts.role_grant(actor=SYSTEM, user=user, role=role, unit=Unit.objects.get(code=unit_code))
+            made[name] = user
+        client = Client()
+        sign_in(client, user)
+        return client
+
+    return make
+
+
+def clerk(login: Login) -> Client:
+    return login(Role.WINDOW_CLERK, SAIHAN_CA_WINDOW)
+
+
+def receive(client: Client, matter: str = "T-PRO", *, id_number: str = ID_A, **extra: Any) -> Case:
+    data: dict[str, Any] = {
+        "matter_code": matter,
+        "id_number": id_number,
+        "applicant_name": "张三",
+        "applicant_phone": "13800000000",
+        "title": "",
+        "fee_charged": "",
+        "received_0": "on",
+        "received_1": "on",
+        **extra,
+    }
+    response = client.post(reverse("cases:receive"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    case = Case.objects.order_by("-id").first()
+    assert case is not None
+    assert response["Location"] == reverse("cases:detail", args=[case.pk])
+    return case
+
+
+def act(client: Client, case: Case, action: str, *, expect: int = 302, **fields: Any) -> Any:
+    case.refresh_from_db()
+    data: dict[str, Any] = {f"{action}-expected_version": case.version}
+    for key, value in fields.items():
+        data[f"{action}-{key}"] = value
+    response = client.post(reverse("cases:act", args=[case.pk, action]), data)
+    assert response.status_code == expect, response.content.decode()[:3000]
+    case.refresh_from_db()
+    return response
+
+
+def page(client: Client, name: str, *args: Any, status: int = 200) -> str:
+    response = client.get(reverse(name, args=args))
+    assert response.status_code == status
+    return response.content.decode()
+
+
+# --- pages render for the right roles ------------------------------------------------------------
+
+
+def test_worklist_tabs_render_for_staff(login: Login) -> None:
+    client = clerk(login)
+    case = receive(client)
+    for tab in ("to_receive", "to_handle", "due_soon", "overdue", "reported_up", "returned", "all"):
+        response = client.get(reverse("cases:worklist"), {"tab": tab})
+        assert response.status_code == 200
+    html = client.get(reverse("cases:worklist"), {"tab": "to_receive"}).content.decode()
+    assert case.number in html
+    assert "剩 5 个工作日" in html  # acceptance deadline, green badge
+    assert 'class="badge ok days"' in html
+    assert client.get(reverse("cases:worklist"), {"tab": "nope"}).status_code == 404
+    for role, unit in (
+        (Role.REVIEWER, SAIHAN_CA_OFFICE),
+        (Role.SUPERVISOR, SAIHAN_SUP),
+        (Role.COMMUNITY_WORKER, COMMUNITY),
+    ):
+        assert login(role, unit).get(reverse("cases:worklist")).status_code == 200
+
+
+def test_worklist_pages_with_next_and_previous_without_total(
+    login: Login, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    client = clerk(login)
+    for _ in range(3):
+        receive(client)
+    first = client.get(reverse("cases:worklist"), {"tab": "all"}).content.decode()
+    assert 'rel="next"' in first
+    assert 'rel="prev"' not in first
+    second = client.get(reverse("cases:worklist"), {"tab": "all", "page": "2"}).content.decode()
+    assert 'rel="prev"' in second
+    assert 'rel="next"' not in second
+    assert "共" not in second  # no total count
+
+
+def test_refusals_for_wrong_role_and_anonymous(login: Login) -> None:
+    anonymous = Client()
+    response = anonymous.get(reverse("cases:worklist"))
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
+    citizen = login(None)
+    assert citizen.get(reverse("cases:worklist")).status_code == 403
+    assert citizen.get(reverse("cases:receive")).status_code == 403
+    reviewer = login(Role.REVIEWER, SAIHAN_CA_OFFICE)
+    assert reviewer.get(reverse("cases:receive")).status_code == 403
+    supervisor = login(Role.SUPERVISOR, SAIHAN_SUP)
+    assert supervisor.get(reverse("cases:receive")).status_code == 403
+
+
+def test_out_of_scope_is_not_found(login: Login) -> None:
+    client = clerk(login)
+    case = receive(client, "T-PRO", scan_0=SimpleUploadedFile("apply.png", PNG))
+    attachment = Attachment.objects.get(case=case)
+    act(client, case, "accept")
+    for outsider in (
+        login(Role.WINDOW_CLERK, XINCHENG_CA_WINDOW),
+        login(Role.REVIEWER, SAIHAN_HOUSING_OFFICE),  # other line
+    ):
+        assert outsider.get(reverse("cases:detail", args=[case.pk])).status_code == 404
+        assert outsider.get(reverse("cases:print", args=[case.pk, "acceptance"])).status_code == 404
+        assert outsider.get(reverse("cases:attachment", args=[attachment.pk])).status_code == 404
+        response = outsider.post(
+            reverse("cases:act", args=[case.pk, "complete_step"]),
+            {"complete_step-expected_version": case.version, "complete_step-opinion": "x"},
+        )
+        assert response.status_code == 404
+        response = outsider.post(
+            reverse("cases:upload", args=[case.pk]),
+            {"material_name": "申请书", "file": SimpleUploadedFile("a.png", PNG)},
+        )
+        assert response.status_code == 404
+    assert clerk(login).get(reverse("cases:detail", args=[999999])).status_code == 404
+    case.refresh_from_db()
+    assert case.current_step_order == 2
+
+
+def test_visible_but_not_allowed_shows_message(login: Login) -> None:
+    case = receive(clerk(login))
+    reviewer = login(Role.REVIEWER, SAIHAN_CA_OFFICE)
+    html = page(reviewer, "cases:detail", case.pk)
+    assert "action-accept" not in html  # no button for what the reviewer may not do
+    response = act(reviewer, case, "accept", expect=403)
+    assert "action-error" in response.content.decode()
+    assert case.state == "received"
+
+
+# --- receiving ---------------------------------------------------------------------------------------
+
+
+def test_receive_page_lists_matters_and_prefills_registered_applicant(login: Login) -> None:
+    citizen = accounts.applicant_register(
+        username="lisi",
+        full_name="李四",
+        id_number=ID_B,
+        phone="13900000000",
+        password=PASSWORD,
+        ip="1.2.3.4",
+    )
+    client = clerk(login)
+    html = client.get(reverse("cases:receive")).content.decode()
+    for code in ("T-IMM", "T-PRO", "T-JNT", "T-REP"):
+        assert code in html
+    html = client.get(reverse("cases:receive"), {"id_number": ID_B, "matter_code": "T-PRO"}).content.decode()
+    assert "已注册申请人" in html
+    assert 'value="李四"' in html
+    assert 'value="13900000000"' in html
+    assert "申请书" in html
+    assert "居民身份证复印件" in html
+    html = client.get(reverse("cases:receive"), {"id_number": "150102199003071238"}).content.decode()
+    assert 'class="error"' in html  # a wrong check digit
+    case = receive(client, "T-PRO", id_number=ID_B, scan_0=SimpleUploadedFile("申请书.pdf", PDF))
+    assert case.applicant_id == citizen.pk
+    assert case.channel == "window"
+    assert Attachment.objects.get(case=case).material_name == "申请书"
+
+
+def test_receive_refuses_disguised_scan_and_creates_nothing(login: Login) -> None:
+    client = clerk(login)
+    response = client.post(
+        reverse("cases:receive"),
+        {
+            "matter_code": "T-PRO",
+            "id_number": ID_A,
+            "applicant_name": "张三",
+            "scan_0": SimpleUploadedFile("virus.pdf", b"MZ\x90\x00not a pdf"),
+        },
+    )
+    assert response.status_code == 200
+    assert "PDF" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_community_station_receives_and_scans_for_the_district(login: Login) -> None:
+    worker = login(Role.COMMUNITY_WORKER, COMMUNITY)
+    html = worker.get(reverse("cases:receive")).content.decode()
+    assert "T-REP" in html
+    assert "T-PRO" not in html
+    case = receive(worker, "T-REP", scan_0=SimpleUploadedFile("scan.png", PNG))
+    assert case.channel == "community"
+    response = worker.post(
+        reverse("cases:upload", args=[case.pk]),
+        {
+            "material_name": "居民身份证复印件",
+            "file": SimpleUploadedFile("id.jpg", b"\xff\xd8\xff\xe0" + b"0" * 40),
+        },
+    )
+    assert response.status_code == 302
+    assert Attachment.objects.filter(case=case).count() == 2
+    html = page(worker, "cases:detail", case.pk)
+    assert "action-report_up" in html
+    receipt = page(worker, "cases:print", case.pk, "receipt")
+    assert "收件回执" in receipt
+    assert "5个工作日" in receipt
+
+
+# --- the four kinds walked through the pages ----------------------------------------------------------
+
+
+def test_immediate_case_through_the_pages(login: Login) -> None:
+    client = clerk(login)
+    case = receive(client, "T-IMM")
+    html = page(client, "cases:detail", case.pk)
+    for action in ("accept", "request_correction", "refuse"):
+        assert f"action-{action}" in html
+    assert "查询码只显示一次" in html
+    act(client, case, "accept")
+    notice = page(client, "cases:print", case.pk, "acceptance")
+    code = notice.split('class="mono query-code">')[1].split("<")[0]
+    assert len(code) == 8
+    assert "data-print" in notice
+    assert "<script>" not in notice
+    assert "style=" not in notice
+    again = page(client, "cases:print", case.pk, "acceptance")
+    assert code not in again
+    assert "查询码已于收件时告知申请人" in again
+    approver = login(Role.APPROVER, SAIHAN_CA_OFFICE)
+    act(approver, case, "approve", opinion="符合条件，准予")
+    act(client, case, "deliver", delivery_method="window", certificate_no="ZS-0001")
+    act(client, case, "complete")
+    assert case.state == "completed"
+    decision = page(client, "cases:print", case.pk, "decision")
+    assert "准予行政许可决定书" in decision
+    assert "ZS-0001" in decision
+    assert case.number in decision
+
+
+def test_promised_case_with_correction_through_the_pages(login: Login) -> None:
+    client = clerk(login)
+    case = receive(client, "T-PRO", received_1="")  # the ID copy is missing
+    html = page(client, "cases:detail", case.pk)
+    # The correction form starts from the required materials not ticked at receipt.
+    assert 'value="居民身份证复印件" id="id_request_correction-missing_items_1" checked' in html
+    assert 'value="申请书" id="id_request_correction-missing_items_0">' in html
+    assert 'value="证明材料" id="id_request_correction-missing_items_2">' in html  # optional
+    # Nothing listed: refused by the form, the case unchanged.
+    act(client, case, "request_correction", expect=422)
+    assert case.state == "received"
+    act(
+        client,
+        case,
+        "request_correction",
+        missing_items=["居民身份证复印件"],
+        other_items="户口簿复印件\n房产证明",
+    )
+    assert case.state == "correction_requested"
+    notice = page(client, "cases:print", case.pk, "correction")
+    for text in ("一次性告知书", "居民身份证复印件", "户口簿复印件", "房产证明", "5个工作日", case.number):
+        assert text in notice
+    act(client, case, "supplement")
+    act(client, case, "accept")
+    assert case.state == "handling"
+    html = page(client, "cases:detail", case.pk)
+    assert "承诺期限" in html
+    assert "法定期限" in html
+    reviewer = login(Role.REVIEWER, SAIHAN_CA_OFFICE)
+    html = page(reviewer, "cases:detail", case.pk)
+    assert "action-complete_step" in html
+    act(reviewer, case, "complete_step", expect=422)  # opinion required
+    act(reviewer, case, "complete_step", opinion="材料齐全")
+    approver = login(Role.APPROVER, SAIHAN_CA_OFFICE)
+    act(approver, case, "deny", reason="不符合法定条件")
+    decision = page(client, "cases:print", case.pk, "decision")
+    for text in ("不予行政许可决定书", "不符合法定条件", "60日", "行政复议", "6个月", "行政诉讼"):
+        assert text in decision
+    act(client, case, "deliver", delivery_method="mail")
+    act(client, case, "complete")
+    assert case.state == "completed"
+    history = page(client, "cases:detail", case.pk)
+    for label in ("接件", "一次性告知补正", "补正材料", "受理", "办结本环节", "不予许可", "送达", "办结"):
+        assert label in history
+
+
+def test_joint_case_shows_parallel_steps_side_by_side(login: Login) -> None:
+    client = clerk(login)
+    case = receive(client, "T-JNT")
+    act(client, case, "accept")
+    housing = login(Role.REVIEWER, SAIHAN_HOUSING_OFFICE)
+    html = page(housing, "cases:detail", case.pk)
+    assert "stage parallel" in html
+    assert "并行会签" in html
+    assert html.count('class="step step-active current"') == 2
+    # Only those with a step of their own to answer get the button; the window has none here.
+    window_html = page(client, "cases:detail", case.pk)
+    assert "action-complete_step" not in window_html
+    assert "action-report_up" not in window_html
+    assert "action-approve" not in page(login(Role.APPROVER, SAIHAN_CA_OFFICE), "cases:detail", case.pk)
+    act(housing, case, "complete_step", opinion="住建意见：同意")
+    assert case.current_step_order == 2
+    assert "action-complete_step" not in page(housing, "cases:detail", case.pk)  # answered already
+    act(login(Role.REVIEWER, SAIHAN_CA_OFFICE), case, "complete_step", opinion="民政意见：同意")
+    assert case.current_step_order == 3
+    act(login(Role.APPROVER, SAIHAN_CA_OFFICE), case, "approve", opinion="准予")
+    act(client, case, "deliver", delivery_method="electronic", certificate_no="ZS-2")
+    assert case.state == "delivered"
+    html = page(client, "cases:detail", case.pk)
+    assert "住建意见：同意" in html
+    assert "民政意见：同意" in html
+
+
+def test_reported_case_community_to_city_and_back_through_the_pages(login: Login) -> None:
+    worker = login(Role.COMMUNITY_WORKER, COMMUNITY)
+    case = receive(worker, "T-REP")
+    html = page(worker, "cases:detail", case.pk)
+    assert "action-report_up" in html
+    assert "action-accept" not in html  # acceptance is at the district
+    act(worker, case, "report_up", opinion="材料已扫描，报区民政窗口")
+    assert case.state == "reported_up"
+    district = clerk(login)
+    html = district.get(reverse("cases:worklist"), {"tab": "to_receive"}).content.decode()
+    assert case.number in html
+    html = district.get(reverse("cases:worklist"), {"tab": "reported_up"}).content.decode()
+    assert case.number in html
+    act(district, case, "take_over")
+    act(district, case, "accept")
+    reviewer = login(Role.REVIEWER, SAIHAN_CA_OFFICE)
+    act(reviewer, case, "report_up", opinion="初审通过，报市局")
+    city = login(Role.APPROVER, CITY_CA_OFFICE)
+    html = city.get(reverse("cases:worklist"), {"tab": "to_receive"}).content.decode()
+    assert case.number in html
+    act(city, case, "take_over")
+    act(city, case, "approve", opinion="准予")
+    act(city, case, "return_down")
+    assert case.current_unit.code == SAIHAN_CA_WINDOW
+    act(district, case, "deliver", delivery_method="window", certificate_no="Z-1")
+    act(district, case, "complete")
+    assert case.state == "completed"
+    # Every level sees the whole history.
+    for who in (worker, district, reviewer, city):
+        html = page(who, "cases:detail", case.pk)
+        assert "初审通过，报市局" in html
+        assert "材料已扫描，报区民政窗口" in html
+    assert "准予行政许可决定书" in page(district, "cases:print", case.pk, "decision")
+
+
+# --- refusal, conflict, supervisor, calendar problem --------------------------------------------------
+
+
+def test_refusal_needs_reason_and_legal_basis_and_prints_the_remedies(login: Login) -> None:
+    client = clerk(login)
+    case = receive(client, "T-PRO")
+    response = act(client, case, "refuse", expect=422, reason="不属于本机关职权范围")
+    assert "errorlist" in response.content.decode()
+    assert case.state == "received"
+    act(
+        client,
+        case,
+        "refuse",
+        reason="不属于本机关职权范围",
+        legal_basis="《行政许可法》第三十二条第一款第（二）项",
+    )
+    assert case.state == "refused"
+    notice = page(client, "cases:print", case.pk, "refusal")
+    for text in (
+        "不予受理通知书",
+        "不属于本机关职权范围",
+        "第三十二条第一款第（二）项",
+        "60日",
+        "行政复议",
+        "6个月",
+        "行政诉讼",
+        case.number,
+        "赛罕区",
+    ):
+        assert text in notice
+    assert page(client, "cases:print", case.pk, "decision", status=404)
+    assert page(client, "cases:print", case.pk, "bogus", status=404)
+
+
+def test_stale_version_shows_someone_acted_first(login: Login) -> None:
+    client = clerk(login)
+    case = receive(client, "T-PRO")
+    stale = case.version
+    act(client, case, "accept")
+    response = client.post(reverse("cases:act", args=[case.pk, "accept"]), {"accept-expected_version": stale})
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "其他人已先处理了此办件" in html
+    assert "重新加载" in html
+    case.refresh_from_db()
+    assert case.state == "handling"
+
+
+def test_supervisor_sees_and_allows_second_correction(login: Login) -> None:
+    client = clerk(login)
+    case = receive(client, "T-PRO")
+    act(client, case, "request_correction", missing_items=["申请书"])
+    act(client, case, "supplement")
+    html = page(client, "cases:detail", case.pk)
+    assert "action-request_correction" in html  # the table allows it; the service enforces 一次性告知
+    response = act(client, case, "request_correction", expect=409, missing_items=["居民身份证复印件"])
+    assert "一次性告知" in response.content.decode()
+    supervisor = login(Role.SUPERVISOR, SAIHAN_SUP)
+    html = page(supervisor, "cases:detail", case.pk)
+    assert "action-allow_second_correction" in html
+    assert "action-void" in html
+    act(supervisor, case, "allow_second_correction", reason="材料原件遗失，需重新出具")
+    act(client, case, "request_correction", missing_items=["居民身份证复印件"])
+    assert case.corrections_count == 2
+
+
+def test_unconfigured_year_is_shown_on_worklist_and_case(login: Login) -> None:
+    with clock.frozen(dt.datetime(2026, 12, 28, 2, 0, tzinfo=dt.UTC)):
+        client = clerk(login)  # signed in at that time (an idle session would end)
+        case = receive(client, "T-PRO")
+        assert "2027" in case.calendar_problem
+        html = client.get(reverse("cases:worklist"), {"tab": "all"}).content.decode()
+        assert "工作日历未配置" in html
+        html = page(client, "cases:detail", case.pk)
+        assert "calendar-problem-banner" in html
+        assert "2027" in html
+
+
+def test_download_is_audited_and_served_as_attachment(login: Login) -> None:
+    client = clerk(login)
+    case = receive(client, "T-PRO", scan_0=SimpleUploadedFile("申请书.png", PNG))
+    attachment = Attachment.objects.get(case=case)
+    response = client.get(reverse("cases:attachment", args=[attachment.pk]))
+    assert response.status_code == 200
+    assert response.content == PNG
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"].startswith("attachment")
+    assert Entry.objects.filter(action="cases.attachment_downloaded").count() == 1
+
+
+def test_sweep_command_deems_and_refreshes(capsys: pytest.CaptureFixture[str]) -> None:
+    from sanji.cases import services
+    from sanji.cases.tests.conftest import actor_at
+
+    case, _ = services.case_receive(
+        actor=actor_at(Role.WINDOW_CLERK, SAIHAN_CA_WINDOW),
+        matter_code="T-PRO",
+        applicant_name="张三",
+        applicant_id_number=ID_A,
+    )
+    with clock.frozen(T0 + dt.timedelta(days=10)):
+        call_command("cases", "sweep")
+    out = capsys.readouterr().out
+    assert "deemed accepted: 1" in out
+    assert case.number in out
+    assert "deadlines refreshed: 1" in out
+    case.refresh_from_db()
+    assert case.state == "handling"
+    assert case.deemed_accepted
+
+
+# --- the portal --------------------------------------------------------------------------------------
+
+
+def _register(client: Client, username: str = "wangwu", id_number: str = ID_B) -> Any:
+    return client.post(
+        reverse("portal:register"),
+        {
+            "username": username,
+            "full_name": "王五",
+            "id_number": id_number,
+            "phone": "13700000000",
+            "password": PASSWORD,
+            "password_again": PASSWORD,
+        },
+    )
+
+
+def _portal_client(username: str = "wangwu", id_number: str = ID_B) -> tuple[Client, User]:
+    client = Client()
+    response = _register(client, username, id_number)
+    assert response.status_code == 302
+    user = User.objects.get(username=username)
+    sign_in(client, user)
+    return client, user
+
+
+def test_portal_pages_render_anonymously() -> None:
+    client = Client()
+    for name in ("portal:home", "portal:register", "portal:matters", "portal:query"):
+        assert client.get(reverse(name)).status_code == 200
+    html = client.get(reverse("portal:matters")).content.decode()
+    assert "T-PRO" in html
+    assert "T-IMM" not in html
+    assert reverse("catalog:detail", args=["T-PRO"]) in html
+    home = client.get(reverse("portal:home")).content.decode()
+    assert reverse("accounts:login") in home
+    assert reverse("catalog:list") in home
+    response = client.get(reverse("portal:my_cases"))
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
+
+
+def test_portal_register_then_login_without_terminal() -> None:
+    client = Client()
+    response = _register(client)
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
+    user = User.objects.get(username="wangwu")
+    assert user.id_number_index
+    assert not user.must_change_password
+    assert not user.role_assignments.exists()
+    again = _register(Client(), "other", ID_B)
+    assert again.status_code == 200
+    assert "已注册" in again.content.decode()
+    response = client.post(reverse("accounts:login"), {"username": "wangwu", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_portal_apply_upload_submit_correct_supplement(login: Login) -> None:
+    client, user = _portal_client()
+    response = client.get(reverse("portal:apply", args=["T-PRO"]))
+    assert response.status_code == 200
+    assert 'value="王五"' in response.content.decode()
+    assert client.get(reverse("portal:apply", args=["T-IMM"])).status_code == 404  # not online
+    response = client.post(
+        reverse("portal:apply", args=["T-PRO"]),
+        {
+            "applicant_name": "王五",
+            "id_number": ID_B,
+            "applicant_phone": "13700000000",
+            "region_code": "150105001",
+            "title": "",
+        },
+    )
+    assert response.status_code == 302
+    case = Case.objects.get(applicant=user)
+    assert case.state == "draft"
+    html = page(client, "portal:case", case.pk)
+    code = html.split('class="mono query-code">')[1].split("<")[0]
+    assert len(code) == 8
+    assert code not in page(client, "portal:case", case.pk)  # shown once
+    response = client.post(
+        reverse("portal:upload", args=[case.pk]),
+        {"material_name": "申请书", "file": SimpleUploadedFile("申请书.pdf", PDF)},
+    )
+    assert response.status_code == 302
+    response = client.post(
+        reverse("portal:upload", args=[case.pk]),
+        {"material_name": "申请书", "file": SimpleUploadedFile("fake.pdf", PNG)},
+    )
+    assert Attachment.objects.filter(case=case).count() == 1
+    client.post(reverse("portal:act", args=[case.pk, "submit"]), {"submit-expected_version": case.version})
+    case.refresh_from_db()
+    assert case.state == "submitted"
+    # The district window pre-checks, then asks for a correction.
+    window = clerk(login)
+    act(window, case, "precheck_pass")
+    act(window, case, "request_correction", missing_items=["居民身份证复印件"])
+    html = page(client, "portal:case", case.pk)
+    assert "请一次性补正以下内容" in html
+    assert "居民身份证复印件" in html
+    assert "action-supplement" in html
+    client.post(
+        reverse("portal:upload", args=[case.pk]),
+        {"material_name": "居民身份证复印件", "file": SimpleUploadedFile("id.png", PNG)},
+    )
+    response = client.post(
+        reverse("portal:act", args=[case.pk, "supplement"]), {"supplement-expected_version": case.version}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.state == "received"
+    assert Attachment.objects.filter(case=case).count() == 2
+    # The applicant reads the printed correction notice too.
+    assert "居民身份证复印件" in page(client, "cases:print", case.pk, "correction")
+    # Tracking: my cases.
+    assert case.number in page(client, "portal:my_cases")
+    # Staff do not apply online; staff case page sends applicants to the portal.
+    assert window.get(reverse("portal:apply", args=["T-PRO"])).status_code == 403
+    response = client.get(reverse("cases:detail", args=[case.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:case", args=[case.pk])
+
+
+def test_portal_withdraw_and_other_applicants_get_not_found() -> None:
+    client, user = _portal_client()
+    client.post(
+        reverse("portal:apply", args=["T-PRO"]),
+        {"applicant_name": "王五", "id_number": ID_B, "region_code": "150105", "title": ""},
+    )
+    case = Case.objects.get(applicant=user)
+    client.post(reverse("portal:act", args=[case.pk, "submit"]), {"submit-expected_version": case.version})
+    case.refresh_from_db()
+    other, _ = _portal_client("zhaoliu", ID_A)
+    assert other.get(reverse("portal:case", args=[case.pk])).status_code == 404
+    assert other.get(reverse("cases:print", args=[case.pk, "receipt"])).status_code == 404
+    response = other.post(
+        reverse("portal:act", args=[case.pk, "withdraw"]), {"withdraw-expected_version": case.version}
+    )
+    assert response.status_code == 404
+    assert other.post(reverse("portal:act", args=[case.pk, "accept"]), {}).status_code == 404
+    response = client.post(
+        reverse("portal:act", args=[case.pk, "withdraw"]), {"withdraw-expected_version": case.version}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.state == "withdrawn"
+    # A second withdraw on the stale page: refused with a message, nothing changes.
+    response = client.post(
+        reverse("portal:act", args=[case.pk, "withdraw"]), {"withdraw-expected_version": case.version - 1}
+    )
+    assert response.status_code == 409
+    assert "刷新" in response.content.decode()
+
+
+def test_anonymous_progress_query(login: Login) -> None:
+    client = clerk(login)
+    client.post(
+        reverse("cases:receive"),
+        {"matter_code": "T-PRO", "id_number": ID_A, "applicant_name": "张三丰"},
+    )
+    case = Case.objects.get()
+    notice = page(client, "cases:print", case.pk, "receipt")
+    code = notice.split('class="mono query-code">')[1].split("<")[0]
+    anonymous = Client()
+    response = anonymous.post(reverse("portal:query"), {"number": case.number, "code": code.lower()})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "已接件" in html
+    assert "张**" in html
+    assert "张三丰" not in html
+    assert ID_A not in html
+    wrong_code = anonymous.post(reverse("portal:query"), {"number": case.number, "code": "AAAAAAAA"})
+    wrong_number = anonymous.post(reverse("portal:query"), {"number": "150105-20260303-9999", "code": code})
+    assert wrong_code.status_code == wrong_number.status_code == 404
+    assert "办件编号或查询码不正确" in wrong_code.content.decode()
+    assert "办件编号或查询码不正确" in wrong_number.content.decode()
+    for _ in range(10):
+        anonymous.post(reverse("portal:query"), {"number": case.number, "code": "AAAAAAAA"})
+    throttled = anonymous.post(reverse("portal:query"), {"number": case.number, "code": code})
+    assert throttled.status_code == 429
+
+
+def test_case_step_units_are_shown(login: Login) -> None:
+    client = clerk(login)
+    case = receive(client, "T-PRO")
+    act(client, case, "accept")
+    html = page(client, "cases:detail", case.pk)
+    step = CaseStep.objects.get(case=case, order=2)
+    assert step.unit is not None
+    assert step.unit.name in html
