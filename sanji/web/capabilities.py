@@ -35,6 +35,24 @@ def _capabilities() -> list[Capability]:
 
     return [
         Capability(
+            _("办件工作台"),
+            _("待接件、待办、即将到期、已超期、上报与退回的办件"),
+            "cases:worklist",
+            case_policies.can_use_worklists,
+        ),
+        Capability(
+            _("窗口接件"),
+            _("受理群众和企业的申请，核对材料，打印通知书"),
+            "cases:receive",
+            case_policies.can_receive,
+        ),
+        Capability(
+            _("网上办事"),
+            _("在线申报、上传材料、查询进度、补正和撤回"),
+            "portal:home",
+            lambda actor: not actor.has_role(*STAFF_ROLES),
+        ),
+        Capability(
             _("用户与角色"),
             _("创建账号、授予和撤销角色、重置密码、解锁"),
             "accounts:user_list",
