@@ -9,11 +9,11 @@ from django.test import Client
 
 from sanji.calendar import services
 from sanji.calendar.models import CalendarDay, CalendarYear
-from sanji.calendar.tests.urls import API_PREFIX
+API_PREFIX = "/api/v1/calendar"
 from sanji.core.actors import Actor
 from sanji.core.roles import STAFF_ROLES, Role
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("sanji.calendar.tests.urls")]
+pytestmark = [pytest.mark.django_db]
 TokenFor = Callable[..., dict[str, str]]
 READ = ["calendar:read"]
 

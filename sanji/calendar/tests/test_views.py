@@ -16,7 +16,7 @@ from sanji.calendar.models import CalendarDay, CalendarSource, CalendarYear
 from sanji.core.actors import Actor
 from sanji.core.roles import STAFF_ROLES, Role
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("sanji.calendar.tests.urls")]
+pytestmark = [pytest.mark.django_db]
 D = dt.date.fromisoformat
 Page = Callable[..., Client]
 

@@ -16,7 +16,7 @@ from sanji.catalog.seed_matters import THREE_LEVEL_MATTER_CODE
 from sanji.catalog.tests.conftest import current
 from sanji.core.actors import Actor, system_actor
 
-pytestmark = pytest.mark.urls("sanji.catalog.tests.urls")
+
 
 
 @pytest.fixture
