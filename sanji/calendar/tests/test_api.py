@@ -9,9 +9,10 @@ from django.test import Client
 
 from sanji.calendar import services
 from sanji.calendar.models import CalendarDay, CalendarYear
-API_PREFIX = "/api/v1/calendar"
 from sanji.core.actors import Actor
 from sanji.core.roles import STAFF_ROLES, Role
+
+API_PREFIX = "/api/v1/calendar"
 
 pytestmark = [pytest.mark.django_db]
 TokenFor = Callable[..., dict[str, str]]

@@ -17,8 +17,6 @@ from sanji.catalog.tests.conftest import current
 from sanji.core.actors import Actor, system_actor
 
 
-
-
 @pytest.fixture
 def seeded(db: None) -> None:
     services.catalog_seed(actor=system_actor())
