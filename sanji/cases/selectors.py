@@ -202,7 +202,7 @@ def _fits_step(
     if action == Action.REPORT_UP:
         return head is not None and bool(active) and head.report_up and head.code != StepCode.ACCEPT
     if action in (Action.APPROVE, Action.DENY):
-        return at_final_decision and bool(active)
+        return at_final_decision and bool(active) and bool(_actor_steps(actor, active))
     if action == Action.DELIVER:
         return head is not None and head.code == StepCode.DELIVER and stage[0].state == StepState.ACTIVE
     if action == Action.RETURN_DOWN:

@@ -794,6 +794,10 @@ def _on_decide(
     _require_code(case, active, StepCode.DECIDE, what="A decision")
     if case.current_step_order != _final_decide_order(case):
         raise _illegal(case, "This is an intermediate decision step; complete it with complete_step")
+    # The decision belongs to the role the flow names for it (an approver, or the window clerk
+    # of an immediate case 即办件), or to the department head / department system.
+    if not _actor_steps(actor, active):
+        raise Forbidden("The decision step of this case is not yours.")
     _finish(active, actor, now, str(fields.get("opinion") or fields.get("reason") or ""))
     case.decided_at = now
     nxt = _next_order(case, case.current_step_order)

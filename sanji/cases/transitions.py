@@ -132,7 +132,9 @@ _HANDLERS = frozenset(
         Role.DEPARTMENT_SYSTEM,
     }
 )
-_DECIDERS = frozenset({Role.APPROVER, Role.DEPARTMENT_HEAD, Role.DEPARTMENT_SYSTEM})
+# Whether a decider may decide *this* case is the flow's business: the decide step names the role
+# (an approver, or the window clerk of an immediate case); the services check it.
+_DECIDERS = frozenset({Role.APPROVER, Role.DEPARTMENT_HEAD, Role.DEPARTMENT_SYSTEM, Role.WINDOW_CLERK})
 _HEADS = frozenset({Role.DEPARTMENT_HEAD})
 _SUPERVISORS = frozenset({Role.SUPERVISOR})
 _NOBODY: frozenset[str] = frozenset()

@@ -72,6 +72,16 @@ MATTERS: dict[str, tuple[MatterTerms, list[StepSpec], bool]] = {
         ],
         False,
     ),
+    # 即办件 decided by the window clerk on the spot (as the seeded catalogue's immediate matters are).
+    "T-IMW": (
+        MatterTerms(MatterKind.IMMEDIATE, CA, (D,), D, legal_limit_days=20, promised_limit_days=0),
+        [
+            _step(1, StepCode.ACCEPT, D, Role.WINDOW_CLERK, 0),
+            _step(2, StepCode.DECIDE, D, Role.WINDOW_CLERK, 0),
+            _step(3, StepCode.DELIVER, D, Role.WINDOW_CLERK, 0),
+        ],
+        False,
+    ),
     # 承诺件: accept, review, decide, deliver at the district; online too.
     "T-PRO": (
         MatterTerms(MatterKind.PROMISED, CA, (D,), D, legal_limit_days=20, promised_limit_days=10),

@@ -101,6 +101,25 @@ def test_immediate_case_same_day() -> None:
     assert audit == ["cases.receive", "cases.accept", "cases.approve", "cases.deliver", "cases.complete"]
 
 
+def test_immediate_case_decided_by_the_window_clerk_the_flow_names() -> None:
+    case = receive("T-IMW")
+    case = act(clerk(), case, "accept")
+    # The flow gives the decision to the window: an approver may not take it over.
+    with pytest.raises(Forbidden):
+        act(approver(), case, "approve", opinion="准予")
+    case = act(clerk(), case, "approve", opinion="材料齐全，当场办结")
+    assert case.state == "approved"
+    case = act(clerk(), case, "deliver", delivery_method="window", certificate_no="ZS-0002")
+    assert act(clerk(), case, "complete").state == "completed"
+
+
+def test_a_window_clerk_cannot_decide_what_the_flow_gives_an_approver() -> None:
+    case = act(clerk(), receive("T-IMM"), "accept")
+    with pytest.raises(Forbidden):
+        act(clerk(), case, "approve", opinion="越权")
+    assert Case.objects.get(pk=case.pk).state == "handling"
+
+
 def test_promised_case_with_review_and_deadlines() -> None:
     case = receive("T-PRO")
     assert case.acceptance_due is not None
