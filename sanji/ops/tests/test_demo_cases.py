@@ -1,0 +1,112 @@
+"""The demo cases seeder: a small half-year through the real services, on the demo's own world."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.hashers import check_password, make_password
+from stdnum.cn import ric
+
+from sanji.audit.verify import verify_chain
+from sanji.calendar.selectors import work_calendar
+from sanji.calendar.workdays import is_workday
+from sanji.cases.models import Case, CaseEvent
+from sanji.core import clock
+from sanji.ops import demo
+from sanji.ops.demo_cases import DemoCaseSummary, person_make, seed_demo_cases
+
+#: A working Friday, 10:00 Beijing time: "now" for the seeded half-year.
+NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
+MD5 = "django.contrib.auth.hashers.MD5PasswordHasher"
+
+
+@pytest.fixture
+def demo_world(settings: Any, tmp_path: Path) -> None:
+    settings.DATA_DIR = tmp_path  # the people seeder writes its logins file there
+    settings.PASSWORD_HASHERS = [MD5]  # argon2 is slow
+    demo.seed_reference_data()
+    demo.seed_people()
+
+
+@pytest.fixture
+def seeded(demo_world: None) -> DemoCaseSummary:
+    with clock.frozen(NOW):
+        return seed_demo_cases(count=40, seed=7)
+
+
+def test_synthetic_applicants_are_valid() -> None:
+    rng = random.Random(1)
+    people = [
+        person_make(rng, region_code=code, age=(18, 96), today=dt.date(2026, 11, 20))
+        for code in ("150105", "150102", "150103")
+        for _ in range(300)
+    ]
+    assert all(ric.is_valid(p.id_number) for p in people)
+    assert all(p.id_number[:4] == "1501" for p in people)
+    # Hohhot's district codes exist from 1983; older people carry the former city code.
+    assert all(p.id_number[:6] == "150120" for p in people if p.id_number[6:10] < "1983")
+    assert any("·" in p.name for p in people)  # Mongolian names (巴特尔·朝鲁)
+    assert len({p.id_number for p in people}) == len(people)
+    assert all(len(p.phone) == 11 and p.phone.startswith("1") for p in people)
+
+
+@pytest.mark.django_db
+def test_light_hashes_are_verified_and_upgraded(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["sanji.ops.demo_cases.DemoArgon2Hasher"]
+    encoded = make_password(demo.DEMO_PASSWORD)
+    assert encoded.startswith("argon2$argon2id$")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    upgraded: list[str] = []
+    assert check_password(demo.DEMO_PASSWORD, encoded, setter=upgraded.append)
+    assert upgraded == [demo.DEMO_PASSWORD]  # re-hashed with the full parameters at first login
+    assert not check_password("wrong password", encoded)
+
+
+@pytest.mark.django_db
+def test_small_half_year(seeded: DemoCaseSummary) -> None:
+    summary = seeded
+    assert summary.cases == Case.objects.count() == 40
+    assert set(summary.by_kind) == {"immediate", "promised", "joint", "reported"}
+    assert set(summary.by_channel) == {"window", "community", "online", "api"}
+    assert {"community", "township", "district", "city"} <= set(summary.by_level)
+    assert summary.by_state["completed"] >= 10
+    assert len(summary.by_state) >= 5
+    assert summary.overdue >= 1
+    assert summary.due_soon >= 1
+    assert summary.events == CaseEvent.objects.count()
+    assert "demo cases: 40" in summary.line()
+
+    # Every staff event names the terminal it was done from; applicants act from the portal.
+    staff_events = CaseEvent.objects.exclude(channel="system").filter(unit_id__isnull=False)
+    assert staff_events.exists()
+    assert not staff_events.filter(terminal="").exists()
+    assert CaseEvent.objects.filter(channel="api").exclude(terminal="").exists()
+
+    # Each case's events move forward in time, on working days in working hours, over the past months.
+    cal = work_calendar()
+    times: dict[int, list[dt.datetime]] = defaultdict(list)
+    for case_id, at in CaseEvent.objects.order_by("case_id", "seq").values_list("case_id", "at"):
+        times[case_id].append(at)
+        local = at.astimezone(clock.CITY_TZ)
+        assert is_workday(cal, local.date())
+        assert dt.time(8, 30) <= local.time() <= dt.time(18, 30)
+        assert NOW - dt.timedelta(days=200) <= at <= NOW
+    assert all(ts == sorted(ts) for ts in times.values())
+    assert max(ts[-1] - ts[0] for ts in times.values()) > dt.timedelta(days=7)
+
+    # Refusals state reason and legal basis; cases are numbered by place and day.
+    for event in CaseEvent.objects.filter(action="refuse"):
+        assert event.reason
+        assert event.legal_basis
+    assert verify_chain().ok
+
+    # Safe to call again: nothing is added.
+    with clock.frozen(NOW):
+        again = seed_demo_cases(count=40, seed=7)
+    assert again.skipped
+    assert Case.objects.count() == 40
