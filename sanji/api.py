@@ -12,7 +12,9 @@ from sanji.calendar.api import router as calendar_router
 from sanji.cases.api import router as cases_router
 from sanji.catalog.api import router as catalog_router
 from sanji.core.errors import SanjiError
+from sanji.evaluation.api import router as evaluation_router
 from sanji.orgs.api import router as orgs_router
+from sanji.supervision.api import router as supervision_router
 
 api = NinjaAPI(
     title="Sanji API",
@@ -37,3 +39,5 @@ api.add_router("/audit", audit_router)
 api.add_router("/calendar", calendar_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/cases", cases_router)
+api.add_router("/supervision", supervision_router)
+api.add_router("/evaluation", evaluation_router)

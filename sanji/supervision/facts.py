@@ -1,0 +1,160 @@
+"""The fixed SQL reads of the after-commit hook, so that evaluating a case event costs a few indexed
+look-ups and no ORM query compilation (it runs after every transition; the budget is 5 ms).
+
+:func:`event_facts` reads one event with the columns of its case and flow version the event-driven
+rules need; :func:`late_step` the step of that event that finished after its own deadline, if any;
+:func:`rule_rows` the rule configuration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from sanji.cases.models import Case, CaseEvent, CaseStep
+from sanji.catalog.models import FlowVersion
+from sanji.supervision.models import RuleConfig
+
+
+def aware(value: Any) -> dt.datetime | None:
+    """A datetime from a raw row (SQLite: naive UTC or text; PostgreSQL: aware)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value  # type: ignore[no-any-return]
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str | bytes):
+        try:
+            loaded = json.loads(value)
+        except ValueError:
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+    return {}
+
+
+def as_decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    """One case event and what the event-driven rules need of its case."""
+
+    event_id: int
+    seq: int
+    action: str
+    at: dt.datetime
+    unit_id: int | None
+    actor_id: int | None
+    actor_username: str
+    reason: str
+    legal_basis: str
+    step_order: int | None
+    data: dict[str, Any]
+    case_id: int
+    channel: str
+    corrections_count: int
+    fee_charged: Decimal | None
+    fee_amount: Decimal
+    received_at: dt.datetime | None
+    accepted_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    current_unit_id: int
+    region_path: str
+    form_data: dict[str, Any]
+
+
+def event_facts(case_id: int, event_id: int) -> EventFacts | None:
+    e, c, v = CaseEvent._meta.db_table, Case._meta.db_table, FlowVersion._meta.db_table
+    sql = (
+        "SELECT e.id, e.seq, e.action, e.at, e.unit_id, e.actor_id, e.actor_username, e.reason, "  # noqa: S608
+        "e.legal_basis, e.step_order, e.data, c.id, c.channel, c.corrections_count, c.fee_charged, "
+        "v.fee_amount, c.received_at, c.accepted_at, c.decided_at, c.completed_at, c.current_unit_id, "
+        f"c.region_path, c.form_data FROM {e} e JOIN {c} c ON c.id = e.case_id "
+        f"JOIN {v} v ON v.id = c.flow_version_id WHERE e.id = %s AND e.case_id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [event_id, case_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    at = aware(row[3])
+    if at is None:
+        return None
+    return EventFacts(
+        event_id=row[0],
+        seq=row[1],
+        action=row[2],
+        at=at,
+        unit_id=row[4],
+        actor_id=row[5],
+        actor_username=row[6] or "",
+        reason=row[7] or "",
+        legal_basis=row[8] or "",
+        step_order=row[9],
+        data=as_dict(row[10]),
+        case_id=row[11],
+        channel=row[12],
+        corrections_count=row[13],
+        fee_charged=as_decimal(row[14]),
+        fee_amount=as_decimal(row[15]) or Decimal("0"),
+        received_at=aware(row[16]),
+        accepted_at=aware(row[17]),
+        decided_at=aware(row[18]),
+        completed_at=aware(row[19]),
+        current_unit_id=row[20],
+        region_path=row[21],
+        form_data=as_dict(row[22]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LateStep:
+    order: int
+    unit_id: int | None
+    due: dt.datetime
+    finished_at: dt.datetime
+    handled_by_id: int | None
+    handled_by: str
+
+
+def late_step(case_id: int, order: int) -> LateStep | None:
+    """The done step of ``order`` on the case that finished after its own deadline, if any."""
+    table = CaseStep._meta.db_table
+    sql = (
+        f'SELECT "order", unit_id, due, finished_at, handled_by_id, handled_by FROM {table} '  # noqa: S608
+        'WHERE case_id = %s AND "order" = %s AND state = %s AND due IS NOT NULL '
+        "AND finished_at IS NOT NULL AND finished_at > due ORDER BY id LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [case_id, order, "done"])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    due, finished = aware(row[2]), aware(row[3])
+    if due is None or finished is None:
+        return None
+    return LateStep(row[0], row[1], due, finished, row[4], row[5] or "")
+
+
+def rule_rows() -> list[tuple[str, bool, int, bool, Decimal]]:
+    table = RuleConfig._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT code, enabled, threshold, auto_issue, points FROM {table}")  # noqa: S608
+        return [
+            (code, bool(en), int(th), bool(auto), Decimal(str(pts)))
+            for code, en, th, auto, pts in cursor.fetchall()
+        ]

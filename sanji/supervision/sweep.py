@@ -1,0 +1,317 @@
+"""The set-based SQL of the periodic sweep (no Python loop over cases).
+
+Each time-based rule is one ``INSERT INTO mark ... SELECT ... FROM case WHERE <condition>
+ON CONFLICT (case_id, rule, period) DO NOTHING`` statement: SQLite (≥ 3.24) and PostgreSQL run the
+same text; the unique key makes a second run insert nothing. ``became_at`` comes from the case's own
+deadline columns, so a sweep that was down for a day inserts the same rows, with the same instants,
+as one that ran every minute.
+
+The conditions read the deadlines the cases app derives from the event log. While the clock is
+paused (补正 ``correction_requested``, 特别程序 ``suspended``) those deadlines move forward daily, so
+no deadline rule fires in a paused state. The clock of a case stops at its decision; a case closed
+without a decision (withdrawn, voided, refused) stops at its closing.
+
+The warning rule needs "at most N working days remain", which depends on today's date: the caller
+computes the one calendar date D such that ``due <= D`` ⇔ remaining ≤ N
+(:func:`sanji.supervision.rules.warning_cutoff`), and for each due date in the warning window the
+instant its warning became true (:func:`sanji.supervision.rules.warning_start`); the SQL compares.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from sanji.cases.models import Case, CaseEvent
+from sanji.cases.transitions import FINAL_STATES, OPEN_STATES, State
+from sanji.supervision.models import BoardCell, Mark, SupervisionOrder
+from sanji.supervision.rules import RuleSetting
+from sanji.supervision.transitions import MarkState
+
+PAUSED: tuple[str, ...] = (State.CORRECTION_REQUESTED, State.SUSPENDED)
+NOT_STARTED: tuple[str, ...] = (State.DRAFT, State.RETURNED)
+#: Open states in which the clock runs.
+RUNNING: tuple[str, ...] = tuple(sorted(OPEN_STATES - set(PAUSED)))
+UNDECIDED_RUNNING: tuple[str, ...] = (State.SUBMITTED, State.RECEIVED, State.HANDLING, State.REPORTED_UP)
+OPEN: tuple[str, ...] = tuple(sorted(OPEN_STATES))
+CLOSED: tuple[str, ...] = tuple(sorted(FINAL_STATES))
+
+MARK_COLUMNS = (
+    "case_id, rule, period, severity, state, became_at, created_at, issued_at, unit_id, region_path, "
+    "staff_id, staff_username, event_id, points, detail, explanation, appeal_reason, decision_note, "
+    "decided_by, decided_at, version"
+)
+
+
+def _dt(value: dt.datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _in(values: Sequence[str]) -> str:
+    return "(" + ", ".join(["%s"] * len(values)) + ")"
+
+
+def _head(setting: RuleSetting, now: dt.datetime) -> tuple[str, list[Any]]:
+    """The constant columns of the inserted marks (rule, severity, state, created/issued, points)."""
+    state = MarkState.ISSUED if setting.auto_issue else MarkState.HELD
+    issued = "%s" if setting.auto_issue else "NULL"
+    params: list[Any] = [str(setting.code), str(setting.severity), str(state), _dt(now)]
+    if setting.auto_issue:
+        params.append(_dt(now))
+    return issued, params
+
+
+def _insert(
+    setting: RuleSetting,
+    now: dt.datetime,
+    *,
+    case_sql: str,
+    period_sql: str,
+    became_sql: str,
+    unit_sql: str,
+    region_sql: str,
+    from_where: str,
+    became_params: Sequence[Any] = (),
+    where_params: Sequence[Any] = (),
+) -> int:
+    issued, head = _head(setting, now)
+    points = connection.ops.adapt_decimalfield_value(Decimal(setting.points), 6, 2)
+    # Table and column names and the condition are code; every value is a parameter.
+    sql = (
+        f"INSERT INTO {Mark._meta.db_table} ({MARK_COLUMNS}) "
+        f"SELECT {case_sql}, %s, {period_sql}, %s, %s, {became_sql}, %s, {issued}, "
+        f"{unit_sql}, {region_sql}, "
+        f"NULL, '', NULL, %s, '{{}}', '', '', '', '', NULL, 1 {from_where} "
+        "ON CONFLICT (case_id, rule, period) DO NOTHING"
+    )
+    # Parameters in text order: rule, severity, state, became…, created, issued, points, where…
+    params: list[Any] = [head[0], head[1], head[2], *became_params, *head[3:], points, *where_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(max(cursor.rowcount, 0))
+
+
+#: The sweep's candidate rows: one scan of the case table per run instead of one per rule.
+CANDIDATES = "supervision_sweep_candidates"
+_source = {"table": ""}
+
+
+def _cases() -> str:
+    return _source["table"] or Case._meta.db_table
+
+
+CANDIDATE_COLUMNS = (
+    "id, state, current_unit_id, region_path, accepted_at, decided_at, completed_at, deemed_accepted, "
+    "acceptance_due, promised_due, legal_due, step_due, current_step_order"
+)
+
+
+def candidates_open(now: dt.datetime, promised_until: dt.datetime) -> int:
+    """Copy the cases any time rule could hit into a temporary table (one scan of the case table).
+
+    A case is a candidate when its promised deadline is on or before the warning cut-off (warning,
+    yellow; a legal deadline never precedes the promised one, so red too), its acceptance deadline or
+    its current step's deadline has passed. The rules then read the (much narrower) candidates.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {CANDIDATES}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {CANDIDATES} AS SELECT {CANDIDATE_COLUMNS} "  # noqa: S608
+            f"FROM {Case._meta.db_table} WHERE promised_due <= %s OR acceptance_due < %s OR step_due < %s",
+            [_dt(max(now, promised_until)), _dt(now), _dt(now)],
+        )
+        cursor.execute(f"SELECT COUNT(*) FROM {CANDIDATES}")  # noqa: S608
+        row = cursor.fetchone()
+    _source["table"] = CANDIDATES
+    return int(row[0]) if row else 0
+
+
+def candidates_close() -> None:
+    _source["table"] = ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {CANDIDATES}")
+
+
+def deadline_passed(setting: RuleSetting, now: dt.datetime, column: str) -> int:
+    """黄牌 (``promised_due``) / 红牌 (``legal_due``): the deadline passed before the case was decided."""
+    where = (
+        f"FROM {_cases()} c WHERE c.accepted_at IS NOT NULL AND c.{column} IS NOT NULL AND c.{column} < %s "
+        f"AND c.state NOT IN {_in(PAUSED + NOT_STARTED)} "
+        f"AND (c.decided_at > c.{column} OR (c.decided_at IS NULL AND "
+        f"(c.state IN {_in(OPEN)} OR c.completed_at > c.{column})))"
+    )
+    return _insert(
+        setting,
+        now,
+        case_sql="c.id",
+        period_sql="0",
+        became_sql=f"c.{column}",
+        unit_sql="c.current_unit_id",
+        region_sql="c.region_path",
+        from_where=where,
+        where_params=[_dt(now), *PAUSED, *NOT_STARTED, *OPEN],
+    )
+
+
+def acceptance_late(setting: RuleSetting, now: dt.datetime) -> int:
+    """No acceptance decision (受理 / 不予受理 / 补正) within the acceptance deadline (Art. 32)."""
+    where = (
+        f"FROM {_cases()} c WHERE c.acceptance_due IS NOT NULL AND c.acceptance_due < %s "
+        f"AND c.state NOT IN {_in((State.CORRECTION_REQUESTED, *NOT_STARTED))} "
+        "AND (c.deemed_accepted = %s OR c.accepted_at > c.acceptance_due OR (c.accepted_at IS NULL AND "
+        f"(c.state IN {_in(OPEN)} OR c.completed_at > c.acceptance_due)))"
+    )
+    return _insert(
+        setting,
+        now,
+        case_sql="c.id",
+        period_sql="0",
+        became_sql="c.acceptance_due",
+        unit_sql="c.current_unit_id",
+        region_sql="c.region_path",
+        from_where=where,
+        where_params=[_dt(now), State.CORRECTION_REQUESTED, *NOT_STARTED, True, *OPEN],
+    )
+
+
+def step_overrun(setting: RuleSetting, now: dt.datetime) -> int:
+    """The current step is past its own limit (``step_due``); the period is the step's order."""
+    where = (
+        f"FROM {_cases()} c WHERE c.step_due IS NOT NULL AND c.step_due < %s "
+        f"AND c.current_step_order IS NOT NULL AND c.state IN {_in(RUNNING)}"
+    )
+    return _insert(
+        setting,
+        now,
+        case_sql="c.id",
+        period_sql="c.current_step_order",
+        became_sql="c.step_due",
+        unit_sql="c.current_unit_id",
+        region_sql="c.region_path",
+        from_where=where,
+        where_params=[_dt(now), *RUNNING],
+    )
+
+
+def warnings(
+    setting: RuleSetting, now: dt.datetime, starts: Sequence[tuple[dt.datetime, dt.datetime]]
+) -> int:
+    """预警: undecided running cases whose promised deadline is one of ``starts``' due instants.
+
+    ``starts`` pairs each due instant in the warning window (every day from the look-back start to
+    the cut-off date, at the end of day as the cases app stores deadlines) with the instant its
+    warning became true. A case accepted inside the window warns from its acceptance.
+    """
+    if not starts:
+        return 0
+    mapping = " ".join("WHEN %s THEN %s" for _ in starts)
+    mapping_params: list[Any] = []
+    for due, start in starts:
+        mapping_params += [_dt(due), _dt(start)]
+    became = (
+        f"CASE WHEN c.accepted_at > (CASE c.promised_due {mapping} END) THEN c.accepted_at "
+        f"ELSE (CASE c.promised_due {mapping} END) END"
+    )
+    dues = [_dt(due) for due, _ in starts]
+    where = (
+        f"FROM {_cases()} c WHERE c.promised_due IN {_in(dues)} AND c.accepted_at IS NOT NULL "
+        f"AND c.decided_at IS NULL AND c.state IN {_in(UNDECIDED_RUNNING)}"
+    )
+    return _insert(
+        setting,
+        now,
+        case_sql="c.id",
+        period_sql="0",
+        became_sql=became,
+        unit_sql="c.current_unit_id",
+        region_sql="c.region_path",
+        from_where=where,
+        became_params=[*mapping_params, *mapping_params],
+        where_params=[*dues, *UNDECIDED_RUNNING],
+    )
+
+
+def orders_overdue(setting: RuleSetting, now: dt.datetime) -> int:
+    """督办 not answered by its deadline (still open, or answered late); the period is the order id."""
+    table = SupervisionOrder._meta.db_table
+    where = f"FROM {table} o WHERE o.due < %s AND (o.state = %s OR o.answered_at > o.due)"
+    return _insert(
+        setting,
+        now,
+        case_sql="o.case_id",
+        period_sql="o.id",
+        became_sql="o.due",
+        unit_sql="o.unit_id",
+        region_sql="o.region_path",
+        from_where=where,
+        where_params=[_dt(now), "open"],
+    )
+
+
+def open_special_procedures() -> list[tuple[int, int, int, str, dt.datetime, Any]]:
+    """Suspended cases with their open 特别程序: (case, unit, start seq, region path, start, event data)."""
+    events = CaseEvent._meta.db_table
+    # Table names come from the models' meta; every value is a parameter.
+    sql = (
+        f"SELECT c.id, c.current_unit_id, e.seq, c.region_path, e.at, e.data FROM {_cases()} c "  # noqa: S608
+        f"JOIN {events} e ON e.case_id = c.id AND e.action = %s "
+        f"WHERE c.state = %s AND NOT EXISTS (SELECT 1 FROM {events} x WHERE x.case_id = c.id "
+        "AND x.seq > e.seq AND x.action IN (%s, %s))"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ["special_start", State.SUSPENDED, "special_end", "special_start"])
+        rows = cursor.fetchall()
+    result = []
+    for case_id, unit_id, seq, region_path, at, data in rows:
+        if isinstance(at, str):  # SQLite through a raw cursor: stored text, UTC
+            at = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)
+        elif at.tzinfo is None:
+            at = at.replace(tzinfo=dt.UTC)
+        result.append((case_id, unit_id, seq, region_path, at, data))
+    return result
+
+
+def board_rebuild(now: dt.datetime, due_soon_until: dt.datetime) -> int:
+    """Replace the board summary from two covering-index scans of the open cases.
+
+    Place rows (``unit`` NULL): per receiving place, over the cases app's index (region_path, state,
+    promised_due). Unit rows (``region_path`` empty): per current unit, over its index (current_unit,
+    state, promised_due). Neither reads the case rows themselves; undecided running cases are told by
+    their state alone (a decision moves the case to approved / denied / delivered).
+    """
+    table = BoardCell._meta.db_table
+    cases = Case._meta.db_table
+    sums = (
+        "COUNT(*), "
+        f"SUM(CASE WHEN state IN {_in(UNDECIDED_RUNNING)} AND promised_due >= %s AND promised_due <= %s "
+        "THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN state IN {_in(UNDECIDED_RUNNING)} AND promised_due < %s THEN 1 ELSE 0 END), %s "
+    )
+    params: list[Any] = [
+        *UNDECIDED_RUNNING,
+        _dt(now),
+        _dt(due_soon_until),
+        *UNDECIDED_RUNNING,
+        _dt(now),
+        _dt(now),
+        *OPEN,
+    ]
+    columns = "(region_path, unit_id, open_count, due_soon, overdue, computed_at)"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {table} {columns} SELECT region_path, NULL, {sums}"
+            f"FROM {cases} WHERE state IN {_in(OPEN)} GROUP BY region_path",
+            params,
+        )
+        places = int(max(cursor.rowcount, 0))
+        cursor.execute(
+            f"INSERT INTO {table} {columns} SELECT '', current_unit_id, {sums}"
+            f"FROM {cases} WHERE state IN {_in(OPEN)} GROUP BY current_unit_id",
+            params,
+        )
+        return places + int(max(cursor.rowcount, 0))

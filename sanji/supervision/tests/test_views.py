@@ -1,0 +1,172 @@
+"""Supervision pages: board (with drill-down and htmx refresh), marks, lifecycle forms, orders, rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from sanji.accounts import services as accounts
+from sanji.accounts.models import User
+from sanji.accounts.testing import sign_in
+from sanji.cases.tests.conftest import SAIHAN_CA_OFFICE, SAIHAN_SUP, SYSTEM, XINCHENG_CA_OFFICE, XINCHENG_SUP
+from sanji.core import clock
+from sanji.core.actors import system_actor
+from sanji.core.roles import Role
+from sanji.orgs.models import Unit
+from sanji.supervision import services
+from sanji.supervision.models import Mark, SupervisionOrder
+from sanji.supervision.tests.conftest import CITY_SUP, accepted, receive
+
+pytestmark = pytest.mark.usefixtures("org", "frozen_now")
+PASSWORD = "Qingcheng#2024x"
+Login = Callable[..., Client]
+
+
+@pytest.fixture(autouse=True)
+def _fast(settings: Any) -> Any:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def login() -> Login:
+    def make(role: str, unit_code: str) -> Client:
+        name = f"{role}-{unit_code}".replace("_", "-").lower()
+        user = User.objects.filter(username=name).first()
+        if user is None:
+            user, _ = accounts.user_create(
+                actor=SYSTEM, username=name, full_name=name, password=PASSWORD, must_change_password=False
+            )
+            accounts.role_grant(actor=SYSTEM, user=user, role=role, unit=Unit.objects.get(code=unit_code))
+        client = Client()
+        sign_in(client, user)
+        return client
+
+    return make
+
+
+def overdue_case() -> Mark:
+    case = accepted()
+    with clock.frozen(dt.datetime(2026, 3, 18, 2, tzinfo=dt.UTC)):
+        services.supervision_sweep(actor=system_actor("t"))
+    return Mark.objects.get(case=case, rule="yellow_card")
+
+
+def test_board_drills_down_from_city_to_case(login: Login) -> None:
+    mark = overdue_case()
+    city = login(Role.SUPERVISOR, CITY_SUP)
+    html = city.get(reverse("supervision:board")).content.decode()
+    assert "赛罕区" in html
+    assert 'hx-trigger="every 30s"' in html
+    assert "<script>" not in html
+    assert "style=" not in html
+    district = city.get(reverse("supervision:board"), {"path": "150100/150105/"}).content.decode()
+    office = Unit.objects.get(code=SAIHAN_CA_OFFICE)
+    assert reverse("supervision:board_unit", args=[office.pk]) in district
+    fragment = city.get(reverse("supervision:board"), {"path": "150100/150105/"}, HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 200
+    assert b"<html" not in fragment.content
+    cases = city.get(
+        reverse("supervision:board_unit", args=[office.pk]), {"path": "150100/150105/"}
+    ).content.decode()
+    assert mark.case.number in cases
+    assert f"/cases/{mark.case_id}/" in cases
+
+
+def test_district_supervisor_cannot_open_another_district(login: Login) -> None:
+    overdue_case()
+    xincheng = login(Role.SUPERVISOR, XINCHENG_SUP)
+    assert xincheng.get(reverse("supervision:board"), {"path": "150100/150105/"}).status_code == 404
+    assert xincheng.get(reverse("supervision:board"), {"path": "150100/"}).status_code == 404
+    assert xincheng.get(reverse("supervision:board")).status_code == 200
+    mark = Mark.objects.get(rule="yellow_card")
+    assert xincheng.get(reverse("supervision:mark_detail", args=[mark.pk])).status_code == 404
+
+
+def test_non_supervisor_has_no_board(login: Login) -> None:
+    office = login(Role.REVIEWER, SAIHAN_CA_OFFICE)
+    assert office.get(reverse("supervision:board")).status_code == 404
+
+
+def test_mark_lifecycle_through_the_pages(login: Login) -> None:
+    mark = overdue_case()
+    unit = login(Role.REVIEWER, SAIHAN_CA_OFFICE)
+    sup = login(Role.SUPERVISOR, SAIHAN_SUP)
+    mine = unit.get(reverse("supervision:my_marks")).content.decode()
+    assert reverse("supervision:mark_detail", args=[mark.pk]) in mine
+    detail = unit.get(reverse("supervision:mark_detail", args=[mark.pk])).content.decode()
+    assert reverse("supervision:mark_act", args=[mark.pk, "appeal"]) in detail
+    assert reverse("supervision:mark_act", args=[mark.pk, "cancel"]) not in detail
+    response = unit.post(
+        reverse("supervision:mark_act", args=[mark.pk, "appeal"]),
+        {"version": mark.version, "text": "已按时办结"},
+    )
+    assert response.status_code == 302
+    mark.refresh_from_db()
+    assert mark.state == "appealed"
+    response = sup.post(
+        reverse("supervision:mark_act", args=[mark.pk, "escalate"]),
+        {"version": mark.version, "text": "限期办结", "days": "3"},
+    )
+    assert response.status_code == 302
+    order = SupervisionOrder.objects.get()
+    assert unit.get(reverse("supervision:order_detail", args=[order.pk])).status_code == 200
+    unit.post(reverse("supervision:order_act", args=[order.pk, "answer"]), {"text": "已办结"})
+    order.refresh_from_db()
+    assert order.state == "answered"
+    assert sup.get(reverse("supervision:orders")).status_code == 200
+    other = login(Role.REVIEWER, XINCHENG_CA_OFFICE)
+    assert (
+        other.post(
+            reverse("supervision:mark_act", args=[mark.pk, "appeal"]), {"version": 1, "text": "x"}
+        ).status_code
+        == 404
+    )
+    assert other.get(reverse("supervision:order_detail", args=[order.pk])).status_code == 404
+
+
+def test_double_confirmation_shows_a_clear_message(login: Login) -> None:
+    case = receive(fee_charged="10")
+    mark = Mark.objects.get(case=case, rule="fee_mismatch")
+    sup = login(Role.SUPERVISOR, SAIHAN_SUP)
+    sup.post(reverse("supervision:mark_act", args=[mark.pk, "confirm"]), {"version": mark.version})
+    response = sup.post(
+        reverse("supervision:mark_act", args=[mark.pk, "confirm"]), {"version": mark.version + 1}, follow=True
+    )
+    assert "already confirmed" in response.content.decode()
+
+
+def test_marks_list_filters(login: Login) -> None:
+    overdue_case()
+    sup = login(Role.SUPERVISOR, SAIHAN_SUP)
+    html = sup.get(reverse("supervision:marks"), {"rule": "yellow_card"}).content.decode()
+    assert "黄牌" in html
+
+
+def test_rules_page_edit_only_by_the_supervisor_in_charge(login: Login) -> None:
+    district = login(Role.SUPERVISOR, SAIHAN_SUP)
+    assert district.get(reverse("supervision:rules")).status_code == 200
+    district.post(
+        reverse("supervision:rules"), {"code": "warning", "enabled": "1", "threshold": "5", "points": "0"}
+    )
+    assert services.rule_settings()["warning"].threshold == 2
+    city = login(Role.SUPERVISOR, CITY_SUP)
+    city.post(
+        reverse("supervision:rules"),
+        {"code": "warning", "enabled": "1", "threshold": "3", "auto_issue": "1", "points": "0"},
+    )
+    assert services.rule_settings()["warning"].threshold == 3
+    assert login(Role.REVIEWER, SAIHAN_CA_OFFICE).get(reverse("supervision:rules")).status_code == 404
+
+
+def test_anonymous_is_sent_to_login() -> None:
+    response = Client().get(reverse("supervision:board"))
+    assert response.status_code == 302
