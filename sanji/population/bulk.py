@@ -1,0 +1,705 @@
+"""The bulk path of the population import: read, check and encrypt in worker processes, write fast.
+
+``services.population_import`` drives it. The file is cut into batches of a fixed number of data
+rows (so a rerun cuts it the same way); two worker processes parse, check (:mod:`records`),
+encrypt and format each batch for the engine; the calling process writes batches in order, each
+in one transaction together with the job's progress, its row errors and an audit entry:
+
+- SQLite: ``executemany`` of ``INSERT … ON CONFLICT DO NOTHING`` on the driver connection, with a
+  larger page cache for the session (``synchronous`` stays as configured).
+- PostgreSQL: ``COPY`` (psycopg 3) straight into the table inside a savepoint; if the batch holds a
+  number already stored, it is rolled back and loaded through a temporary table with
+  ``INSERT … SELECT … ON CONFLICT DO NOTHING``. Households always go through the temporary table
+  (a household often spans two batches).
+
+Rows that hit the unique blind index are found afterwards and reported as duplicates. When the
+person table is empty at the start, its secondary indexes (and the household table's) are dropped
+for the load and re-created at the end; their DDL is kept on the job so a crashed load still gets
+them back on the next run (:func:`restore_indexes`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import gc
+import hashlib
+import hmac
+import io
+import multiprocessing
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+
+from sanji.core import crypto
+from sanji.population import records
+from sanji.population.models import Building, Household, ImportJob, Person
+
+BATCH_ROWS = 50_000
+WORKERS = 2
+IN_FLIGHT = 4
+
+PERSON_TABLE = Person._meta.db_table
+HOUSEHOLD_TABLE = Household._meta.db_table
+BUILDING_TABLE = Building._meta.db_table
+
+PERSON_COLUMNS: tuple[str, ...] = (
+    "id_index",
+    "id_number_encrypted",
+    "id_number_original_encrypted",
+    "id_masked",
+    "name",
+    "sex",
+    "ethnicity",
+    "birth_date",
+    "birthplace_code",
+    "marital_status",
+    "registered_code",
+    "registered_address",
+    "registered_locally",
+    "household_code",
+    "relation",
+    "building_id",
+    "region_path",
+    "status",
+    "status_date",
+    "source",
+    "source_ref",
+    "source_at",
+    "recorded_at",
+    "verified",
+    "verified_at",
+    "version",
+    "valid_from",
+    "import_job_id",
+    "import_line",
+)
+HOUSEHOLD_COLUMNS: tuple[str, ...] = (
+    "code",
+    "building_id",
+    "unit_number",
+    "room_number",
+    "kind",
+    "region_path",
+    "lon",
+    "lat",
+    "created_at",
+)
+
+#: Test-only: raise after committing this many batches of a run (simulates a crash part-way).
+CRASH_AFTER_BATCHES: int | None = None
+
+
+class SimulatedCrash(RuntimeError):
+    """Raised by the test hook :data:`CRASH_AFTER_BATCHES`."""
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    number: int  # 0-based
+    first_line: int
+    payload: bytes | list[list[str]]  # CSV: the raw lines; xlsx: rows of cells
+    rows: int
+
+
+@dataclass
+class Source:
+    kind: str  # "csv" | "xlsx"
+    encoding: str
+    header: list[str]
+    batches: Iterator[Batch]
+    close: Callable[[], None] = lambda: None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sniff_encoding(head: bytes) -> str:
+    """UTF-8 (with or without BOM) or GB18030, judged on the start of the file."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    cut = head.rfind(b"\n")
+    sample = head if cut < 0 else head[: cut + 1]
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
+def open_source(path: Path, batch_rows: int) -> Source:
+    """Open a CSV or .xlsx file; raise OSError/ValueError when the file itself cannot be read."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _open_xlsx(path, batch_rows)
+    return _open_csv(path, batch_rows)
+
+
+def _open_csv(path: Path, batch_rows: int) -> Source:
+    fh = path.open("rb")
+    encoding = sniff_encoding(fh.read(1 << 16))
+    fh.seek(0)
+    lines = iter(fh)
+    header_line = 0
+    header: list[str] | None = None
+    for raw in lines:
+        header_line += 1
+        text = raw.decode(encoding).removeprefix("\ufeff")
+        if text.strip():
+            header = next(csv.reader([text]))
+            break
+    if header is None:
+        fh.close()
+        raise ValueError("the file is empty")
+    return Source("csv", encoding, header, _csv_batches(lines, header_line, batch_rows), fh.close)
+
+
+def _csv_batches(lines: Iterator[bytes], line_no: int, batch_rows: int) -> Iterator[Batch]:
+    chunk: list[bytes] = []
+    first = line_no + 1
+    rows = 0
+    number = 0
+    pending: bytes = b""
+    for raw in lines:
+        line_no += 1
+        if pending:
+            raw = pending + raw
+        # A quoted field may hold a newline: keep reading until the quotes balance.
+        if b'"' in raw and raw.count(b'"') % 2:
+            pending = raw
+            continue
+        pending = b""
+        if not chunk:
+            first = line_no - 0
+        chunk.append(raw)
+        if raw.strip():
+            rows += 1
+        if rows >= batch_rows:
+            yield Batch(number, first, b"".join(chunk), rows)
+            number += 1
+            chunk, rows = [], 0
+    if pending:
+        chunk.append(pending)
+        rows += 1
+    if chunk and rows:
+        yield Batch(number, first, b"".join(chunk), rows)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _open_xlsx(path: Path, batch_rows: int) -> Source:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    sheet = book.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header: list[str] | None = None
+    line = 0
+    for values in rows:
+        line += 1
+        cells = [_cell(v) for v in values]
+        if any(c.strip() for c in cells):
+            header = cells
+            break
+    if header is None:
+        book.close()
+        raise ValueError("the workbook's first sheet is empty")
+
+    def batches(line: int) -> Iterator[Batch]:
+        chunk: list[list[str]] = []
+        first = line + 1
+        number = 0
+        for values in rows:
+            line += 1
+            if not chunk:
+                first = line
+            chunk.append([_cell(v) for v in values])
+            if len(chunk) >= batch_rows:
+                yield Batch(number, first, chunk, len(chunk))
+                number += 1
+                chunk = []
+        if chunk:
+            yield Batch(number, first, chunk, len(chunk))
+
+    return Source("xlsx", "xlsx", header, batches(line), book.close)
+
+
+# --- workers ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSetup:
+    engine: str  # "sqlite" | "postgresql"
+    encoding: str
+    index: records.ColumnIndex
+    context: records.Context
+    job_id: int
+    source_ref: str
+    now_db: str  # the import's timestamp, formatted for the engine
+    now: dt.datetime
+
+
+@dataclass(slots=True)
+class BatchResult:
+    number: int
+    rows: int
+    persons: list[tuple[Any, ...]] | bytes
+    households: list[tuple[Any, ...]] | bytes
+    # Per person row written: (id_index, line, upgraded, building_id or 0 when not living).
+    keys: list[tuple[str, int, bool, int]]
+    errors: list[records.RowError] = field(default_factory=list)
+    duplicates: int = 0
+
+
+_SETUP: WorkerSetup | None = None
+_INDEX_KEY: bytes = b""
+
+
+def _init_worker(setup: WorkerSetup) -> None:
+    global _SETUP, _INDEX_KEY
+    _SETUP = setup
+    _INDEX_KEY = crypto.secret_key("index")
+    # The digest below must stay byte-for-byte crypto.blind_index (which re-reads the key per call).
+    probe = "110101199003070017"
+    if _blind(probe) != crypto.blind_index(probe, purpose="person"):
+        raise RuntimeError("population bulk blind index disagrees with sanji.core.crypto.blind_index")
+
+
+def _blind(number: str) -> str:
+    return hmac.digest(_INDEX_KEY, f"person\x00{number}".encode(), "sha256").hex()
+
+
+def blind(number: str) -> str:
+    """The person blind index of an 18-digit number (:func:`sanji.core.crypto.blind_index`)."""
+    return crypto.blind_index(number, purpose="person")
+
+
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+_SPACES = (" ", "\t", "\u3000", "\u00a0", "\r")
+
+
+def _rows_of(batch: Batch, encoding: str) -> Iterator[tuple[int, list[str] | None, bool]]:
+    """(line, cells or None when undecodable, whether the cells are free of surrounding spaces)."""
+    if isinstance(batch.payload, list):
+        for offset, cells in enumerate(batch.payload):
+            yield batch.first_line + offset, cells, False
+        return
+    line = batch.first_line
+    for raw in batch.payload.split(b"\n") if b'"' not in batch.payload else _quoted_lines(batch.payload):
+        if not raw.strip():
+            line += raw.count(b"\n") + 1
+            continue
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            yield line, None, False
+        else:
+            if '"' in text:
+                yield line, next(csv.reader([text])), False
+            else:
+                text = text.rstrip("\r")
+                yield line, text.split(","), not any(space in text for space in _SPACES)
+        line += raw.count(b"\n") + 1
+
+
+def _quoted_lines(payload: bytes) -> Iterator[bytes]:
+    pending = b""
+    for raw in payload.split(b"\n"):
+        raw = pending + b"\n" + raw if pending else raw
+        if raw.count(b'"') % 2:
+            pending = raw
+            continue
+        pending = b""
+        yield raw
+    if pending:
+        yield pending
+
+
+def process_batch(batch: Batch) -> BatchResult:
+    """Check, encrypt and format one batch (runs in a worker process)."""
+    # The batch allocates ~10^6 small objects and frees none: cyclic collection passes are waste.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _process_batch(batch)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _process_batch(batch: Batch) -> BatchResult:
+    setup = _SETUP
+    if setup is None:
+        raise RuntimeError("worker not initialised")
+    sqlite = setup.engine == "sqlite"
+    ctx = setup.context
+    errors: list[records.RowError] = []
+    persons: list[tuple[Any, ...]] = []
+    households: dict[str, tuple[Any, ...]] = {}
+    household_line: dict[str, int] = {}
+    keys: list[tuple[str, int, bool, int]] = []
+    seen: dict[str, tuple[int, bool]] = {}
+    duplicates = 0
+    now_db = setup.now_db
+    encrypt = crypto.encrypt
+    source_times: dict[dt.date, str] = {}
+    rows = 0
+    for line, cells, stripped in _rows_of(batch, setup.encoding):
+        rows += 1
+        if cells is None:
+            errors.append(records.RowError(line, "row", f"not {setup.encoding} text"))
+            continue
+        clean, row_errors = records.check(cells, line, setup.index, ctx, stripped=stripped)
+        if clean is None:
+            errors.extend(row_errors)
+            continue
+        ident = clean.id
+        index = _blind(ident.number)
+        if index in seen:
+            first_line, first_upgraded = seen[index]
+            forms = " (the 15- and 18-digit forms of one number)" if first_upgraded != ident.upgraded else ""
+            errors.append(
+                records.RowError(
+                    line, "id_number", f"duplicate person: same ID number as line {first_line}{forms}"
+                )
+            )
+            duplicates += 1
+            continue
+        existing = households.get(clean.household_code)
+        if existing is not None and existing[1] != clean.building_id:
+            errors.append(
+                records.RowError(
+                    line,
+                    "household_code",
+                    f"household {clean.household_code} is in another building "
+                    f"(line {household_line[clean.household_code]})",
+                )
+            )
+            continue
+        seen[index] = (line, ident.upgraded)
+        if existing is None:
+            households[clean.household_code] = (
+                clean.household_code,
+                clean.building_id,
+                clean.unit_number,
+                clean.room_number,
+                "family",
+                clean.region_path,
+                clean.lon,
+                clean.lat,
+                now_db,
+            )
+            household_line[clean.household_code] = line
+        if clean.source_date is None:
+            source_at = now_db
+        else:
+            source_at = source_times.get(clean.source_date) or source_times.setdefault(
+                clean.source_date,
+                _db_time(dt.datetime.combine(clean.source_date, dt.time(), tzinfo=dt.UTC), setup.engine),
+            )
+        persons.append(
+            (
+                index,
+                encrypt(ident.number),
+                encrypt(ident.original) if ident.upgraded else "",
+                ident.masked,
+                clean.name,
+                clean.sex,
+                clean.ethnicity,
+                clean.birth_date.isoformat(),
+                clean.birthplace_code,
+                clean.marital_status,
+                clean.registered_code,
+                clean.registered_address,
+                clean.registered_locally,
+                clean.household_code,
+                clean.relation,
+                clean.building_id,
+                clean.region_path,
+                clean.status,
+                clean.status_date.isoformat() if clean.status_date else None,
+                clean.source,
+                setup.source_ref,
+                source_at,
+                now_db,
+                clean.verified,
+                now_db if clean.verified else None,
+                1,
+                now_db,
+                setup.job_id,
+                line,
+            )
+        )
+        keys.append((index, line, ident.upgraded, clean.building_id if clean.status == "living" else 0))
+    if sqlite:
+        return BatchResult(batch.number, rows, persons, list(households.values()), keys, errors, duplicates)
+    person_text = "".join("\t".join(map(_copy_text, row)) + "\n" for row in persons).encode()
+    household_text = "".join("\t".join(map(_copy_text, row)) + "\n" for row in households.values()).encode()
+    return BatchResult(batch.number, rows, person_text, household_text, keys, errors, duplicates)
+
+
+def _db_time(value: dt.datetime, engine: str) -> str:
+    if engine == "sqlite":
+        return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+    return value.isoformat()
+
+
+def db_time(value: dt.datetime) -> str:
+    return _db_time(value, connection.vendor)
+
+
+def run_batches(
+    setup: WorkerSetup, batches: Iterator[Batch], *, workers: int = WORKERS
+) -> Iterator[BatchResult]:
+    """Process batches in worker processes (or inline when ``workers`` is 0), yielding in order."""
+    if workers <= 0:
+        _init_worker(setup)
+        for batch in batches:
+            yield process_batch(batch)
+        return
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(setup,)) as pool:
+        pending: deque[Any] = deque()
+        for batch in batches:
+            pending.append(pool.apply_async(process_batch, (batch,)))
+            if len(pending) >= IN_FLIGHT:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+# --- writing -------------------------------------------------------------------------------------
+# SQL below is built from the models' own table and column names (constants), never from input.
+
+
+def prepare_session() -> None:
+    """Session settings for a bulk load: a larger page cache on SQLite (durability settings unchanged)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB
+
+
+def _raw() -> Any:
+    connection.ensure_connection()
+    return connection.connection
+
+
+def write_batch(result: BatchResult, job_id: int) -> int:
+    """Write one batch in the caller's transaction; returns the people inserted.
+
+    Duplicates against stored rows are appended to ``result.errors`` and counted.
+    """
+    if not result.keys:
+        return 0
+    raw = _raw()
+    inserted = _write_sqlite(raw, result) if connection.vendor == "sqlite" else _write_postgresql(raw, result)
+    living = Counter(b for _, _, _, b in result.keys if b)
+    if inserted < len(result.keys):
+        for building in _report_conflicts(result, job_id):
+            living[building] -= 1
+    _bump_counts(raw, living)
+    return inserted
+
+
+def _write_sqlite(raw: Any, result: BatchResult) -> int:
+    hh_cols = ", ".join(HOUSEHOLD_COLUMNS)
+    p_cols = ", ".join(PERSON_COLUMNS)
+    cur = raw.cursor()
+    cur.executemany(
+        f"INSERT INTO {HOUSEHOLD_TABLE} ({hh_cols}) VALUES ({', '.join('?' * len(HOUSEHOLD_COLUMNS))}) "  # noqa: S608
+        "ON CONFLICT(code) DO NOTHING",
+        result.households,
+    )
+    before = raw.total_changes
+    cur.executemany(
+        f"INSERT INTO {PERSON_TABLE} ({p_cols}) VALUES ({', '.join('?' * len(PERSON_COLUMNS))}) "  # noqa: S608
+        "ON CONFLICT(id_index) DO NOTHING",
+        result.persons,
+    )
+    inserted: int = raw.total_changes - before
+    cur.close()
+    return inserted
+
+
+def _write_postgresql(raw: Any, result: BatchResult) -> int:
+    import psycopg
+
+    hh_cols = ", ".join(HOUSEHOLD_COLUMNS)
+    p_cols = ", ".join(PERSON_COLUMNS)
+    with raw.cursor() as cur:
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS population_household_load ON COMMIT DELETE ROWS "  # noqa: S608
+            f"AS SELECT {hh_cols} FROM {HOUSEHOLD_TABLE} WITH NO DATA"
+        )
+        with cur.copy(f"COPY population_household_load ({hh_cols}) FROM STDIN") as copy:
+            copy.write(result.households)
+        cur.execute(
+            f"INSERT INTO {HOUSEHOLD_TABLE} ({hh_cols}) SELECT {hh_cols} FROM population_household_load "  # noqa: S608
+            "ON CONFLICT (code) DO NOTHING"
+        )
+        cur.execute("TRUNCATE population_household_load")
+        cur.execute("SAVEPOINT population_copy")
+        try:
+            with cur.copy(f"COPY {PERSON_TABLE} ({p_cols}) FROM STDIN") as copy:
+                copy.write(result.persons)
+        except psycopg.errors.UniqueViolation:
+            cur.execute("ROLLBACK TO SAVEPOINT population_copy")
+        else:
+            cur.execute("RELEASE SAVEPOINT population_copy")
+            return len(result.keys)
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS population_person_load ON COMMIT DELETE ROWS "  # noqa: S608
+            f"AS SELECT {p_cols} FROM {PERSON_TABLE} WITH NO DATA"
+        )
+        with cur.copy(f"COPY population_person_load ({p_cols}) FROM STDIN") as copy:
+            copy.write(result.persons)
+        cur.execute(
+            f"INSERT INTO {PERSON_TABLE} ({p_cols}) SELECT {p_cols} FROM population_person_load "  # noqa: S608
+            "ON CONFLICT (id_index) DO NOTHING"
+        )
+        inserted: int = cur.rowcount
+        cur.execute("TRUNCATE population_person_load")
+        return inserted
+
+
+def _report_conflicts(result: BatchResult, job_id: int) -> list[int]:
+    """Find the rows the unique index turned away; report them; return their living buildings."""
+    stored: dict[str, tuple[int | None, int | None, bool]] = {}
+    indexes = [k[0] for k in result.keys]
+    for start in range(0, len(indexes), 500):
+        part = indexes[start : start + 500]
+        for idx, owner_job, owner_line, original in Person.objects.filter(id_index__in=part).values_list(
+            "id_index", "import_job_id", "import_line", "id_number_original_encrypted"
+        ):
+            stored[idx] = (owner_job, owner_line, bool(original))
+    buildings = []
+    for index, line, upgraded, building in result.keys:
+        owner = stored.get(index)
+        if owner is None or (owner[0] == job_id and owner[1] == line):
+            continue
+        forms = " (the 15- and 18-digit forms of one number)" if owner[2] != upgraded else ""
+        if owner[0] is not None and owner[0] == job_id:
+            reason = f"duplicate person: same ID number as line {owner[1]}{forms}"
+        else:
+            reason = f"duplicate person: already in the registry{forms}"
+        result.errors.append(records.RowError(line, "id_number", reason))
+        result.duplicates += 1
+        if building:
+            buildings.append(building)
+    return buildings
+
+
+def _bump_counts(raw: Any, living: Counter[int]) -> None:
+    params = [(n, b) for b, n in living.items() if n]
+    if not params:
+        return
+    mark = "?" if connection.vendor == "sqlite" else "%s"
+    cur = raw.cursor()
+    cur.executemany(
+        f"UPDATE {BUILDING_TABLE} SET resident_count = resident_count + {mark} WHERE id = {mark}",  # noqa: S608
+        params,
+    )
+    cur.close()
+
+
+# --- secondary indexes around a load into an empty table -------------------------------------------
+
+
+def secondary_indexes(table: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the table's plain indexes (not the primary key or unique ones)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master "
+                "WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+                [table],
+            )
+            rows = [(n, s) for n, s in cursor.fetchall() if "UNIQUE" not in s.upper().split("INDEX")[0]]
+        else:
+            cursor.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+                "WHERE i.tablename = %s AND i.schemaname = current_schema() AND NOT EXISTS ("
+                " SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+                [table],
+            )
+            rows = [(n, s) for n, s in cursor.fetchall() if " UNIQUE " not in s.upper()]
+    return rows
+
+
+def _flush_deferred_checks() -> None:
+    # PostgreSQL refuses index DDL on a table with deferred foreign-key checks pending in the
+    # transaction (only when the caller's transaction spans batches, as in tests): run them now.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def drop_indexes(tables: Sequence[str]) -> list[list[str]]:
+    _flush_deferred_checks()
+    saved: list[list[str]] = []
+    for table in tables:
+        for name, ddl in secondary_indexes(table):
+            saved.append([name, ddl])
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+    return saved
+
+
+def create_indexes(saved: Sequence[Sequence[str]]) -> None:
+    _flush_deferred_checks()
+    for _name, ddl in saved:
+        statement = ddl.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    if connection.vendor == "postgresql" and saved:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {PERSON_TABLE}")
+            cursor.execute(f"ANALYZE {HOUSEHOLD_TABLE}")
+
+
+def restore_indexes() -> None:
+    """Re-create indexes a crashed load left dropped (jobs that still hold saved DDL)."""
+    for job in ImportJob.objects.exclude(saved_indexes=[]).only("id", "saved_indexes"):
+        create_indexes(job.saved_indexes)
+        ImportJob.objects.filter(pk=job.pk).update(saved_indexes=[])
+
+
+def person_table_empty() -> bool:
+    return not Person.objects.exists()
+
+
+def decode_report_line(line: str) -> list[str]:
+    return next(csv.reader(io.StringIO(line)))

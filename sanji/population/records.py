@@ -1,0 +1,388 @@
+"""The import row format and its checks: one row in, clean values or (line, field, reason) out. Pure.
+
+The columns are documented in ``docs/population-import.md``; headers may be the English keys or
+the Chinese titles of :data:`COLUMNS`. Every problem of a row is reported, not just the first.
+
+Names: Han characters (CJK ideographs, including the extension blocks and 〇) with the middle dot
+``·`` between the parts of a transliterated minority name (``阿拉坦·其其格``). Look-alike dots
+(``•``, ``‧``, ``・``, ``･``, ``.``, ``．``) are normalised to ``·``; a dot may not start or end a
+name or be doubled. Latin letters, digits and other symbols are rejected: the household register
+writes minority and foreign-origin names in Han transliteration, so a Latin letter in this field
+is a data-entry error, not a name. Surrounding spaces are removed; spaces inside are rejected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from sanji.population import codes, coords, idnumber
+
+#: (key, Chinese title, required). The order is the template's order.
+COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("id_number", "公民身份号码", True),
+    ("name", "姓名", True),
+    ("sex", "性别", False),
+    ("ethnicity", "民族", True),
+    ("birth_date", "出生日期", False),
+    ("birthplace_code", "出生地", False),
+    ("marital_status", "婚姻状况", False),
+    ("registered_code", "户籍地区划代码", True),
+    ("registered_address", "户籍地址", False),
+    ("building_code", "楼栋编码", True),
+    ("unit_number", "单元", False),
+    ("room_number", "室", False),
+    ("household_code", "户号", True),
+    ("relation", "与户主关系", True),
+    ("status", "人员状态", False),
+    ("status_date", "状态日期", False),
+    ("source", "信息来源", False),
+    ("source_date", "采集日期", False),
+    ("verified", "公安核验", False),
+    ("lon", "经度", False),
+    ("lat", "纬度", False),
+)
+KEYS: tuple[str, ...] = tuple(c[0] for c in COLUMNS)
+_BY_TITLE = {title: key for key, title, _ in COLUMNS}
+REQUIRED = frozenset(key for key, _, required in COLUMNS if required)
+
+MAX_NAME = 40
+_DOTS = str.maketrans(dict.fromkeys("•‧・･.．∙⋅", "·"))
+_HAN = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_NAME_RE = re.compile(f"^[{_HAN}]+(?:·[{_HAN}]+)*$")
+_HOUSEHOLD_RE = re.compile(r"^[0-9A-Za-z-]{1,32}$")
+_SHORT_RE = re.compile(r"^[0-9A-Za-z-]{1,8}$")
+_TRUE = frozenset({"1", "是", "y", "yes", "true", "已核验"})
+_FALSE = frozenset({"", "0", "否", "n", "no", "false", "未核验"})
+
+
+class RowError(NamedTuple):
+    line: int
+    field: str
+    reason: str
+
+
+class HeaderError(ValueError):
+    """The header row is unusable; nothing of the file can be read."""
+
+
+class ColumnIndex(dict[str, int]):
+    """Column key → position, with every key's position precomputed (-1: absent)."""
+
+    def __init__(self, mapping: Mapping[str, int]) -> None:
+        super().__init__(mapping)
+        self.positions: tuple[int, ...] = tuple(self.get(k, -1) for k in KEYS)
+        self.width = max(self.values(), default=-1) + 1
+        # The template's own order: rows need no reordering (the bulk path's common case).
+        self.identity = self.positions == tuple(range(len(KEYS)))
+
+
+def header_index(cells: Sequence[str]) -> ColumnIndex:
+    """Map column keys to positions; raise :class:`HeaderError` for unknown or missing columns."""
+    index: dict[str, int] = {}
+    unknown = []
+    for i, raw in enumerate(cells):
+        title = unicodedata.normalize("NFKC", str(raw or "")).strip().removeprefix("\ufeff")
+        key = title.lower() if title.lower() in KEYS else _BY_TITLE.get(title)
+        if key is None:
+            if title:
+                unknown.append(title)
+            continue
+        if key in index:
+            raise HeaderError(f"column {title!r} appears twice")
+        index[key] = i
+    missing = [k for k in KEYS if k in REQUIRED and k not in index]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append("missing required columns: " + ", ".join(missing))
+        if unknown:
+            parts.append("unknown columns: " + ", ".join(unknown))
+        raise HeaderError("; ".join(parts))
+    return ColumnIndex(index)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceRef:
+    """What a row needs to know about a building: its id, community path and code."""
+
+    building_id: int
+    region_path: str
+    community_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    today: dt.date
+    buildings: Mapping[str, PlaceRef]
+    bounds: tuple[float, float, float, float] = coords.HOHHOT_BOUNDS
+    default_source: str = "import"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Clean(NamedTuple):
+    """A row that passed every check, with values in their stored form."""
+
+    line: int
+    id: idnumber.IdNumber
+    name: str
+    sex: str
+    ethnicity: str
+    birth_date: dt.date
+    birthplace_code: str
+    marital_status: str
+    registered_code: str
+    registered_address: str
+    registered_locally: bool
+    household_code: str
+    relation: str
+    building_id: int
+    region_path: str
+    unit_number: str
+    room_number: str
+    status: str
+    status_date: dt.date | None
+    source: str
+    source_date: dt.date | None
+    verified: bool
+    lon: float | None
+    lat: float | None
+
+
+def normalise_name(raw: str) -> str:
+    return unicodedata.normalize("NFC", raw).strip(" \t\u3000\u00a0").translate(_DOTS)
+
+
+def name_problem(name: str) -> str | None:
+    if not name:
+        return "the name is empty"
+    if len(name) > MAX_NAME:
+        return f"the name is longer than {MAX_NAME} characters"
+    if not _NAME_RE.match(name):
+        bad = sorted({c for c in name if c != "·" and not re.match(f"[{_HAN}]", c)})
+        if bad:
+            return "the name has characters other than Han characters and ·: " + " ".join(
+                repr(c) for c in bad
+            )
+        return "a · must stand between two parts of the name"
+    if len(name.replace("·", "")) < 2:
+        return "a name has at least two characters"
+    return None
+
+
+def parse_date(raw: str) -> dt.date:
+    """``YYYY-MM-DD``, ``YYYY/MM/DD``, ``YYYY.MM.DD`` or ``YYYYMMDD`` (a time part is ignored)."""
+    text = unicodedata.normalize("NFKC", raw).strip().split(" ")[0].split("T")[0]
+    if len(text) == 8 and text.isdigit():
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    parts = re.split(r"[-/.年月日]", text.rstrip("日"))
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"not a date: {raw!r}")
+    return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+
+
+_SEX = codes._LOOKUPS["sex"]
+_ETHNICITY = codes._LOOKUPS["ethnicity"]
+_MARITAL = codes._LOOKUPS["marital_status"]
+_RELATION = codes._LOOKUPS["relation"]
+_STATUS = codes._LOOKUPS["status"]
+
+
+def _date_or_none(text: str) -> dt.date:
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        return dt.date.fromisoformat(text)
+    return parse_date(text)
+
+
+def check(
+    cells: Sequence[str], line: int, index: ColumnIndex, ctx: Context, *, stripped: bool = False
+) -> tuple[Clean | None, list[RowError]]:
+    """Check one row of strings. Returns the clean row (or None) and every problem found.
+
+    ``stripped``: the caller knows no cell has surrounding whitespace (skips stripping).
+    """
+    errors: list[RowError] = []
+    values = list(cells) if stripped else [c.strip() for c in cells]
+    if len(values) == len(KEYS) and index.identity:
+        fields = values
+    else:
+        if len(values) < index.width:
+            values.extend([""] * (index.width - len(values)))
+        values.append("")  # position -1: an absent optional column
+        fields = [values[i] for i in index.positions]
+    (
+        raw_id, raw_name, raw_sex, raw_eth, raw_birth, raw_birthplace, raw_marital, registered,
+        registered_address, building_code, unit_number, room_number, household, raw_relation,
+        raw_status, raw_status_date, raw_source, raw_source_date, raw_verified, raw_lon, raw_lat,
+    ) = fields  # fmt: skip
+
+    ident: idnumber.IdNumber | None = None
+    try:
+        ident = idnumber.parse(raw_id, today=ctx.today)
+    except idnumber.IdNumberError as exc:
+        errors.append(RowError(line, "id_number", str(exc)))
+
+    name = normalise_name(raw_name)
+    problem = name_problem(name)
+    if problem:
+        errors.append(RowError(line, "name", problem))
+
+    sex = ident.sex if ident else ""
+    if raw_sex:
+        code = _SEX.get(raw_sex)
+        if code is None:
+            errors.append(RowError(line, "sex", f"unknown sex {raw_sex!r} (GB/T 2261.1: 1 男, 2 女)"))
+        elif ident and code != ident.sex:
+            errors.append(
+                RowError(line, "sex", f"sex {raw_sex} disagrees with the ID number ({codes.SEX[ident.sex]})")
+            )
+
+    ethnicity = _ETHNICITY.get(raw_eth, "")
+    if not ethnicity:
+        errors.append(RowError(line, "ethnicity", f"unknown ethnicity {raw_eth!r} (GB/T 3304 code or name)"))
+
+    if raw_birth and not (ident and raw_birth == ident.birth_date.isoformat()):
+        try:
+            birth = _date_or_none(raw_birth)
+        except ValueError:
+            errors.append(RowError(line, "birth_date", f"not a date: {raw_birth!r}"))
+        else:
+            if ident and birth != ident.birth_date:
+                errors.append(
+                    RowError(
+                        line, "birth_date", f"birth date {birth.isoformat()} disagrees with the ID number"
+                    )
+                )
+
+    if raw_birthplace and ident and raw_birthplace != ident.address_code:
+        errors.append(
+            RowError(
+                line,
+                "birthplace_code",
+                f"birthplace {raw_birthplace} disagrees with the ID number's {ident.address_code}",
+            )
+        )
+
+    marital = "90"
+    if raw_marital:
+        marital = _MARITAL.get(raw_marital, "")
+        if not marital:
+            errors.append(
+                RowError(line, "marital_status", f"unknown marital status {raw_marital!r} (GB/T 2261.2)")
+            )
+
+    if not (registered.isascii() and registered.isdigit() and len(registered) in (6, 9, 12)):
+        errors.append(
+            RowError(line, "registered_code", f"a division code has 6, 9 or 12 digits, not {registered!r}")
+        )
+    if len(registered_address) > 200:
+        errors.append(RowError(line, "registered_address", "the address is longer than 200 characters"))
+
+    place = ctx.buildings.get(building_code)
+    if place is None:
+        errors.append(
+            RowError(
+                line, "building_code", f"unknown building {building_code!r} (seed or import the places first)"
+            )
+        )
+
+    for key, value in (("unit_number", unit_number), ("room_number", room_number)):
+        if value and not _SHORT_RE.match(value):
+            errors.append(RowError(line, key, f"{value!r}: up to 8 letters, digits or -"))
+
+    if not _HOUSEHOLD_RE.match(household):
+        errors.append(
+            RowError(
+                line, "household_code", f"a household number is 1–32 letters, digits or -, not {household!r}"
+            )
+        )
+
+    relation = _RELATION.get(raw_relation, "")
+    if not relation:
+        errors.append(
+            RowError(line, "relation", f"unknown relation to the head {raw_relation!r} (GB/T 4761)")
+        )
+
+    status = "living"
+    if raw_status:
+        status = _STATUS.get(raw_status, "")
+        if not status:
+            errors.append(
+                RowError(
+                    line, "status", f"unknown status {raw_status!r} (living, deceased, moved_out, cancelled)"
+                )
+            )
+    status_date: dt.date | None = None
+    if raw_status_date:
+        try:
+            status_date = _date_or_none(raw_status_date)
+        except ValueError:
+            errors.append(RowError(line, "status_date", f"not a date: {raw_status_date!r}"))
+        else:
+            if status_date > ctx.today:
+                errors.append(RowError(line, "status_date", "the status date is in the future"))
+            elif ident and status_date < ident.birth_date:
+                errors.append(RowError(line, "status_date", "the status date is before the birth date"))
+    elif status not in ("living", ""):
+        errors.append(RowError(line, "status_date", f"a {status} person needs the date"))
+
+    source = raw_source or ctx.default_source
+    if len(source) > 40:
+        errors.append(RowError(line, "source", "the source is longer than 40 characters"))
+    source_date: dt.date | None = None
+    if raw_source_date:
+        try:
+            source_date = _date_or_none(raw_source_date)
+        except ValueError:
+            errors.append(RowError(line, "source_date", f"not a date: {raw_source_date!r}"))
+        else:
+            if source_date > ctx.today:
+                errors.append(RowError(line, "source_date", "the collection date is in the future"))
+
+    verified = raw_verified in _TRUE
+    if not verified and raw_verified.lower() not in _FALSE:
+        verified = raw_verified.lower() in _TRUE
+        if not verified:
+            errors.append(RowError(line, "verified", f"{raw_verified!r}: 是/否 or 1/0"))
+
+    lon: float | None = None
+    lat: float | None = None
+    if raw_lon or raw_lat:
+        try:
+            lon, lat = float(raw_lon), float(raw_lat)
+        except ValueError:
+            field_name = "lon" if not _is_float(raw_lon) else "lat"
+            errors.append(
+                RowError(line, field_name, "longitude and latitude are decimal degrees, both given")
+            )
+        else:
+            if not (math.isfinite(lon) and math.isfinite(lat)):
+                errors.append(RowError(line, "lon", "coordinates must be finite numbers"))
+            elif not coords.in_city(lon, lat, ctx.bounds):
+                errors.append(RowError(line, "lon", f"coordinates ({lon}, {lat}) are outside the city"))
+
+    if errors or ident is None or place is None:
+        return None, errors
+    community = place.community_code
+    locally = community == registered or (len(registered) < 12 and community.startswith(registered))
+    return (
+        Clean(
+            line, ident, name, sex, ethnicity, ident.birth_date, ident.address_code, marital, registered,
+            registered_address, locally, household, relation, place.building_id, place.region_path,
+            unit_number, room_number, status, status_date, source, source_date, verified, lon, lat,
+        ),
+        [],
+    )  # fmt: skip
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

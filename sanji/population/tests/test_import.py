@@ -1,0 +1,277 @@
+"""Bulk import: good, bad and duplicate rows, 15 vs 18 digits, resume after a crash, reruns, formats."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from sanji.audit.models import Entry
+from sanji.core import clock, crypto
+from sanji.core.errors import Forbidden, ValidationFailed
+from sanji.population import bulk, idnumber, services
+from sanji.population.models import Building, Household, ImportJob, Person
+from sanji.population.tests.conftest import HEADER, SYSTEM, WriteCsv, many_rows, officer_at, person_row
+
+pytestmark = pytest.mark.django_db
+AT = dt.datetime(2025, 6, 1, 4, 0, tzinfo=dt.UTC)
+
+
+def report_rows(path: str) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_good_rows_are_stored_encrypted_with_households_and_counts(buildings, write_csv: WriteCsv) -> None:
+    rows = many_rows(buildings, 40)
+    with clock.frozen(AT):
+        report = services.population_import(actor=SYSTEM, path=write_csv(rows), workers=0)
+    assert (report.rows, report.imported, report.rejected, report.duplicates) == (40, 40, 0, 0)
+    assert Person.objects.count() == 40
+    person = Person.objects.get(import_line=2)
+    number = rows[0]["id_number"]
+    assert number not in person.id_number_encrypted
+    assert crypto.decrypt(person.id_number_encrypted) == number
+    assert person.id_index == crypto.blind_index(number, purpose="person")
+    assert person.id_masked == idnumber.mask(number)
+    assert person.building is not None
+    assert person.household is not None
+    assert person.building.code == rows[0]["building_code"]
+    assert person.region_path == person.building.region_path
+    assert person.registered_locally
+    assert person.verified
+    assert person.source == "测试"
+    assert person.household.members.count() == 2
+    assert Household.objects.count() == 20
+    assert sum(Building.objects.values_list("resident_count", flat=True)) == 40
+    assert Entry.objects.filter(action="population.imported").count() == 1
+    assert Path(report.report_path).exists()
+    assert report_rows(report.report_path) == []
+    assert "40 imported, 0 rejected" in report.summary()
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        ({"id_number": "150102198005170011"}, "id_number", "wrong check character"),
+        (
+            {"id_number": idnumber.make("150102", dt.date(1980, 2, 1), 1)[:10] + "0230" + "0011"},
+            "id_number",
+            "",
+        ),
+        ({"id_number": idnumber.make("150102", dt.date(2031, 1, 1), 1)}, "id_number", "in the future"),
+        ({"name": "张3"}, "name", "other than Han"),
+        ({"name": "John Smith"}, "name", "other than Han"),
+        ({"name": "阿拉坦··其其格"}, "name", "between two parts"),
+        ({"name": "·其其格"}, "name", "between two parts"),
+        ({"sex": "1"}, "sex", "disagrees with the ID"),  # sequence 2: a woman
+        ({"ethnicity": "火星族"}, "ethnicity", "unknown ethnicity"),
+        ({"birth_date": "1980-05-18"}, "birth_date", "disagrees"),
+        ({"marital_status": "77"}, "marital_status", "unknown"),
+        ({"registered_code": "1501"}, "registered_code", "6, 9 or 12 digits"),
+        ({"building_code": "15010200100199999999"}, "building_code", "unknown building"),
+        ({"relation": "户长"}, "relation", "unknown relation"),
+        ({"status": "deceased"}, "status_date", "needs the date"),
+        ({"lon": "116.40", "lat": "39.90"}, "lon", "outside the city"),
+        ({"lon": "abc", "lat": "40.8"}, "lon", "decimal degrees"),
+        ({"verified": "maybe"}, "verified", "是/否"),
+        ({"source_date": "2999-01-01"}, "source_date", "future"),
+    ],
+)
+def test_bad_rows_are_reported_with_line_and_field(
+    buildings, write_csv: WriteCsv, change, field, reason
+) -> None:
+    good = person_row(buildings[0], seq=1)
+    bad = person_row(buildings[1], seq=2, **change)
+    report = services.population_import(actor=SYSTEM, path=write_csv([good, bad]), workers=0)
+    assert (report.imported, report.rejected) == (1, 1)
+    errors = report_rows(report.report_path)
+    assert {e["line"] for e in errors} == {"3"}
+    assert any(e["field"] == field and reason in e["reason"] for e in errors), errors
+
+
+def test_normalised_inputs_are_accepted(buildings, write_csv: WriteCsv) -> None:
+    number = idnumber.make("110105", dt.date(1949, 12, 31), 2)  # ends in X
+    assert number.endswith("X")
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in number[:6]) + " " + number[6:-1] + "x"
+    row = person_row(
+        buildings[0],
+        number=full_width,
+        name=" 阿拉坦•其其格 ",
+        sex="女",
+        ethnicity="蒙古族",
+        birth_date="1949/12/31",
+        relation="户主",
+        status="正常",
+        verified="1",
+    )
+    report = services.population_import(actor=SYSTEM, path=write_csv([row]), workers=0)
+    assert report.imported == 1, report_rows(report.report_path)
+    person = Person.objects.get()
+    assert person.name == "阿拉坦·其其格"
+    assert (person.ethnicity, person.sex, person.relation) == ("02", "2", "02")
+    assert crypto.decrypt(person.id_number_encrypted) == number
+
+
+def test_duplicates_in_one_file_including_15_and_18_digit_forms(buildings, write_csv: WriteCsv) -> None:
+    eighteen = idnumber.make("150102", dt.date(1970, 3, 7), 15)
+    fifteen = eighteen[:6] + eighteen[8:17]
+    rows = [
+        person_row(buildings[0], number=eighteen, seq=15, birth=dt.date(1970, 3, 7)),
+        person_row(buildings[0], number=eighteen, seq=15, birth=dt.date(1970, 3, 7)),
+        person_row(buildings[0], number=fifteen, seq=15, birth=dt.date(1970, 3, 7)),
+        person_row(buildings[1], seq=3),
+    ]
+    report = services.population_import(actor=SYSTEM, path=write_csv(rows), workers=0)
+    assert (report.imported, report.rejected, report.duplicates) == (2, 2, 2)
+    reasons = {e["line"]: e["reason"] for e in report_rows(report.report_path)}
+    assert reasons["3"] == "duplicate person: same ID number as line 2"
+    assert (
+        reasons["4"]
+        == "duplicate person: same ID number as line 2 (the 15- and 18-digit forms of one number)"
+    )
+
+
+def test_fifteen_digit_number_is_upgraded_and_original_kept(buildings, write_csv: WriteCsv) -> None:
+    eighteen = idnumber.make("150102", dt.date(1970, 3, 7), 15)
+    fifteen = eighteen[:6] + eighteen[8:17]
+    services.population_import(
+        actor=SYSTEM, path=write_csv([person_row(buildings[0], number=fifteen)]), workers=0
+    )
+    person = Person.objects.get()
+    assert crypto.decrypt(person.id_number_encrypted) == eighteen
+    assert crypto.decrypt(person.id_number_original_encrypted) == fifteen
+    # A later file with the 18-digit form is the same person: reported, not stored twice.
+    report = services.population_import(
+        actor=SYSTEM, path=write_csv([person_row(buildings[0], number=eighteen)], name="later.csv"), workers=0
+    )
+    assert (report.imported, report.duplicates) == (0, 1)
+    assert report_rows(report.report_path)[0]["reason"] == (
+        "duplicate person: already in the registry (the 15- and 18-digit forms of one number)"
+    )
+    assert Person.objects.count() == 1
+    assert Building.objects.get(code=buildings[0].code).resident_count == 1
+
+
+def test_rerun_of_the_same_file_adds_nothing(buildings, write_csv: WriteCsv) -> None:
+    path = write_csv(many_rows(buildings, 25))
+    first = services.population_import(actor=SYSTEM, path=path, workers=0)
+    again = services.population_import(actor=SYSTEM, path=path, workers=0)
+    assert first.imported == 25
+    assert again.already_done
+    assert again.imported == 25
+    assert again.job_id == first.job_id
+    assert Person.objects.count() == 25
+    # The same rows in another file (another SHA-256) are all turned away by the blind index.
+    copy = path.with_name("copy.csv")
+    copy.write_bytes(path.read_bytes() + b"\n")
+    third = services.population_import(actor=SYSTEM, path=copy, workers=0)
+    assert (third.imported, third.duplicates) == (0, 25)
+    assert Person.objects.count() == 25
+    assert sum(Building.objects.values_list("resident_count", flat=True)) == 25
+
+
+def test_crash_part_way_leaves_a_resumable_job(buildings, write_csv: WriteCsv) -> None:
+    path = write_csv([*many_rows(buildings, 35), person_row(buildings[0], name="x")])
+    bulk.CRASH_AFTER_BATCHES = 2
+    with pytest.raises(bulk.SimulatedCrash):
+        services.population_import(actor=SYSTEM, path=path, batch_rows=10, workers=0)
+    job = ImportJob.objects.get()
+    assert (job.status, job.done_batches, job.imported) == ("failed", 2, 20)
+    assert Person.objects.count() == 20
+    assert bulk.secondary_indexes(bulk.PERSON_TABLE)  # dropped for the load, back after the crash
+    bulk.CRASH_AFTER_BATCHES = None
+    report = services.population_import(actor=SYSTEM, path=path, batch_rows=50_000, workers=0)
+    assert report.resumed_batches == 2
+    assert (report.rows, report.imported, report.rejected, report.duplicates) == (36, 35, 1, 0)
+    assert Person.objects.count() == 35
+    assert sum(Building.objects.values_list("resident_count", flat=True)) == 35
+    assert [e["line"] for e in report_rows(report.report_path)] == ["37"]
+
+
+def test_worker_processes_give_the_same_result(buildings, write_csv: WriteCsv) -> None:
+    rows = many_rows(buildings, 60)
+    rows[7]["name"] = "王5"
+    rows[30]["id_number"] = rows[3]["id_number"]  # a duplicate across batches
+    report = services.population_import(actor=SYSTEM, path=write_csv(rows), batch_rows=20, workers=2)
+    assert (report.rows, report.imported, report.rejected, report.duplicates) == (60, 58, 2, 1)
+    assert {e["line"] for e in report_rows(report.report_path)} == {"9", "32"}
+    assert bulk.secondary_indexes(bulk.PERSON_TABLE)
+
+
+def test_gb18030_and_quoted_fields(buildings, write_csv: WriteCsv) -> None:
+    rows = many_rows(buildings, 5)
+    rows[1]["registered_address"] = '内蒙古呼和浩特市新城区"东风路",\n3号'
+    path = write_csv(rows, name="gbk.csv", encoding="gb18030")
+    report = services.population_import(actor=SYSTEM, path=path, workers=0)
+    assert report.imported == 5, report_rows(report.report_path)
+    assert Person.objects.get(import_line=3).registered_address == '内蒙古呼和浩特市新城区"东风路",\n3号'
+    assert Person.objects.get(import_line=5).name == "李强"  # line numbers count the embedded newline
+
+
+def test_chinese_headers_and_xlsx(buildings, tmp_path: Path) -> None:
+    from sanji.population.records import COLUMNS
+
+    rows = many_rows(buildings, 6)
+    rows[2]["id_number"] = "123"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([title for _, title, _ in COLUMNS])
+    for row in rows:
+        values: list[object] = [row[key] for key in HEADER]
+        values[HEADER.index("source_date")] = dt.datetime(2025, 1, 2)  # a real Excel date cell
+        sheet.append(values)
+    path = tmp_path / "people.xlsx"
+    book.save(path)
+    report = services.population_import(actor=SYSTEM, path=path, workers=0)
+    assert (report.imported, report.rejected) == (5, 1)
+    assert report_rows(report.report_path)[0]["line"] == "4"
+
+
+def test_unusable_header_is_refused(buildings, write_csv: WriteCsv) -> None:
+    path = write_csv([], header=["姓名", "血型"])
+    with pytest.raises(ValidationFailed, match="missing required columns"):
+        services.population_import(actor=SYSTEM, path=path, workers=0)
+    assert not ImportJob.objects.exists()
+
+
+def test_officer_imports_only_within_reach(places, buildings, write_csv: WriteCsv) -> None:
+    xincheng = [b for b in buildings if b.code.startswith("150102")]
+    saihan = [b for b in buildings if b.code.startswith("150105")]
+    officer = officer_at(places["150102"])
+    rows = [person_row(xincheng[0], seq=1), person_row(saihan[0], seq=2)]
+    report = services.population_import(actor=officer, path=write_csv(rows), workers=0)
+    assert (report.imported, report.rejected) == (1, 1)
+    assert report_rows(report.report_path)[0]["field"] == "building_code"
+    with pytest.raises(Forbidden):
+        services.population_import(
+            actor=officer_at(places["150102"], role="window_clerk"), path=write_csv(rows), workers=0
+        )
+
+
+def test_command_prints_one_line_and_exit_codes(buildings, write_csv: WriteCsv, capsys) -> None:
+    rows = [*many_rows(buildings, 4), person_row(buildings[0], name="")]
+    call_command("population", "import", str(write_csv(rows)), "--workers", "0")
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    assert "5 rows, 4 imported, 1 rejected" in out[0]
+    assert "error report: " in out[0]
+    with pytest.raises(CommandError) as missing:
+        call_command("population", "import", "/nonexistent/people.csv")
+    assert missing.value.returncode == 1
+    with pytest.raises(CommandError) as header:
+        call_command("population", "import", str(write_csv([], name="h.csv", header=["x"])))
+    assert header.value.returncode == 1
+
+
+def test_shipped_template_imports(buildings) -> None:
+    template = Path(services.__file__).parent / "data" / "population-import-template.csv"
+    report = services.population_import(actor=SYSTEM, path=template, workers=0)
+    assert (report.imported, report.rejected) == (4, 0), report_rows(report.report_path)
+    assert Household.objects.get(code="150102001001000002").lon == pytest.approx(111.7601)
+    assert not Person.objects.get(name="阿拉坦·其其格").registered_locally
