@@ -80,12 +80,17 @@ def decrypt(token: str, *, key: str = "field", previous: tuple[str, ...] = ()) -
     raise ValueError(f"no key with id {kid} is configured")
 
 
+@cache
+def _index_key(name: str) -> bytes:
+    return secret_key(name)
+
+
 def blind_index(value: str, *, purpose: str, key: str = "index") -> str:
     """A keyed, deterministic digest for exact look-ups of an encrypted value (e.g. an ID number)."""
-    raw = secret_key(key)
-    return hmac.new(raw, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_index_key(key), f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def clear_cache() -> None:
     """Forget loaded keys (tests and key rotation)."""
     _cipher.cache_clear()
+    _index_key.cache_clear()
