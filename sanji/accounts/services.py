@@ -28,7 +28,7 @@ from sanji.accounts.models import ApiToken, LoginThrottle, PasswordHistory, Role
 from sanji.accounts.passwords import password_change_required, password_generate
 from sanji.accounts.scopes import unknown_scopes
 from sanji.audit.services import record
-from sanji.core import clock, crypto
+from sanji.core import clock, crypto, idnumber
 from sanji.core.actors import Actor
 from sanji.core.authz import is_platform
 from sanji.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -801,7 +801,6 @@ def applicant_register(
     password is the person's own choice (validators apply), so no change is forced at first login.
     Applicants sign in without a terminal.
     """
-    from stdnum.cn import ric
 
     username = username.strip()
     full_name = full_name.strip()
@@ -813,10 +812,11 @@ def applicant_register(
         raise ValidationFailed(_("用户名不能为空，且不超过 150 个字符。"))
     if not full_name:
         raise ValidationFailed(_("请填写姓名。"))
-    number = id_number.strip().upper().replace(" ", "")
-    if not ric.is_valid(number):
-        raise ValidationFailed(_("身份证号码无效。"))
-    index = crypto.blind_index(ric.compact(number), purpose=APPLICANT_INDEX_PURPOSE)
+    try:
+        number = idnumber.parse(id_number, today=clock.today()).number
+    except idnumber.IdNumberError:
+        raise ValidationFailed(_("身份证号码无效。")) from None
+    index = crypto.blind_index(number, purpose=APPLICANT_INDEX_PURPOSE)
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
             raise ValidationFailed(_("该用户名已被使用。"))

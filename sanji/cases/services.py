@@ -27,7 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from stdnum.cn import ric, uscc
+from stdnum.cn import uscc
 
 from sanji.audit.services import record
 from sanji.calendar.selectors import work_calendar
@@ -45,7 +45,7 @@ from sanji.cases.models import (
 )
 from sanji.cases.transitions import FINAL_STATES, TABLE, Action, State, allowed_actions, check
 from sanji.catalog.models import FlowStep, FlowVersion, Matter, StepCode
-from sanji.core import clock, crypto, hooks
+from sanji.core import clock, crypto, hooks, idnumber
 from sanji.core.actors import Actor
 from sanji.core.authz import require
 from sanji.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
@@ -89,11 +89,12 @@ class ApplicantId:
 def applicant_id_parse(value: str) -> ApplicantId:
     """Validate an ID number (GB 11643, old 15-digit upgraded) or a USCC (GB 32100)."""
     raw = value.strip().upper().replace(" ", "")
-    if len(raw) == 15 and raw.isdigit():  # a first-generation ID: born 19xx, check digit added
-        raw = raw[:6] + "19" + raw[6:]
-        raw += ric.calc_check_digit(raw + "0")
-    if ric.is_valid(raw):
-        return ApplicantId(ric.compact(raw), "ric")
+    try:
+        # Citizen IDs: GB 11643 with the address code checked against every GB/T 2260 code, old
+        # and current (python-stdnum's own check refuses people born before their county's code).
+        return ApplicantId(idnumber.parse(value, today=clock.today()).number, "ric")
+    except idnumber.IdNumberError:
+        pass
     if uscc.is_valid(raw):
         return ApplicantId(uscc.compact(raw), "uscc")
     raise ValidationFailed(

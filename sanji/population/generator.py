@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from sanji.population import idnumber, layout, records
+from sanji.core import idnumber
+from sanji.population import layout, records
 
 #: 2020 census, share of each 5-year age group 0–4 … 95–99 (per cent; 85+ spread over 85–99).
 AGE_PYRAMID = (

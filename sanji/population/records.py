@@ -21,7 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from sanji.population import codes, coords, idnumber
+from sanji.core import idnumber
+from sanji.population import codes, coords
 
 #: (key, Chinese title, required). The order is the template's order.
 COLUMNS: tuple[tuple[str, str, bool], ...] = (

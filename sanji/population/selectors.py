@@ -17,12 +17,12 @@ import numpy as np
 from django.db import models
 from django.db.models import Sum
 
-from sanji.core import crypto
+from sanji.core import crypto, idnumber
 from sanji.core.actors import Actor
 from sanji.core.authz import get_in_scope
 from sanji.core.errors import NotFound, ValidationFailed
 from sanji.orgs.models import Region, RegionLevel
-from sanji.population import coords, idnumber, policies
+from sanji.population import coords, policies
 from sanji.population.models import Building, CommunityBoundary, Grid, Person, PersonVersion
 from sanji.population.services import FIELD_KEY, previous_field_keys
 

@@ -476,3 +476,14 @@ def test_events_are_append_only() -> None:
         event.save()
     with pytest.raises(Exception, match="append-only"):
         CaseEvent.objects.filter(case=case).delete()
+
+
+def test_applicant_ids_of_people_born_before_their_county_code_are_valid() -> None:
+    # 赛罕区's code dates from 1983 in GB/T 2260; a resident born in 1960 still carries it.
+    from sanji.core.idnumber import make
+
+    number = make("150105", dt.date(1960, 1, 1), 123)
+    assert services.applicant_id_parse(number).number == number
+    assert services.applicant_id_parse(number.lower() if number.endswith("X") else number).kind == "ric"
+    with pytest.raises(ValidationFailed):
+        services.applicant_id_parse(number[:-1] + ("0" if number[-1] != "0" else "1"))

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
+from sanji.core import idnumber
 from sanji.core.actors import Actor, Grant, system_actor
 from sanji.core.roles import Role
 from sanji.orgs import services as org_services
 from sanji.orgs.models import Region
-from sanji.population import bulk, idnumber, records, services
+from sanji.population import bulk, records, services
 from sanji.population.models import Building
 
 SYSTEM = system_actor("test-population")

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from stdnum.cn import ric
 
-from sanji.population import generator, idnumber, layout, records
+from sanji.core import idnumber
+from sanji.population import generator, layout, records
 
 TODAY = dt.date(2025, 6, 1)
 Generated = tuple[list[dict[str, str]], list[layout.CommunityPlan]]

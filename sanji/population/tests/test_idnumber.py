@@ -8,7 +8,7 @@ import random
 import pytest
 from stdnum.cn import ric
 
-from sanji.population import idnumber
+from sanji.core import idnumber
 
 TODAY = dt.date(2025, 6, 1)
 

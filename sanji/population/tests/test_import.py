@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from sanji.audit.models import Entry
-from sanji.core import clock, crypto
+from sanji.core import clock, crypto, idnumber
 from sanji.core.errors import Forbidden, ValidationFailed
-from sanji.population import bulk, idnumber, services
+from sanji.population import bulk, services
 from sanji.population.models import Building, Household, ImportJob, Person
 from sanji.population.tests.conftest import HEADER, SYSTEM, WriteCsv, many_rows, officer_at, person_row
 
