@@ -13,7 +13,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from sanji.core.actors import Actor
-from sanji.core.roles import STAFF_ROLES
+from sanji.core.roles import ADMIN_TRIAD, STAFF_ROLES
+
+#: Staff who work cases for a unit (the three administrators do not).
+UNIT_STAFF_ROLES = STAFF_ROLES - ADMIN_TRIAD
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,9 @@ def _capabilities() -> list[Capability]:
     from sanji.calendar import policies as calendar_policies
     from sanji.cases import policies as case_policies
     from sanji.catalog import policies as catalog_policies
+    from sanji.evaluation import policies as evaluation_policies
     from sanji.orgs import policies as org_policies
+    from sanji.supervision import policies as supervision_policies
 
     return [
         Capability(
@@ -51,6 +56,36 @@ def _capabilities() -> list[Capability]:
             _("在线申报、上传材料、查询进度、补正和撤回"),
             "portal:home",
             lambda actor: not actor.has_role(*STAFF_ROLES),
+        ),
+        Capability(
+            _("电子监察看板"),
+            _("在办、即将到期、超期办件与监察标记，逐级下钻到窗口和办件"),
+            "supervision:board",
+            supervision_policies.can_view_board,
+        ),
+        Capability(
+            _("本单位监察标记"),
+            _("预警、黄牌、红牌与督办：说明、申诉、答复"),
+            "supervision:my_marks",
+            lambda actor: actor.has_role(*UNIT_STAFF_ROLES),
+        ),
+        Capability(
+            _("差评整改"),
+            _("差评核实、整改或说明，并答复群众"),
+            "evaluation:follow_ups",
+            lambda actor: actor.has_role(*UNIT_STAFF_ROLES),
+        ),
+        Capability(
+            _("绩效考评"),
+            _("单位、部门、窗口和个人的月度得分、排名与依据"),
+            "evaluation:scores",
+            evaluation_policies.can_read_rankings,
+        ),
+        Capability(
+            _("评价办件"),
+            _("对已办结的办件进行好差评"),
+            "evaluation:my_ratings",
+            lambda actor: actor.user_id is not None and not actor.has_role(*STAFF_ROLES),
         ),
         Capability(
             _("用户与角色"),
