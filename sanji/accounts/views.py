@@ -37,18 +37,13 @@ from sanji.accounts.middleware import (
 from sanji.accounts.models import User
 from sanji.accounts.passwords import password_expired, password_expires_at
 from sanji.core import clock
-from sanji.core.actors import Actor
+from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import NotFound, SanjiError
 from sanji.core.roles import Role
 
 _BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 View = Callable[..., HttpResponse]
-
-
-def _actor(request: HttpRequest) -> Actor:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
-    return actor
 
 
 def _user(request: HttpRequest) -> User:
@@ -166,14 +161,14 @@ def _signed_in(request: HttpRequest, result: services.LoginResult, *, set_cookie
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        services.session_end(actor=_actor(request), reason="logout")
+        services.session_end(actor=actor_of(request), reason="logout")
     logout(request)
     return redirect("accounts:login")
 
 
 def _after_step(request: HttpRequest) -> HttpResponse:
     """Go on to the next step still owed, or where the person was going."""
-    step = pending_step(request, _user(request), _actor(request))
+    step = pending_step(request, _user(request), actor_of(request))
     if step is not None:
         return redirect(step)
     return HttpResponseRedirect(
@@ -191,14 +186,14 @@ def totp_verify_view(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST" and form.is_valid():
         result = services.totp_verify(
-            user=user, code=form.cleaned_data["code"], ip=client_ip(request), actor=_actor(request)
+            user=user, code=form.cleaned_data["code"], ip=client_ip(request), actor=actor_of(request)
         )
         if result.ok:
             request.session.cycle_key()
             request.session[SESSION_MFA_OK] = True
             return _after_step(request)
         if result.reason == "locked":
-            services.session_end(actor=_actor(request), reason="locked")
+            services.session_end(actor=actor_of(request), reason="locked")
             logout(request)
             response = render(
                 request,
@@ -222,7 +217,7 @@ def totp_enrol_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.totp_confirm(
-                user=user, code=form.cleaned_data["code"], ip=client_ip(request), actor=_actor(request)
+                user=user, code=form.cleaned_data["code"], ip=client_ip(request), actor=actor_of(request)
             )
         except SanjiError as exc:
             error = exc.message
@@ -241,7 +236,7 @@ def totp_enrol_view(request: HttpRequest) -> HttpResponse:
             "otpauth_uri": uri,
             "secret": uri.split("secret=", 1)[1].split("&", 1)[0],
             "qr_data_uri": qr.png_data_uri(scale=5, border=2),
-            "required": policies.needs_second_factor(_actor(request).roles),
+            "required": policies.needs_second_factor(actor_of(request).roles),
         },
     )
 
@@ -259,7 +254,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
                 old_password=form.cleaned_data["old_password"],
                 new_password=form.cleaned_data["new_password"],
                 ip=client_ip(request),
-                actor=_actor(request),
+                actor=actor_of(request),
             )
         except SanjiError as exc:
             error = exc.message
@@ -299,7 +294,7 @@ def _render_me(
     request: HttpRequest, *, token_form: forms.TokenCreateForm | None, raw_token: str
 ) -> HttpResponse:
     user = _user(request)
-    actor = _actor(request)
+    actor = actor_of(request)
     can_tokens = policies.can_create_own_token(actor)
     context = {
         "account": user,
@@ -321,7 +316,7 @@ def my_token_create_view(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             _, raw = services.api_token_create(
-                actor=_actor(request),
+                actor=actor_of(request),
                 user=_user(request),
                 name=form.cleaned_data["name"],
                 scopes=form.cleaned_data["scopes"],
@@ -337,7 +332,7 @@ def my_token_create_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def my_token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     try:
         token = selectors.token_get_for(actor, token_id)
         if token.user_id != actor.user_id:
@@ -357,7 +352,7 @@ def admin_page(view: View) -> View:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not policies.can_manage_users(_actor(request)):
+        if not policies.can_manage_users(actor_of(request)):
             raise PermissionDenied()
         try:
             return view(request, *args, **kwargs)
@@ -370,7 +365,7 @@ def admin_page(view: View) -> View:
 @admin_page
 def user_list_view(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
-    users = selectors.user_list_for(_actor(request), q=q or None)[:200]
+    users = selectors.user_list_for(actor_of(request), q=q or None)[:200]
     return render(request, "accounts/user_list.html", {"users": users, "q": q})
 
 
@@ -381,7 +376,7 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user, raw = services.user_create(
-                actor=_actor(request),
+                actor=actor_of(request),
                 username=form.cleaned_data["username"],
                 full_name=form.cleaned_data["full_name"],
                 phone=form.cleaned_data["phone"],
@@ -404,7 +399,7 @@ def _render_detail(
     token_form: forms.TokenCreateForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     manageable = policies.can_manage_user(actor, user)
     assignments = [(a, policies.can_revoke_role(actor, a)) for a in selectors.assignments_of(user)]
     context = {
@@ -427,13 +422,13 @@ def _render_detail(
 
 @admin_page
 def user_detail_view(request: HttpRequest, user_id: int) -> HttpResponse:
-    return _render_detail(request, selectors.user_get_for(_actor(request), user_id))
+    return _render_detail(request, selectors.user_get_for(actor_of(request), user_id))
 
 
 def _user_action(
     request: HttpRequest, user_id: int, action: Callable[[Actor, User], Any], done: str
 ) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     user = selectors.user_get_for(actor, user_id)
     try:
         action(actor, user)
@@ -449,7 +444,7 @@ def _user_action(
 @admin_page
 @require_POST
 def role_grant_view(request: HttpRequest, user_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     user = selectors.user_get_for(actor, user_id)
     form = forms.RoleGrantForm(request.POST)
     if form.is_valid():
@@ -469,7 +464,7 @@ def role_grant_view(request: HttpRequest, user_id: int) -> HttpResponse:
 @admin_page
 @require_POST
 def role_revoke_view(request: HttpRequest, user_id: int, assignment_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     user = selectors.user_get_for(actor, user_id)
     assignment = selectors.assignment_get_for(actor, user, assignment_id)
     return _user_action(
@@ -483,7 +478,7 @@ def role_revoke_view(request: HttpRequest, user_id: int, assignment_id: int) -> 
 @admin_page
 @require_POST
 def user_password_reset_view(request: HttpRequest, user_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     user = selectors.user_get_for(actor, user_id)
     try:
         raw = services.user_password_reset(actor=actor, user=user)
@@ -538,7 +533,7 @@ def user_totp_reset_view(request: HttpRequest, user_id: int) -> HttpResponse:
 @admin_page
 @require_POST
 def token_create_view(request: HttpRequest, user_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     user = selectors.user_get_for(actor, user_id)
     form = forms.TokenCreateForm(request.POST)
     if form.is_valid():
@@ -565,7 +560,7 @@ def token_create_view(request: HttpRequest, user_id: int) -> HttpResponse:
 @admin_page
 @require_POST
 def token_revoke_view(request: HttpRequest, user_id: int, token_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     user = selectors.user_get_for(actor, user_id)
     token = selectors.token_get_for(actor, token_id)
     if token.user_id != user.pk:

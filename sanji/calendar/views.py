@@ -23,14 +23,10 @@ from sanji.calendar import grid, policies, selectors, services
 from sanji.calendar.forms import CalculatorForm, ImportForm, YearForm
 from sanji.calendar.workdays import CalendarNotConfigured
 from sanji.core import clock
-from sanji.core.actors import Actor
+from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 View = Callable[..., HttpResponse]
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _gate(allowed: Callable[[Actor], bool]) -> Callable[[View], View]:
@@ -39,7 +35,7 @@ def _gate(allowed: Callable[[Actor], bool]) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not allowed(_actor(request)):
+            if not allowed(actor_of(request)):
                 raise PermissionDenied
             try:
                 return view(request, *args, **kwargs)
@@ -84,8 +80,8 @@ def year_list(request: HttpRequest) -> HttpResponse:
             "problem": problem,
             "next_year": next_year,
             "next_year_configured": any(row.year == next_year for row in years),
-            "can_edit": policies.can_edit(_actor(request)),
-            "can_seed": policies.can_seed(_actor(request)),
+            "can_edit": policies.can_edit(actor_of(request)),
+            "can_seed": policies.can_seed(actor_of(request)),
         },
     )
 
@@ -102,7 +98,7 @@ def year_detail(request: HttpRequest, year: int) -> HttpResponse:
             "row": row,
             "days": days,
             "months": grid.year_grid(year, {d.date: (d.kind, d.name) for d in days}),
-            "can_edit": policies.can_edit(_actor(request)),
+            "can_edit": policies.can_edit(actor_of(request)),
         },
     )
 
@@ -130,7 +126,7 @@ def year_edit(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 row = services.calendar_year_set_from_text(
-                    actor=_actor(request), year=data["year"], text=data["lines"], notice=data["notice"]
+                    actor=actor_of(request), year=data["year"], text=data["lines"], notice=data["notice"]
                 )
             except ValidationFailed as exc:
                 errors = list(exc.details or [])
@@ -150,7 +146,7 @@ def calendar_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             rows = services.calendar_import_bytes(
-                actor=_actor(request),
+                actor=actor_of(request),
                 data=form.cleaned_data["file"].read(),
                 notice=form.cleaned_data["notice"],
             )
@@ -170,7 +166,7 @@ def calendar_import(request: HttpRequest) -> HttpResponse:
 def seed(request: HttpRequest) -> HttpResponse:
     """Copy every year the installed chinesecalendar package covers; administrators' years are kept."""
     try:
-        result = services.calendar_seed_from_chinesecalendar(actor=_actor(request))
+        result = services.calendar_seed_from_chinesecalendar(actor=actor_of(request))
     except (ValidationFailed, Conflict) as exc:
         messages.error(request, exc.message)
         return redirect("calendar:year_list")

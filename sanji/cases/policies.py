@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from django.db import models
 from django.db.models import Q
 
-from sanji.cases.models import Case, CaseDepartment
+from sanji.cases.models import Case, CaseDepartment, CaseStep, StepState
 from sanji.cases.transitions import TABLE, Facts, may_perform
 from sanji.core import authz
 from sanji.core.actors import Actor, Grant
@@ -160,3 +160,21 @@ def can_use_worklists(actor: Actor) -> bool:
 def can_receive(actor: Actor) -> bool:
     """Window clerks and community workers receive walk-in applications (接件)."""
     return actor.has_role(*WINDOW_ROLES)
+
+
+def steps_answered_by(actor: Actor, active: list[CaseStep]) -> list[CaseStep]:
+    """The active, unanswered steps of the current stage that ``actor`` answers for.
+
+    A step is answered by the role its flow step names (or the department head / department system)
+    of the step's department. Services enforce it; selectors use it to offer only allowed buttons.
+    """
+    mine = []
+    for step in active:
+        if step.state != StepState.ACTIVE:
+            continue
+        roles = {step.flow_step.role, Role.DEPARTMENT_HEAD, Role.DEPARTMENT_SYSTEM}
+        if any(
+            g.department_id is None or g.department_id == step.department_id for g in actor.grants_for(*roles)
+        ):
+            mine.append(step)
+    return mine

@@ -184,8 +184,6 @@ def _fits_step(
     stage: list[CaseStep],
     active: list[CaseStep],
 ) -> bool:
-    from sanji.cases.services import _actor_steps  # the service's own rule, not a copy of it
-
     head = stage[0].flow_step if stage else None
     final_decide = max((s.order for s in steps if s.flow_step.code == StepCode.DECIDE), default=None)
     at_final_decision = head is not None and head.code == StepCode.DECIDE
@@ -197,12 +195,12 @@ def _fits_step(
             and head.code not in (StepCode.RECEIVE, StepCode.ACCEPT, StepCode.DELIVER)
             and not at_final_decision
             and not head.report_up
-            and bool(_actor_steps(actor, active))
+            and bool(policies.steps_answered_by(actor, active))
         )
     if action == Action.REPORT_UP:
         return head is not None and bool(active) and head.report_up and head.code != StepCode.ACCEPT
     if action in (Action.APPROVE, Action.DENY):
-        return at_final_decision and bool(active) and bool(_actor_steps(actor, active))
+        return at_final_decision and bool(active) and bool(policies.steps_answered_by(actor, active))
     if action == Action.DELIVER:
         return head is not None and head.code == StepCode.DELIVER and stage[0].state == StepState.ACTIVE
     if action == Action.RETURN_DOWN:

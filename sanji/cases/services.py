@@ -700,19 +700,6 @@ def _on_refuse(
     _finish(active, actor, now, str(fields.get("reason", "")))
 
 
-def _actor_steps(actor: Actor, active: list[CaseStep]) -> list[CaseStep]:
-    """The active, unanswered steps of the stage this actor answers for (their department's, or all)."""
-    open_steps = [s for s in active if s.state == StepState.ACTIVE]
-    mine = []
-    for step in open_steps:
-        roles = {step.flow_step.role, Role.DEPARTMENT_HEAD, Role.DEPARTMENT_SYSTEM}
-        for grant in actor.grants_for(*roles):
-            if grant.department_id is None or grant.department_id == step.department_id:
-                mine.append(step)
-                break
-    return mine
-
-
 def _on_complete_step(
     case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
 ) -> None:
@@ -725,7 +712,7 @@ def _on_complete_step(
         raise _illegal(case, "The final decision is recorded with approve or deny")
     if head.report_up:
         raise _illegal(case, f"Step {head.name} ends by reporting the case up (report_up)")
-    mine = _actor_steps(actor, active)
+    mine = policies.steps_answered_by(actor, active)
     if not mine:
         raise Forbidden("None of the current steps is yours to complete.")
     step = mine[0]
@@ -797,7 +784,7 @@ def _on_decide(
         raise _illegal(case, "This is an intermediate decision step; complete it with complete_step")
     # The decision belongs to the role the flow names for it (an approver, or the window clerk
     # of an immediate case 即办件), or to the department head / department system.
-    if not _actor_steps(actor, active):
+    if not policies.steps_answered_by(actor, active):
         raise Forbidden("The decision step of this case is not yours.")
     _finish(active, actor, now, str(fields.get("opinion") or fields.get("reason") or ""))
     case.decided_at = now

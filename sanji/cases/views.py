@@ -25,7 +25,7 @@ from sanji.accounts.services import applicant_register
 from sanji.cases import forms, policies, selectors, services
 from sanji.cases.templatetags.cases_tags import ACTION_LABELS, WORKLIST_LABELS
 from sanji.cases.transitions import Action, State
-from sanji.core.actors import ANONYMOUS, Actor
+from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import Conflict, IllegalTransition, NotFound, SanjiError
 from sanji.core.roles import Role
 
@@ -38,21 +38,16 @@ CODE_NOTICES = frozenset({"receipt", "acceptance", "correction", "refusal"})
 PAGE_SIZE = 50
 
 
-def _actor(request: HttpRequest) -> Actor:
-    actor: Actor = getattr(request, "actor", ANONYMOUS)
-    return actor
-
-
 def _staff(request: HttpRequest) -> Actor:
     """Staff who see cases; anybody else signed in is refused (403)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     if not policies.can_use_worklists(actor):
         raise PermissionDenied
     return actor
 
 
 def _window(request: HttpRequest) -> Actor:
-    actor = _actor(request)
+    actor = actor_of(request)
     if not policies.can_receive(actor):
         raise PermissionDenied
     return actor
@@ -265,7 +260,7 @@ def _render_case(
 @require_GET
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     """Summary, deadlines, steps (parallel ones side by side), full history, and the allowed actions."""
-    actor = _actor(request)
+    actor = actor_of(request)
     if not policies.can_use_worklists(actor) and actor.user_id is not None:
         return redirect("portal:case", case_id=case_id)  # applicants follow their cases on the portal
     actor = _staff(request)
@@ -348,7 +343,7 @@ def _upload(
 def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
     """Download one material of a case the actor may see (audited by the service)."""
     try:
-        attachment, content = services.attachment_open(actor=_actor(request), attachment_id=attachment_id)
+        attachment, content = services.attachment_open(actor=actor_of(request), attachment_id=attachment_id)
     except NotFound:
         raise Http404 from None
     response = HttpResponse(content, content_type=attachment.content_type)
@@ -363,7 +358,7 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
 @require_GET
 def case_print(request: HttpRequest, case_id: int, kind: str) -> HttpResponse:
     """A printable notice (受理通知书, 一次性告知书, 不予受理通知书, 许可决定书, 收件回执)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     try:
         notice = selectors.case_notice_for(actor, case_id, kind)
     except NotFound:
@@ -389,7 +384,7 @@ def case_print(request: HttpRequest, case_id: int, kind: str) -> HttpResponse:
 
 def _applicant(request: HttpRequest) -> Actor:
     """A signed-in applicant; staff accounts do not apply online (403)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     if actor.user_id is None:
         raise PermissionDenied
     if services.is_staff_only(actor):
@@ -399,13 +394,13 @@ def _applicant(request: HttpRequest) -> Actor:
 
 @require_GET
 def portal_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html", {"signed_in": _actor(request).user_id is not None})
+    return render(request, "portal/home.html", {"signed_in": actor_of(request).user_id is not None})
 
 
 @require_http_methods(["GET", "POST"])
 def portal_register(request: HttpRequest) -> HttpResponse:
     """Citizens register themselves; then they sign in on the ordinary login page (no terminal)."""
-    if _actor(request).user_id is not None:
+    if actor_of(request).user_id is not None:
         return redirect("portal:home")
     form = forms.RegisterForm(request.POST or None)
     problems: list[str] = []

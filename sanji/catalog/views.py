@@ -16,26 +16,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sanji.catalog import forms, policies, selectors, services
 from sanji.catalog.models import Matter, MatterKind, MatterType
-from sanji.core.actors import ANONYMOUS, Actor
+from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import NotFound, SanjiError
 from sanji.orgs.models import DepartmentKind, RegionLevel
 
 
-def _actor(request: HttpRequest) -> Actor:
-    actor: Actor = getattr(request, "actor", ANONYMOUS)
-    return actor
-
-
 def _matter(request: HttpRequest, code: str) -> Matter:
     try:
-        return selectors.matter_get(code, actor=_actor(request))
+        return selectors.matter_get(code, actor=actor_of(request))
     except NotFound:
         raise Http404 from None
 
 
 def _editor(request: HttpRequest) -> Actor:
     """The acting system administrator; anybody else is refused."""
-    actor = _actor(request)
+    actor = actor_of(request)
     if not policies.can_edit(actor):
         raise PermissionDenied
     return actor
@@ -51,7 +46,7 @@ def _problems(exc: SanjiError) -> list[str]:
 @require_GET
 def matter_list(request: HttpRequest) -> HttpResponse:
     """The public catalogue: browse and search (anonymous visitors welcome)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     params = request.GET
     show_all = params.get("all") == "1" and policies.can_edit(actor)
     matters = selectors.matter_list(
@@ -96,7 +91,7 @@ def matter_detail(request: HttpRequest, code: str) -> HttpResponse:
             "version": version,
             "stages": selectors.stages_for(version) if version else [],
             "materials": selectors.materials_for(version) if version else [],
-            "can_edit": policies.can_edit(_actor(request)),
+            "can_edit": policies.can_edit(actor_of(request)),
         },
     )
 
@@ -105,7 +100,7 @@ def matter_detail(request: HttpRequest, code: str) -> HttpResponse:
 def blank_form(request: HttpRequest, code: str, material_id: int) -> HttpResponse:
     """Download a material's blank form (空白表格)."""
     try:
-        material = selectors.blank_form_get(code, material_id, actor=_actor(request))
+        material = selectors.blank_form_get(code, material_id, actor=actor_of(request))
     except NotFound:
         raise Http404 from None
     head = '<!doctype html><html lang="zh-CN"><meta charset="utf-8">'
@@ -224,7 +219,7 @@ def flow_edit(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def version_list(request: HttpRequest, code: str) -> HttpResponse:
     matter = _matter(request, code)
-    actor = _actor(request)
+    actor = actor_of(request)
     return render(
         request,
         "catalog/versions.html",
@@ -240,7 +235,7 @@ def version_list(request: HttpRequest, code: str) -> HttpResponse:
 def version_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
     matter = _matter(request, code)
     try:
-        version = selectors.flow_version_of(matter, number, actor=_actor(request))
+        version = selectors.flow_version_of(matter, number, actor=actor_of(request))
     except NotFound:
         raise Http404 from None
     return render(

@@ -69,3 +69,10 @@ def system_actor(name: str = "system", channel: str = "system") -> Actor:
 
 
 ANONYMOUS = Actor(user_id=None, username="anonymous", channel="web")
+
+
+def actor_of(request: object) -> Actor:
+    """The actor the middleware (or the API's token check) attached to a request; anonymous if none."""
+    actor = getattr(request, "actor", ANONYMOUS)
+    assert isinstance(actor, Actor)
+    return actor

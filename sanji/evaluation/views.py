@@ -17,16 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sanji.core import clock
-from sanji.core.actors import ANONYMOUS, Actor
+from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import NotFound, SanjiError
 from sanji.evaluation import policies, selectors, services
 from sanji.evaluation.models import FollowUpFinding, FollowUpState, RatingLevel, SubjectKind
 from sanji.supervision import policies as supervision_policies
-
-
-def _actor(request: HttpRequest) -> Actor:
-    actor: Actor = getattr(request, "actor", ANONYMOUS)
-    return actor
 
 
 def _found(fn: Callable[[], Any]) -> Any:
@@ -63,7 +58,7 @@ def _level(raw: str | None) -> int:
 def my_ratings(request: HttpRequest) -> HttpResponse:
     """The applicant's completed cases waiting for a rating (portal)."""
     return render(
-        request, "evaluation/my_ratings.html", {"cases": selectors.applicant_cases_to_rate(_actor(request))}
+        request, "evaluation/my_ratings.html", {"cases": selectors.applicant_cases_to_rate(actor_of(request))}
     )
 
 
@@ -71,7 +66,7 @@ def my_ratings(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def rate(request: HttpRequest, case_id: int) -> HttpResponse:
     """The portal's rating form (好差评) for the applicant's own completed case."""
-    actor = _actor(request)
+    actor = actor_of(request)
     case, rating = _found(lambda: selectors.rateable_case_for(actor, case_id))
     if request.method == "POST":
         try:
@@ -95,7 +90,7 @@ def rate(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def device(request: HttpRequest) -> HttpResponse:
     """The window rating device (窗口评价器): the applicant rates with the case number and query code."""
-    actor = _actor(request)
+    actor = actor_of(request)
     if request.method == "POST":
         try:
             services.rating_submit_at_window(
@@ -117,7 +112,7 @@ def device(request: HttpRequest) -> HttpResponse:
 @require_GET
 def follow_up_list(request: HttpRequest) -> HttpResponse:
     """The bad-review follow-up worklist (差评整改): the unit's own, or a supervisor's region."""
-    actor = _actor(request)
+    actor = actor_of(request)
     items = selectors.follow_up_list_for(actor, state=request.GET.get("state") or None)
     page = Paginator(items, 50).get_page(request.GET.get("page"))
     return render(
@@ -136,7 +131,7 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def follow_up_detail(request: HttpRequest, follow_up_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     follow_up = _found(lambda: selectors.follow_up_get_for(actor, follow_up_id))
     return render(
         request,
@@ -153,7 +148,7 @@ def follow_up_detail(request: HttpRequest, follow_up_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def follow_up_act(request: HttpRequest, follow_up_id: int, action: str) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     post = request.POST
     try:
         services.follow_up_act(
@@ -178,7 +173,7 @@ def follow_up_act(request: HttpRequest, follow_up_id: int, action: str) -> HttpR
 @require_GET
 def score_list(request: HttpRequest) -> HttpResponse:
     """Monthly scores with ranking, by kind (unit, window, department, staff)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     month = _month(request.GET.get("month"))
     kind = request.GET.get("kind") or SubjectKind.UNIT
     if kind not in SubjectKind.values:
@@ -196,7 +191,7 @@ def score_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def score_detail(request: HttpRequest, score_id: int) -> HttpResponse:
     """One score: its items, each linking to the mark, case, rating or order behind it; and the trend."""
-    actor = _actor(request)
+    actor = actor_of(request)
     score = _found(lambda: selectors.score_get_for(actor, score_id))
     return render(
         request,
@@ -214,7 +209,7 @@ def score_detail(request: HttpRequest, score_id: int) -> HttpResponse:
 @require_GET
 def community(request: HttpRequest) -> HttpResponse:
     """社区综合考评: the community stations ranked within each district."""
-    actor = _actor(request)
+    actor = actor_of(request)
     if not policies.can_read_rankings(actor):
         raise Http404
     month = _month(request.GET.get("month"))
@@ -228,7 +223,7 @@ def community(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def weights(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     if not policies.can_read_rankings(actor):
         raise Http404
     if request.method == "POST":
@@ -248,7 +243,7 @@ def weights(request: HttpRequest) -> HttpResponse:
 @require_POST
 def compute(request: HttpRequest) -> HttpResponse:
     """Recompute a month's scores and community evaluation (the supervisor in charge)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     month = _month(request.POST.get("month"))
     try:
         scores = services.scores_compute(actor=actor, month=month)

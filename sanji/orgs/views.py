@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sanji.core.actors import Actor
+from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import Forbidden, NotFound, ValidationFailed
 from sanji.orgs import policies, selectors, services
 from sanji.orgs.forms import (
@@ -43,17 +43,13 @@ WINDOW_HOLDERS = frozenset(
 )
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
-
-
 def _gate(allowed: Callable[[Actor], bool]) -> Callable[[View], View]:
     """Log-in required, the page's policy checked, and domain errors turned into 404/403."""
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not allowed(_actor(request)):
+            if not allowed(actor_of(request)):
                 raise PermissionDenied
             try:
                 return view(request, *args, **kwargs)
@@ -78,11 +74,11 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 @require_GET
 @_gate(policies.can_view_organisation)
 def tree(request: HttpRequest) -> HttpResponse:
-    roots = selectors.region_tree_for(_actor(request))
+    roots = selectors.region_tree_for(actor_of(request))
     return render(
         request,
         "orgs/tree.html",
-        {"regions": roots, "can_import": policies.can_import_regions(_actor(request))},
+        {"regions": roots, "can_import": policies.can_import_regions(actor_of(request))},
     )
 
 
@@ -96,7 +92,7 @@ def region_children(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 @_gate(policies.can_view_organisation)
 def region_detail(request: HttpRequest, code: str) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     region = selectors.region_get(code)
     units = list(selectors.units_in_region(actor, region).prefetch_related("children"))
     return render(
@@ -118,7 +114,7 @@ def region_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _unit_page(request: HttpRequest, unit: Unit, **extra: Any) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     can_edit = policies.can_edit_unit(actor, unit)
     context: dict[str, Any] = {
         "unit": unit,
@@ -140,13 +136,13 @@ def _unit_page(request: HttpRequest, unit: Unit, **extra: Any) -> HttpResponse:
 @require_GET
 @_gate(policies.can_view_organisation)
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _unit_page(request, selectors.unit_get_for(_actor(request), pk))
+    return _unit_page(request, selectors.unit_get_for(actor_of(request), pk))
 
 
 @require_POST
 @_gate(policies.can_edit_units)
 def unit_rename(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     unit = selectors.unit_get_for(actor, pk)
     form = UnitRenameForm(request.POST)
     if not form.is_valid():
@@ -163,7 +159,7 @@ def unit_rename(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @_gate(policies.can_edit_units)
 def unit_add_window(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     unit = selectors.unit_get_for(actor, pk)
     form = WindowCreateForm(request.POST, departments=selectors.departments_serving(unit.region))
     if not form.is_valid():
@@ -186,7 +182,7 @@ def unit_add_window(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @_gate(policies.can_edit_units)
 def unit_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     unit = selectors.unit_get_for(actor, pk)
     services.unit_deactivate(actor=actor, unit=unit)
     messages.success(request, _("已停用该单位及其下属窗口。"))
@@ -199,7 +195,7 @@ def unit_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @_gate(policies.can_import_regions)
 def region_import(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     form = RegionImportForm(request.POST or None, request.FILES or None)
     errors: list[dict[str, Any]] = []
     if request.method == "POST" and form.is_valid():
@@ -225,14 +221,14 @@ def region_import(request: HttpRequest) -> HttpResponse:
 def terminal_list(request: HttpRequest) -> HttpResponse:
     form = TerminalSearchForm(request.GET)
     q = form.cleaned_data["q"] if form.is_valid() else ""
-    terminals = selectors.terminal_list_for(_actor(request), q=q or None)[:500]
+    terminals = selectors.terminal_list_for(actor_of(request), q=q or None)[:500]
     return render(request, "orgs/terminal_list.html", {"form": form, "terminals": terminals})
 
 
 @require_http_methods(["GET", "POST"])
 @_gate(policies.can_manage_terminals)
 def terminal_register(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     if request.method != "POST":
         form = TerminalRegisterForm(initial={"unit": request.GET.get("unit", "")})
         return render(request, "orgs/terminal_register.html", {"form": form})
@@ -264,7 +260,7 @@ def terminal_register(request: HttpRequest) -> HttpResponse:
 @require_POST
 @_gate(policies.can_manage_terminals)
 def terminal_rekey(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     terminal = selectors.terminal_get_for(actor, pk)
     terminal, enrolment = services.terminal_rekey(actor=actor, terminal=terminal)
     return _no_store(
@@ -279,7 +275,7 @@ def terminal_rekey(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @_gate(policies.can_manage_terminals)
 def terminal_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     terminal = selectors.terminal_get_for(actor, pk)
     services.terminal_deactivate(actor=actor, terminal=terminal)
     messages.success(request, _("终端 %(code)s 已停用。") % {"code": terminal.code})

@@ -13,16 +13,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sanji.core.actors import ANONYMOUS, Actor
+from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import NotFound, SanjiError
 from sanji.supervision import policies, selectors, services
 from sanji.supervision.rules import THRESHOLD_MEANING, RuleCode, Severity
 from sanji.supervision.transitions import MarkState, OrderState
-
-
-def _actor(request: HttpRequest) -> Actor:
-    actor: Actor = getattr(request, "actor", ANONYMOUS)
-    return actor
 
 
 def _found(fn: Callable[[], Any]) -> Any:
@@ -43,7 +38,7 @@ def _nav(actor: Actor) -> dict[str, Any]:
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
     """The live board (实时监察): refreshed by htmx every 30 seconds; drill down by place."""
-    actor = _actor(request)
+    actor = actor_of(request)
     data = _found(lambda: selectors.board_for(actor, region_path=request.GET.get("path") or None))
     context = {"board": data, "last_sweep": selectors.last_sweep(), **_nav(actor)}
     if request.headers.get("HX-Request"):
@@ -54,7 +49,7 @@ def board(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def board_unit(request: HttpRequest, unit_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     try:
         page = int(request.GET.get("page", "1"))
     except ValueError:
@@ -68,7 +63,7 @@ def board_unit(request: HttpRequest, unit_id: int) -> HttpResponse:
 
 
 def _mark_page(request: HttpRequest, *, mine: bool) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     params = request.GET
     marks = selectors.mark_list_for(
         actor,
@@ -112,7 +107,7 @@ def my_marks(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def mark_detail(request: HttpRequest, mark_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     mark = _found(lambda: selectors.mark_get_for(actor, mark_id))
     return render(
         request,
@@ -129,7 +124,7 @@ def mark_detail(request: HttpRequest, mark_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def mark_act(request: HttpRequest, mark_id: int, action: str) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     days_raw = request.POST.get("days") or ""
     try:
         version = int(request.POST.get("version", ""))
@@ -158,7 +153,7 @@ def mark_act(request: HttpRequest, mark_id: int, action: str) -> HttpResponse:
 @login_required
 @require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     orders = selectors.order_list_for(actor, state=request.GET.get("state") or None)
     page = Paginator(orders, 50).get_page(request.GET.get("page"))
     return render(
@@ -171,7 +166,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     order = _found(lambda: selectors.order_get_for(actor, order_id))
     return render(
         request,
@@ -183,7 +178,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def order_act(request: HttpRequest, order_id: int, action: str) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     try:
         services.order_act(actor=actor, order_id=order_id, action=action, text=request.POST.get("text", ""))
     except NotFound:
@@ -199,7 +194,7 @@ def order_act(request: HttpRequest, order_id: int, action: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def rules(request: HttpRequest) -> HttpResponse:
     """Rule configuration: every supervisor reads it; the supervisor in charge edits it."""
-    actor = _actor(request)
+    actor = actor_of(request)
     if not (policies.is_supervisor(actor) or policies.can_configure_rules(actor)):
         raise Http404
     if request.method == "POST":
