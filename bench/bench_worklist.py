@@ -113,34 +113,43 @@ def run(engine: str) -> list[dict[str, Any]]:
     from bench import casefill
     from bench.bench_cases_api import loadavg, seed_reference, staff_user
     from sanji.accounts import selectors as account_selectors
+    from sanji.accounts.models import User
     from sanji.cases import selectors
     from sanji.cases.models import Case
     from sanji.core.errors import NotFound
 
-    seed_reference()
-    users = {}
-    for label, unit_code, roles, _ in PEOPLE:
-        users[label] = staff_user(f"bench-{label}", f"基准{label}", unit_code, roles)
-    _second_factor(users["supervisor"])
+    results: list[dict[str, Any]] = []
+    reuse = os.environ.get("SANJI_BENCH_REUSE") == "1"
+    if reuse and User.objects.filter(username="bench-supervisor").exists() and Case.objects.exists():
+        # A kept database (bench.run --reuse): reference data, people and cases are there.
+        users = {label: User.objects.get(username=f"bench-{label}") for label, *_ in PEOPLE}
+        print(f"   reusing the kept database: {Case.objects.count()} cases", flush=True)
+    else:
+        seed_reference()
+        users = {}
+        for label, unit_code, roles, _ in PEOPLE:
+            users[label] = staff_user(f"bench-{label}", f"基准{label}", unit_code, roles)
+        _second_factor(users["supervisor"])
 
-    summary = casefill.fill(district_code=DISTRICT, n=SIZE, others=OTHERS)
-    fill_note = (
-        f"casefill: {summary.cases} open cases ({SIZE} in {DISTRICT}), {summary.steps} steps, "
-        f"{summary.lines} lines in {summary.seconds} s; states {summary.by_state}; levels {summary.by_level}"
-    )
-    print(f"   {fill_note}", flush=True)
-    plans_path = os.path.join(tempfile.gettempdir(), f"sanji-bench-worklist-plans-{engine}.txt")
+        summary = casefill.fill(district_code=DISTRICT, n=SIZE, others=OTHERS)
+        fill_note = (
+            f"casefill: {summary.cases} open cases ({SIZE} in {DISTRICT}), {summary.steps} steps, "
+            f"{summary.lines} lines in {summary.seconds} s; states {summary.by_state}; "
+            f"levels {summary.by_level}"
+        )
+        print(f"   {fill_note}", flush=True)
+        results.append(
+            {
+                "name": "cases_worklist_fill",
+                "value": summary.seconds,
+                "unit": "s",
+                "size": summary.cases,
+                "anchor": None,
+                "notes": fill_note,
+            }
+        )
+    plans_path = os.path.join(tempfile.gettempdir(), f"sanji-bench-worklist-plans-{engine}-{os.getpid()}.txt")
     plans: list[str] = []
-    results: list[dict[str, Any]] = [
-        {
-            "name": "cases_worklist_fill",
-            "value": summary.seconds,
-            "unit": "s",
-            "size": summary.cases,
-            "anchor": None,
-            "notes": fill_note,
-        }
-    ]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT_S}s'")

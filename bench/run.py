@@ -2,10 +2,19 @@
 
 Each module ``bench/bench_*.py`` exposes ``NAME`` and ``run(engine: str) -> list[dict]``. Every
 (module, engine) pair runs once, in a fresh child process whose ``DATABASE_URL`` points at a fresh,
-migrated database: SQLite in a temporary file, PostgreSQL as database ``sanji_bench`` (dropped and
-re-created on ``postgres://postgres@127.0.0.1:5432``; override with ``SANJI_BENCH_PG``). Results are
-merged into ``bench/results.json``: a result replaces the earlier one with the same name and engine;
-results of other benchmarks stay.
+migrated database of its own: SQLite in a temporary file, PostgreSQL as database ``--db-name``
+(default ``sanji_bench_<pid>``, so concurrent runs never share one; created on
+``postgres://postgres@127.0.0.1:5432``, override with ``SANJI_BENCH_PG``; dropped after the run).
+
+``--keep`` keeps the database (and its data directory, which holds the keys its encrypted columns
+need) under ``<tmp>/sanji-bench-keep/<db-name>-<engine>/`` instead of dropping it; ``--reuse`` runs
+again on such a kept database (migrated forward, not re-created) and tells the benchmark so
+(``SANJI_BENCH_REUSE=1``): benchmarks that support it skip seeding what is already there (the
+million-case fill of ``cases_worklist`` takes minutes). ``--reuse`` implies ``--keep``.
+
+Results are merged into ``bench/results.json`` under an exclusive lock and replaced atomically, so
+concurrent runs keep each other's results: a result replaces the earlier one with the same name and
+engine; results of other benchmarks stay.
 
 A result is ``{"name", "value", "unit", "size", "engine", "anchor": {"name", "value", "unit"} | null,
 "ratio": value / anchor.value | null, "notes"}``.
@@ -15,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import fcntl
 import importlib
 import json
 import os
@@ -32,23 +42,57 @@ ROOT = BENCH_DIR.parent
 RESULTS = BENCH_DIR / "results.json"
 ENGINES = ("sqlite", "postgresql")
 PG_SERVER = os.environ.get("SANJI_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-PG_DATABASE = "sanji_bench"
+KEEP_DIR = Path(tempfile.gettempdir()) / "sanji-bench-keep"
 
 
 def discover() -> list[ModuleType]:
     return [importlib.import_module(f"bench.{path.stem}") for path in sorted(BENCH_DIR.glob("bench_*.py"))]
 
 
-def fresh_database(engine: str, workdir: Path) -> str:
+def default_db_name() -> str:
+    return f"sanji_bench_{os.getpid()}"
+
+
+def _check_db_name(name: str) -> str:
+    if not name.replace("_", "").isalnum() or not name[0].isalpha() or len(name) > 60:
+        raise argparse.ArgumentTypeError(f"{name!r}: letters, digits and _ only, starting with a letter")
+    return name.lower()
+
+
+def fresh_database(engine: str, workdir: Path, db_name: str) -> str:
     """A new empty database for one run; returns its DATABASE_URL."""
     if engine == "sqlite":
         return f"sqlite:///{workdir / 'bench.sqlite3'}"
     import psycopg
 
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_DATABASE}")
-    return f"{PG_SERVER}/{PG_DATABASE}"
+        conn.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {db_name}")
+    return f"{PG_SERVER}/{db_name}"
+
+
+def existing_database(engine: str, workdir: Path, db_name: str) -> str:
+    """The DATABASE_URL of a kept database (``--reuse``); refuses if it is not there."""
+    if engine == "sqlite":
+        path = workdir / "bench.sqlite3"
+        if not path.exists():
+            raise SystemExit(f"--reuse: no kept SQLite database at {path}")
+        return f"sqlite:///{path}"
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres") as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name]).fetchone() is None:
+            raise SystemExit(f"--reuse: no kept PostgreSQL database {db_name}")
+    return f"{PG_SERVER}/{db_name}"
+
+
+def drop_database(engine: str, db_name: str) -> None:
+    if engine != "postgresql":
+        return
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
 
 
 def machine() -> dict[str, Any]:
@@ -90,16 +134,28 @@ def _pg_version() -> str | None:
         return None
 
 
-def run_one(module: ModuleType, engine: str) -> list[dict[str, Any]]:
-    workdir = Path(tempfile.mkdtemp(prefix=f"sanji-bench-{module.NAME}-{engine}-"))
+def run_one(
+    module: ModuleType, engine: str, *, db_name: str, keep: bool = False, reuse: bool = False
+) -> list[dict[str, Any]]:
+    keep = keep or reuse
+    if keep:
+        workdir = KEEP_DIR / f"{db_name}-{engine}"
+        if not reuse:
+            shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True, exist_ok=True)
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix=f"sanji-bench-{module.NAME}-{engine}-"))
     try:
-        url = fresh_database(engine, workdir)
+        url = (
+            existing_database(engine, workdir, db_name) if reuse else fresh_database(engine, workdir, db_name)
+        )
         out = workdir / "results.json"
         env = {
             **os.environ,
             "DATABASE_URL": url,
             "SANJI_DATA_DIR": str(workdir / "data"),
             "DJANGO_SETTINGS_MODULE": "sanji.settings",
+            "SANJI_BENCH_REUSE": "1" if reuse else "",
         }
         cmd = [
             sys.executable,
@@ -117,7 +173,11 @@ def run_one(module: ModuleType, engine: str) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = json.loads(out.read_text())
         return results
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if keep:
+            print(f"   kept: {url} (data dir {workdir / 'data'}); run again with --reuse", flush=True)
+        else:
+            drop_database(engine, db_name)
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def child(module_name: str, engine: str, out: Path) -> None:
@@ -149,24 +209,52 @@ def _complete(result: dict[str, Any], engine: str) -> dict[str, Any]:
     }
 
 
-def merge(new: list[dict[str, Any]]) -> None:
-    existing: list[dict[str, Any]] = []
-    if RESULTS.exists():
-        existing = json.loads(RESULTS.read_text()).get("results", [])
-    replaced = {(r["name"], r["engine"]) for r in new}
-    kept = [r for r in existing if (r["name"], r["engine"]) not in replaced]
-    document = {
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "results": sorted(kept + new, key=lambda r: (r["name"], r["engine"])),
-    }
-    RESULTS.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+def merge(new: list[dict[str, Any]], results_path: Path = RESULTS) -> None:
+    """Merge ``new`` into the results file: read, merge and replace under an exclusive lock.
+
+    The lock (``<results>.lock``, ``flock``) serialises concurrent runs' merges, so none loses
+    another's results; the new document is written to a temporary file and renamed over the old one,
+    so a reader never sees half a file.
+    """
+    lock_path = results_path.with_name(results_path.name + ".lock")
+    about = machine()  # outside the lock: it may wait for the PostgreSQL server
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            existing: list[dict[str, Any]] = []
+            if results_path.exists():
+                existing = json.loads(results_path.read_text()).get("results", [])
+            replaced = {(r["name"], r["engine"]) for r in new}
+            kept = [r for r in existing if (r["name"], r["engine"]) not in replaced]
+            document = {
+                "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "machine": about,
+                "results": sorted(kept + new, key=lambda r: (r["name"], r["engine"])),
+            }
+            fd, tmp = tempfile.mkstemp(dir=results_path.parent, prefix=f".{results_path.name}.")
+            try:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+                os.replace(tmp, results_path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--only", help="run only the benchmark with this NAME")
     parser.add_argument("--engine", choices=ENGINES, help="run on this engine only (default: both)")
+    parser.add_argument(
+        "--db-name",
+        type=_check_db_name,
+        default=default_db_name(),
+        help="name of this run's database (PostgreSQL) and kept directory (default: sanji_bench_<pid>)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database after the run")
+    parser.add_argument("--reuse", action="store_true", help="run on the database kept under --db-name")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -181,7 +269,7 @@ def main(argv: list[str] | None = None) -> None:
     new: list[dict[str, Any]] = []
     for module in modules:
         for engine in engines:
-            results = run_one(module, engine)
+            results = run_one(module, engine, db_name=args.db_name, keep=args.keep, reuse=args.reuse)
             for r in results:
                 print(f"   {r['name']}: {r['value']} {r['unit']}  ({r['notes']})", flush=True)
             new.extend(results)

@@ -9,19 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from django.core.cache import cache
 from django.db import models
-from django.db.models import F, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 
 from sanji.cases import policies
-from sanji.cases.models import Attachment, Case, CaseEvent, CaseStep, StepState
+from sanji.cases.models import OPEN_STATE_LIST, Attachment, Case, CaseEvent, CaseStep, StepState, due_order
 from sanji.cases.services import query_code_hash
 from sanji.cases.transitions import DECIDED, OPEN_STATES, Action, State, allowed_actions
 from sanji.catalog.models import Matter, StepCode
 from sanji.core import clock
-from sanji.core.actors import Actor
+from sanji.core.actors import Actor, Grant
 from sanji.core.authz import get_in_scope
 from sanji.core.errors import NotFound, SanjiError
 from sanji.core.roles import Role
@@ -43,7 +43,9 @@ DUE_SOON_DAYS = 2
 MAX_PAGE_SIZE = 200
 
 _TO_RECEIVE = (State.SUBMITTED, State.RECEIVED, State.CORRECTION_REQUESTED, State.REPORTED_UP)
-_TO_HANDLE = (State.HANDLING, State.SUSPENDED, State.APPROVED, State.DENIED, State.DELIVERED)
+_IN_HANDLING = (State.HANDLING, State.SUSPENDED)
+_DECIDED_WAITING = (State.APPROVED, State.DENIED, State.DELIVERED)
+_TO_HANDLE = (*_IN_HANDLING, *_DECIDED_WAITING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,21 +60,68 @@ class CasePage:
         return self.page > 1
 
 
+def _units_at_level(grant: Grant) -> models.QuerySet[Unit]:
+    """The units at the grant's own place (same region, not below it) where the grant's role works:
+    windows and stations for window roles (department offices' steps are not theirs), any unit else."""
+    units = Unit.objects.filter(region_path=grant.region_path)
+    if grant.role in policies.WINDOW_ROLES:
+        units = units.exclude(kind=UnitKind.DEPARTMENT_OFFICE)
+    return units
+
+
+def _active_step_q(department_id: int | None = None, roles: frozenset[str] | None = None) -> Q:
+    """The case has an active step (of ``department_id``, answered by one of ``roles``): a correlated
+    ``EXISTS`` probed through ``cases_step_case_order``."""
+    steps = CaseStep.objects.filter(case_id=OuterRef("pk"), state=StepState.ACTIVE)
+    if department_id is not None:
+        steps = steps.filter(department_id=department_id)
+    if roles is not None:
+        steps = steps.filter(flow_step__role__in=sorted(roles))
+    return Q(Exists(steps))
+
+
+#: Roles that answer any step of their department (cf. :func:`policies.steps_answered_by`).
+_ANSWER_ANY = frozenset({Role.DEPARTMENT_HEAD, Role.DEPARTMENT_SYSTEM})
+
+
+def _place_q(grant: Grant) -> Q:
+    """Cases whose *current* place is the grant's: a unit at the grant's level (not the townships and
+    communities below it) and, for department-bound grants, of its department — the case's current
+    department or an active step's; department roles also find the active steps of their department
+    wherever the stage sits (a parallel stage, 并行会签)."""
+    part = Q(current_unit_id__in=_units_at_level(grant).values("pk"))
+    if grant.department_id is None:
+        return part
+    if grant.role in policies.WINDOW_ROLES:
+        return part & (Q(current_department_id=grant.department_id) | _active_step_q(grant.department_id))
+    return (part & Q(current_department_id=grant.department_id)) | _active_step_q(grant.department_id)
+
+
+def _handler_grants(actor: Actor) -> tuple[Grant, ...]:
+    return actor.grants_for(*policies.VIEWER_ROLES - {Role.SUPERVISOR, Role.ANALYST})
+
+
 def at_my_place_q(actor: Actor) -> Q:
     """Cases whose *current* place the actor's staff grants reach (where they would act next)."""
     q = Q(pk__in=[])
-    for grant in actor.grants_for(*policies.VIEWER_ROLES - {Role.SUPERVISOR, Role.ANALYST}):
-        units = Unit.objects.filter(region_path__startswith=grant.region_path)
-        if grant.role in (Role.WINDOW_CLERK, Role.COMMUNITY_WORKER):
-            # Windows and stations: what is at a window; department offices' steps are not theirs.
-            units = units.exclude(kind=UnitKind.DEPARTMENT_OFFICE)
-        part = Q(current_unit_id__in=units.values("pk"))
-        if grant.department_id is not None:
-            part &= Q(current_department_id=grant.department_id) | Q(
-                pk__in=CaseStep.objects.filter(department_id=grant.department_id, state="active").values(
-                    "case_id"
-                )
-            )
+    for grant in _handler_grants(actor):
+        q |= _place_q(grant)
+    return q
+
+
+def to_handle_q(actor: Actor) -> Q:
+    """The "to handle" worklist: open, past acceptance, at the actor's place and for the actor's role.
+
+    In handling (or suspended), the current stage must have an active step the grant's role answers
+    (its flow step's role, or the department head / system of its department:
+    :func:`policies.steps_answered_by`); once decided, the case waits at its window for delivery and
+    completion (or at the deciding office to be returned down), so the place alone says whose it is.
+    """
+    q = Q(pk__in=[])
+    for grant in _handler_grants(actor):
+        roles = None if grant.role in _ANSWER_ANY else frozenset({grant.role})
+        answered = _active_step_q(grant.department_id, roles)
+        part = _place_q(grant) & (Q(state__in=_DECIDED_WAITING) | (Q(state__in=_IN_HANDLING) & answered))
         q |= part
     return q
 
@@ -84,30 +133,33 @@ def _base(actor: Actor) -> models.QuerySet[Case]:
 
 
 def case_list_for(actor: Actor, *, worklist: str = "all", page: int = 1, page_size: int = 50) -> CasePage:
-    """One page of a worklist: ``due_soon`` by remaining working days, the others by promised deadline."""
+    """One page of a worklist: ``due_soon`` by remaining working days, the others by promised deadline.
+
+    One query per page. The open worklists repeat the partial indexes' condition (``state IN`` the
+    open states) and read in their order — ``cases_open_due`` (promised deadline, none last, id) and
+    ``cases_open_remaining_due`` (remaining working days first) — stopping after ``page_size + 1``
+    rows in scope; "all" reads ``cases_created`` backwards. No COUNT.
+    """
     if worklist not in WORKLISTS:
         raise SanjiError(f"Unknown worklist {worklist!r}.")
     page = max(1, int(page))
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     queryset = _base(actor)
-    order: list[models.OrderBy | str] = [F("promised_due").asc(nulls_last=True), "id"]
+    open_ = Q(state__in=OPEN_STATE_LIST)
+    order: list[Any] = due_order()
     if worklist == "to_receive":
-        queryset = queryset.filter(at_my_place_q(actor), state__in=_TO_RECEIVE)
+        queryset = queryset.filter(open_, at_my_place_q(actor), state__in=_TO_RECEIVE)
     elif worklist == "to_handle":
-        queryset = queryset.filter(at_my_place_q(actor), state__in=_TO_HANDLE)
+        queryset = queryset.filter(open_, to_handle_q(actor), state__in=_TO_HANDLE)
     elif worklist == "due_soon":
-        queryset = queryset.filter(
-            state__in=OPEN_STATES, remaining_days__gte=0, remaining_days__lte=DUE_SOON_DAYS
-        )
-        order = ["remaining_days", F("promised_due").asc(nulls_last=True), "id"]
+        queryset = queryset.filter(open_, remaining_days__gte=0, remaining_days__lte=DUE_SOON_DAYS)
+        order = [F("remaining_days").asc(), *due_order()]
     elif worklist == "overdue":
-        queryset = queryset.filter(state__in=OPEN_STATES).filter(
-            Q(remaining_days__lt=0) | Q(promised_due__lt=clock.now())
-        )
+        queryset = queryset.filter(open_).filter(Q(remaining_days__lt=0) | Q(promised_due__lt=clock.now()))
     elif worklist == "reported_up":
-        queryset = queryset.filter(state=State.REPORTED_UP)
+        queryset = queryset.filter(open_, state=State.REPORTED_UP)
     elif worklist == "returned":
-        queryset = queryset.filter(at_my_place_q(actor), state__in=[*list(DECIDED), State.RETURNED])
+        queryset = queryset.filter(at_my_place_q(actor), state__in=[*sorted(DECIDED), State.RETURNED])
     else:
         order = ["-created_at", "-id"]
     offset = (page - 1) * page_size

@@ -21,6 +21,23 @@ from sanji.core.errors import Forbidden, NotFound
 M = TypeVar("M", bound=models.Model)
 
 
+def prefix_q(field: str, prefix: str) -> Q:
+    """Rows whose ``field`` starts with ``prefix``, as the index-friendly range ``prefix <= field < next``.
+
+    ``next`` is ``prefix`` with its last character incremented (``"150100/150105/"`` →
+    ``"150100/1501050"``): every string starting with ``prefix`` lies in the range and no other does,
+    under a collation that orders characters by code point (SQLite's BINARY; PostgreSQL's ``C`` /
+    ``C.UTF-8`` or ICU for the digits and ``/`` of region paths). Unlike ``__startswith`` (``LIKE``,
+    which SQLite evaluates case-insensitively and PostgreSQL matches against a plain b-tree only under
+    the ``C`` collation) a range uses the column's ordinary b-tree index on both engines. An empty
+    prefix matches every non-null value.
+    """
+    if not prefix:
+        return Q(**{f"{field}__isnull": False})
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+
+
 def scope_q(
     grants: Iterable[Grant],
     *,
@@ -35,7 +52,7 @@ def scope_q(
     """
     q = Q(pk__in=[])
     for grant in grants:
-        part = Q(**{f"{region_field}__startswith": grant.region_path})
+        part = prefix_q(region_field, grant.region_path)
         limit = grant.department_kind if by_kind else grant.department_id
         if limit is not None and department_field is not None:
             part &= Q(**{department_field: limit})
