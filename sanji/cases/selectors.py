@@ -43,9 +43,10 @@ DUE_SOON_DAYS = 2
 MAX_PAGE_SIZE = 200
 
 _TO_RECEIVE = (State.SUBMITTED, State.RECEIVED, State.CORRECTION_REQUESTED, State.REPORTED_UP)
-_IN_HANDLING = (State.HANDLING, State.SUSPENDED)
-_DECIDED_WAITING = (State.APPROVED, State.DENIED, State.DELIVERED)
-_TO_HANDLE = (*_IN_HANDLING, *_DECIDED_WAITING)
+_TO_HANDLE = (State.HANDLING, State.SUSPENDED, State.APPROVED, State.DENIED, State.DELIVERED)
+_ACTIVE_STAGE = (State.HANDLING, State.SUSPENDED, State.APPROVED, State.DENIED)
+#: Who completes a delivered case (the transitions table's ``complete``).
+_COMPLETERS = frozenset({Role.WINDOW_CLERK, Role.COMMUNITY_WORKER, Role.DEPARTMENT_SYSTEM})
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,17 +113,21 @@ def at_my_place_q(actor: Actor) -> Q:
 def to_handle_q(actor: Actor) -> Q:
     """The "to handle" worklist: open, past acceptance, at the actor's place and for the actor's role.
 
-    In handling (or suspended), the current stage must have an active step the grant's role answers
-    (its flow step's role, or the department head / system of its department:
-    :func:`policies.steps_answered_by`); once decided, the case waits at its window for delivery and
-    completion (or at the deciding office to be returned down), so the place alone says whose it is.
+    While a stage is active (handling, suspended, or decided with the delivery stage active), it must
+    have an active step the grant's role answers: its flow step's role, or the department head /
+    system of its department (:func:`policies.steps_answered_by`). A decided case whose delivery stage
+    is still pending waits at the deciding place to be returned down (any handler there); a delivered
+    one waits at its window to be completed (the clerks).
     """
     q = Q(pk__in=[])
     for grant in _handler_grants(actor):
         roles = None if grant.role in _ANSWER_ANY else frozenset({grant.role})
         answered = _active_step_q(grant.department_id, roles)
-        part = _place_q(grant) & (Q(state__in=_DECIDED_WAITING) | (Q(state__in=_IN_HANDLING) & answered))
-        q |= part
+        waiting = Q(state__in=sorted(DECIDED)) & ~_active_step_q()
+        part = Q(state__in=_ACTIVE_STAGE) & answered | waiting
+        if grant.role in _COMPLETERS:
+            part |= Q(state=State.DELIVERED)
+        q |= _place_q(grant) & part
     return q
 
 
