@@ -76,6 +76,14 @@ CaseEventManager = models.Manager.from_queryset(CaseEventQuerySet)
 #: The open states in a fixed order: the worklist queries repeat the partial indexes' condition
 #: ``state IN (…)`` literally (SQLite uses a partial index only when the query states its condition).
 OPEN_STATE_LIST: tuple[str, ...] = tuple(sorted(OPEN_STATES))
+#: The "to receive" worklist's states (received or submitted, to correct, reported up to take over).
+RECEIVE_STATE_LIST: tuple[str, ...] = tuple(
+    sorted({State.SUBMITTED, State.RECEIVED, State.CORRECTION_REQUESTED, State.REPORTED_UP})
+)
+#: The "returned" worklist's states (returned at pre-check, decided).
+RETURNED_STATE_LIST: tuple[str, ...] = tuple(sorted({State.RETURNED, State.APPROVED, State.DENIED}))
+#: The states of the worklists of a place ("to receive", "to handle", "returned"): open or returned.
+PLACED_STATE_LIST: tuple[str, ...] = tuple(sorted({*OPEN_STATES, State.RETURNED}))
 
 
 def due_order() -> list[Any]:
@@ -167,6 +175,34 @@ class Case(models.Model):
                 F("id"),
                 name="cases_open_remaining_due",
                 condition=Q(state__in=OPEN_STATE_LIST),
+            ),
+            # … and a department's cases at its places (to receive, to handle, returned).
+            models.Index(
+                F("current_department"),
+                IsNull(F("promised_due"), True),
+                F("promised_due"),
+                F("id"),
+                name="cases_dept_due",
+                condition=Q(state__in=PLACED_STATE_LIST),
+            ),
+            # … and what a department's windows have to receive (mostly not accepted: no deadline yet,
+            # so at the end of the open indexes' order).
+            models.Index(
+                F("current_department"),
+                IsNull(F("promised_due"), True),
+                F("promised_due"),
+                F("id"),
+                name="cases_dept_receive_due",
+                condition=Q(state__in=RECEIVE_STATE_LIST),
+            ),
+            # … and what is decided or returned at a department's places.
+            models.Index(
+                F("current_department"),
+                IsNull(F("promised_due"), True),
+                F("promised_due"),
+                F("id"),
+                name="cases_dept_returned_due",
+                condition=Q(state__in=RETURNED_STATE_LIST),
             ),
             # The "all" tab: newest first.
             models.Index(fields=["created_at", "id"], name="cases_created"),

@@ -16,7 +16,18 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 
 from sanji.cases import policies
-from sanji.cases.models import OPEN_STATE_LIST, Attachment, Case, CaseEvent, CaseStep, StepState, due_order
+from sanji.cases.models import (
+    OPEN_STATE_LIST,
+    PLACED_STATE_LIST,
+    RECEIVE_STATE_LIST,
+    RETURNED_STATE_LIST,
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseStep,
+    StepState,
+    due_order,
+)
 from sanji.cases.services import query_code_hash
 from sanji.cases.transitions import DECIDED, OPEN_STATES, Action, State, allowed_actions
 from sanji.catalog.models import Matter, StepCode
@@ -42,7 +53,6 @@ WORKLISTS: tuple[str, ...] = (
 DUE_SOON_DAYS = 2
 MAX_PAGE_SIZE = 200
 
-_TO_RECEIVE = (State.SUBMITTED, State.RECEIVED, State.CORRECTION_REQUESTED, State.REPORTED_UP)
 _TO_HANDLE = (State.HANDLING, State.SUSPENDED, State.APPROVED, State.DENIED, State.DELIVERED)
 _ACTIVE_STAGE = (State.HANDLING, State.SUSPENDED, State.APPROVED, State.DENIED)
 #: Who completes a delivered case (the transitions table's ``complete``).
@@ -61,19 +71,44 @@ class CasePage:
         return self.page > 1
 
 
-def _units_at_level(grant: Grant) -> models.QuerySet[Unit]:
-    """The units at the grant's own place (same region, not below it) where the grant's role works:
-    windows and stations for window roles (department offices' steps are not theirs), any unit else."""
-    units = Unit.objects.filter(region_path=grant.region_path)
-    if grant.role in policies.WINDOW_ROLES:
-        units = units.exclude(kind=UnitKind.DEPARTMENT_OFFICE)
-    return units
+def _places(actor: Actor) -> list[tuple[Grant, list[int]]]:
+    """The actor's handling grants, each with the units that are its place.
+
+    A window role's place is every window, station or centre at its own level (same region, not the
+    townships and communities below it: one query for all such grants); a department role's is its
+    own unit (the department office). Read as a literal list, so the planner sees how many cases sit
+    there.
+    """
+    grants = _handler_grants(actor)
+    paths = sorted({g.region_path for g in grants if g.role in policies.WINDOW_ROLES})
+    at_path: dict[str, list[int]] = {p: [] for p in paths}
+    if paths:
+        units = (
+            Unit.objects.filter(region_path__in=paths)
+            .exclude(kind=UnitKind.DEPARTMENT_OFFICE)
+            .order_by("pk")
+            .values_list("pk", "region_path")
+        )
+        for pk, path in units:
+            at_path[path].append(pk)
+    return [(g, at_path[g.region_path] if g.role in policies.WINDOW_ROLES else [g.unit_id]) for g in grants]
 
 
 def _active_step_q(department_id: int | None = None, roles: frozenset[str] | None = None) -> Q:
-    """The case has an active step (of ``department_id``, answered by one of ``roles``): a correlated
-    ``EXISTS`` probed through ``cases_step_case_order``."""
-    steps = CaseStep.objects.filter(case_id=OuterRef("pk"), state=StepState.ACTIVE)
+    """The case has an active step (of ``department_id``, answered by one of ``roles``).
+
+    A correlated ``EXISTS`` probed per row through ``cases_step_case_order`` (case, order): active
+    steps are those of the current stage, so the probe names the order too. It names it as a range
+    (``order >= current AND order <= current``) on purpose: PostgreSQL may turn an ``EXISTS``
+    correlated by equalities only into a hash of *every* matching step (hundreds of thousands for a
+    department) built before the first row; a range correlation keeps the cheap per-row probe.
+    """
+    steps = CaseStep.objects.filter(
+        case_id=OuterRef("pk"),
+        order__gte=OuterRef("current_step_order"),
+        order__lte=OuterRef("current_step_order"),
+        state=StepState.ACTIVE,
+    )
     if department_id is not None:
         steps = steps.filter(department_id=department_id)
     if roles is not None:
@@ -85,17 +120,13 @@ def _active_step_q(department_id: int | None = None, roles: frozenset[str] | Non
 _ANSWER_ANY = frozenset({Role.DEPARTMENT_HEAD, Role.DEPARTMENT_SYSTEM})
 
 
-def _place_q(grant: Grant) -> Q:
-    """Cases whose *current* place is the grant's: a unit at the grant's level (not the townships and
-    communities below it) and, for department-bound grants, of its department — the case's current
-    department or an active step's; department roles also find the active steps of their department
-    wherever the stage sits (a parallel stage, 并行会签)."""
-    part = Q(current_unit_id__in=_units_at_level(grant).values("pk"))
-    if grant.department_id is None:
-        return part
-    if grant.role in policies.WINDOW_ROLES:
-        return part & (Q(current_department_id=grant.department_id) | _active_step_q(grant.department_id))
-    return (part & Q(current_department_id=grant.department_id)) | _active_step_q(grant.department_id)
+def _place_q(grant: Grant, units: list[int]) -> Q:
+    """Cases whose *current* place is the grant's: one of its units and, for department-bound grants,
+    of its department (the case's current department)."""
+    part = Q(current_unit_id__in=units)
+    if grant.department_id is not None:
+        part &= Q(current_department_id=grant.department_id)
+    return part
 
 
 def _handler_grants(actor: Actor) -> tuple[Grant, ...]:
@@ -103,10 +134,10 @@ def _handler_grants(actor: Actor) -> tuple[Grant, ...]:
 
 
 def at_my_place_q(actor: Actor) -> Q:
-    """Cases whose *current* place the actor's staff grants reach (where they would act next)."""
+    """Cases whose *current* place is one of the actor's (where they would act next)."""
     q = Q(pk__in=[])
-    for grant in _handler_grants(actor):
-        q |= _place_q(grant)
+    for grant, units in _places(actor):
+        q |= _place_q(grant, units)
     return q
 
 
@@ -115,19 +146,25 @@ def to_handle_q(actor: Actor) -> Q:
 
     While a stage is active (handling, suspended, or decided with the delivery stage active), it must
     have an active step the grant's role answers: its flow step's role, or the department head /
-    system of its department (:func:`policies.steps_answered_by`). A decided case whose delivery stage
-    is still pending waits at the deciding place to be returned down (any handler there); a delivered
-    one waits at its window to be completed (the clerks).
+    system of its department (:func:`policies.steps_answered_by`) — for department roles wherever the
+    stage sits (a department serves one level; a parallel stage, 并行会签, sits at the lead office),
+    for window roles at their own place. A decided case whose delivery stage is still pending waits at
+    the deciding place to be returned down (any handler there); a delivered one waits at its window
+    to be completed (the clerks).
     """
     q = Q(pk__in=[])
-    for grant in _handler_grants(actor):
+    for grant, units in _places(actor):
+        department = grant.department_id
         roles = None if grant.role in _ANSWER_ANY else frozenset({grant.role})
-        answered = _active_step_q(grant.department_id, roles)
-        waiting = Q(state__in=sorted(DECIDED)) & ~_active_step_q()
-        part = Q(state__in=_ACTIVE_STAGE) & answered | waiting
+        at_place = _place_q(grant, units)
+        answered = _active_step_q(department, roles)
+        if department is None or grant.role in policies.WINDOW_ROLES:
+            answered = Q(current_unit_id__in=units) & answered
+        part = Q(state__in=_ACTIVE_STAGE) & answered
+        part |= Q(state__in=sorted(DECIDED)) & at_place & ~_active_step_q()
         if grant.role in _COMPLETERS:
-            part |= Q(state=State.DELIVERED)
-        q |= _place_q(grant) & part
+            part |= Q(state=State.DELIVERED) & at_place
+        q |= part
     return q
 
 
@@ -140,10 +177,14 @@ def _base(actor: Actor) -> models.QuerySet[Case]:
 def case_list_for(actor: Actor, *, worklist: str = "all", page: int = 1, page_size: int = 50) -> CasePage:
     """One page of a worklist: ``due_soon`` by remaining working days, the others by promised deadline.
 
-    One query per page. The open worklists repeat the partial indexes' condition (``state IN`` the
-    open states) and read in their order — ``cases_open_due`` (promised deadline, none last, id) and
-    ``cases_open_remaining_due`` (remaining working days first) — stopping after ``page_size + 1``
-    rows in scope; "all" reads ``cases_created`` backwards. No COUNT.
+    One query per page (and one listing a window's units for the worklists of a place). The open
+    worklists repeat the partial indexes' condition (``state IN`` the open states) and read in their
+    order — ``cases_open_due`` (promised deadline, none last, id) and ``cases_open_remaining_due``
+    (remaining working days first) — stopping after ``page_size + 1`` rows in scope; the worklists
+    of a place name the conditions of a department's indexes too (``cases_dept_due``,
+    ``cases_dept_receive_due``, ``cases_dept_returned_due``), so that a department's cases are read
+    in deadline order; "all" reads ``cases_created`` backwards.
+    No COUNT.
     """
     if worklist not in WORKLISTS:
         raise SanjiError(f"Unknown worklist {worklist!r}.")
@@ -151,11 +192,12 @@ def case_list_for(actor: Actor, *, worklist: str = "all", page: int = 1, page_si
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     queryset = _base(actor)
     open_ = Q(state__in=OPEN_STATE_LIST)
+    placed = Q(state__in=PLACED_STATE_LIST)
     order: list[Any] = due_order()
     if worklist == "to_receive":
-        queryset = queryset.filter(open_, at_my_place_q(actor), state__in=_TO_RECEIVE)
+        queryset = queryset.filter(open_, placed, at_my_place_q(actor), state__in=RECEIVE_STATE_LIST)
     elif worklist == "to_handle":
-        queryset = queryset.filter(open_, to_handle_q(actor), state__in=_TO_HANDLE)
+        queryset = queryset.filter(open_, placed, to_handle_q(actor), state__in=_TO_HANDLE)
     elif worklist == "due_soon":
         queryset = queryset.filter(open_, remaining_days__gte=0, remaining_days__lte=DUE_SOON_DAYS)
         order = [F("remaining_days").asc(), *due_order()]
@@ -164,7 +206,9 @@ def case_list_for(actor: Actor, *, worklist: str = "all", page: int = 1, page_si
     elif worklist == "reported_up":
         queryset = queryset.filter(open_, state=State.REPORTED_UP)
     elif worklist == "returned":
-        queryset = queryset.filter(at_my_place_q(actor), state__in=[*sorted(DECIDED), State.RETURNED])
+        queryset = queryset.filter(
+            Q(state__in=PLACED_STATE_LIST), at_my_place_q(actor), state__in=RETURNED_STATE_LIST
+        )
     else:
         order = ["-created_at", "-id"]
     offset = (page - 1) * page_size
