@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import BooleanField, F, Func, Q
 from django.db.models.lookups import IsNull
 from django.utils.translation import gettext_lazy as _
 
@@ -84,6 +84,38 @@ RECEIVE_STATE_LIST: tuple[str, ...] = tuple(
 RETURNED_STATE_LIST: tuple[str, ...] = tuple(sorted({State.RETURNED, State.APPROVED, State.DENIED}))
 #: The states of the worklists of a place ("to receive", "to handle", "returned"): open or returned.
 PLACED_STATE_LIST: tuple[str, ...] = tuple(sorted({*OPEN_STATES, State.RETURNED}))
+
+
+class NotAnIndexKey(Func):
+    """The column itself; on SQLite ``+column``, which keeps its planner (no histograms) from driving
+    the query through an index of that column when another index serves the order better."""
+
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="+%(expressions)s", **extra)
+
+
+class StateIn(Func):
+    """``state IN ('a', 'b', …)`` with the states written into the SQL, as in a partial index's
+    condition: SQLite uses a partial index only when the query repeats its condition, and it cannot
+    tell that bound parameters (``IN (?, ?)``, what ``state__in`` compiles to) do. The states are
+    this module's constants, never user input. ``drive=False``: on SQLite, a filter only (``+state``),
+    so that a few states are not read through ``cases_kind_state`` and sorted."""
+
+    output_field = BooleanField()
+
+    def __init__(self, states: tuple[str, ...], *, drive: bool = True) -> None:
+        super().__init__(F("state"))
+        self.states = states
+        self.drive = drive
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        column, params = compiler.compile(self.source_expressions[0])
+        if not self.drive and connection.vendor == "sqlite":
+            column = f"+{column}"  # a filter, not an index key: SQLite reads a deadline index instead
+        values = ", ".join("'" + s.replace("'", "''") + "'" for s in self.states)
+        return f"{column} IN ({values})", list(params)
 
 
 def due_order() -> list[Any]:

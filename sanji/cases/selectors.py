@@ -14,6 +14,7 @@ from typing import Any, Literal
 from django.core.cache import cache
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models.lookups import In
 
 from sanji.cases import policies
 from sanji.cases.models import (
@@ -25,6 +26,8 @@ from sanji.cases.models import (
     Case,
     CaseEvent,
     CaseStep,
+    NotAnIndexKey,
+    StateIn,
     StepState,
     due_order,
 )
@@ -122,11 +125,13 @@ _ANSWER_ANY = frozenset({Role.DEPARTMENT_HEAD, Role.DEPARTMENT_SYSTEM})
 
 def _place_q(grant: Grant, units: list[int]) -> Q:
     """Cases whose *current* place is the grant's: one of its units and, for department-bound grants,
-    of its department (the case's current department)."""
-    part = Q(current_unit_id__in=units)
-    if grant.department_id is not None:
-        part &= Q(current_department_id=grant.department_id)
-    return part
+    of its department (the case's current department: a window's stages — receive, accept, deliver —
+    are single steps of it). The department leads (``cases_dept_*`` in deadline order); the units
+    are then a filter."""
+    if grant.department_id is None:
+        return Q(current_unit_id__in=units)
+    unit = NotAnIndexKey(F("current_unit_id"), output_field=models.BigIntegerField())
+    return Q(current_department_id=grant.department_id) & Q(In(unit, units))
 
 
 def _handler_grants(actor: Actor) -> tuple[Grant, ...]:
@@ -156,15 +161,14 @@ def to_handle_q(actor: Actor) -> Q:
     for grant, units in _places(actor):
         department = grant.department_id
         roles = None if grant.role in _ANSWER_ANY else frozenset({grant.role})
-        at_place = _place_q(grant, units)
-        answered = _active_step_q(department, roles)
-        if department is None or grant.role in policies.WINDOW_ROLES:
-            answered = Q(current_unit_id__in=units) & answered
-        part = Q(state__in=_ACTIVE_STAGE) & answered
-        part |= Q(state__in=sorted(DECIDED)) & at_place & ~_active_step_q()
+        answered = Q(state__in=_ACTIVE_STAGE) & _active_step_q(department, roles)
+        waiting = Q(state__in=sorted(DECIDED)) & ~_active_step_q()
         if grant.role in _COMPLETERS:
-            part |= Q(state=State.DELIVERED) & at_place
-        q |= part
+            waiting |= Q(state=State.DELIVERED)
+        if department is None or grant.role in policies.WINDOW_ROLES:
+            q |= _place_q(grant, units) & (answered | waiting)
+        else:
+            q |= answered | (_place_q(grant, units) & waiting)
     return q
 
 
@@ -191,11 +195,11 @@ def case_list_for(actor: Actor, *, worklist: str = "all", page: int = 1, page_si
     page = max(1, int(page))
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     queryset = _base(actor)
-    open_ = Q(state__in=OPEN_STATE_LIST)
-    placed = Q(state__in=PLACED_STATE_LIST)
+    open_ = StateIn(OPEN_STATE_LIST)
+    placed = StateIn(PLACED_STATE_LIST)
     order: list[Any] = due_order()
     if worklist == "to_receive":
-        queryset = queryset.filter(open_, placed, at_my_place_q(actor), state__in=RECEIVE_STATE_LIST)
+        queryset = queryset.filter(open_, placed, StateIn(RECEIVE_STATE_LIST), at_my_place_q(actor))
     elif worklist == "to_handle":
         queryset = queryset.filter(open_, placed, to_handle_q(actor), state__in=_TO_HANDLE)
     elif worklist == "due_soon":
@@ -204,11 +208,9 @@ def case_list_for(actor: Actor, *, worklist: str = "all", page: int = 1, page_si
     elif worklist == "overdue":
         queryset = queryset.filter(open_).filter(Q(remaining_days__lt=0) | Q(promised_due__lt=clock.now()))
     elif worklist == "reported_up":
-        queryset = queryset.filter(open_, state=State.REPORTED_UP)
+        queryset = queryset.filter(open_, StateIn((State.REPORTED_UP,), drive=False))
     elif worklist == "returned":
-        queryset = queryset.filter(
-            Q(state__in=PLACED_STATE_LIST), at_my_place_q(actor), state__in=RETURNED_STATE_LIST
-        )
+        queryset = queryset.filter(placed, StateIn(RETURNED_STATE_LIST), at_my_place_q(actor))
     else:
         order = ["-created_at", "-id"]
     offset = (page - 1) * page_size

@@ -34,8 +34,15 @@ def prefix_q(field: str, prefix: str) -> Q:
     """
     if not prefix:
         return Q(**{f"{field}__isnull": False})
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+    lower, upper = prefix_bounds(prefix)
+    return Q(**{f"{field}__gte": lower, f"{field}__lt": upper})
+
+
+def prefix_bounds(prefix: str) -> tuple[str, str]:
+    """``(prefix, next)``: the strings starting with a non-empty ``prefix`` are ``prefix <= s < next``."""
+    if not prefix:
+        raise ValueError("An empty prefix has no upper bound.")
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def scope_q(
