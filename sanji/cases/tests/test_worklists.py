@@ -165,13 +165,24 @@ def test_district_window_does_not_list_results_waiting_at_a_community_station() 
 
 
 def test_staff_own_application_is_not_in_their_worklists() -> None:
-    other = actor_at(Role.WINDOW_CLERK, "150102-CSC-W-civil_affairs", user_id=4242)
-    case = receive()
-    Case.objects.filter(pk=case.pk).update(applicant_id=None)
-    # A staff member of another district: the scope is the grant's, not "own applications".
-    assert listed(other, "all") == []
-    applicant_only = Actor(user_id=4242, username="citizen", channel="web")
-    assert selectors.case_list_of_applicant(applicant_only).count() == 0
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(username="xc-clerk", password="x", full_name="李四")
+    case, _ = services.case_receive(
+        actor=clerk(),
+        matter_code="T-PRO",
+        applicant_name="李四",
+        applicant_id_number=ID_A,
+        applicant_user_id=user.pk,
+    )
+    # A clerk of another district applied in Saihan: their staff worklists are their district's.
+    staff = actor_at(Role.WINDOW_CLERK, "150102-CSC-W-civil_affairs", user_id=user.pk)
+    assert listed(staff, "all") == []
+    assert listed(staff, "due_soon") == []
+    # The same person as an applicant (the portal) sees their own case.
+    applicant = Actor(user_id=user.pk, username=user.username, channel="web")
+    assert [c.pk for c in selectors.case_list_of_applicant(applicant)] == [case.pk]
+    assert listed(applicant, "all") == [case.number]
 
 
 def fully_resolved(actor: Actor) -> Actor:
