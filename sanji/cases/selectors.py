@@ -14,19 +14,21 @@ from typing import Any, Literal
 from django.core.cache import cache
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
-from django.db.models.lookups import In
+from django.db.models.lookups import Exact, In
 
 from sanji.cases import policies
 from sanji.cases.models import (
     OPEN_STATE_LIST,
     PLACED_STATE_LIST,
     RECEIVE_STATE_LIST,
+    REPORTED_UP_STATE_LIST,
     RETURNED_STATE_LIST,
     Attachment,
     Case,
     CaseEvent,
     CaseStep,
     NotAnIndexKey,
+    NotAnIndexKeyAnywhere,
     StateIn,
     StepState,
     due_order,
@@ -123,13 +125,17 @@ def _active_step_q(department_id: int | None = None, roles: frozenset[str] | Non
 _ANSWER_ANY = frozenset({Role.DEPARTMENT_HEAD, Role.DEPARTMENT_SYSTEM})
 
 
-def _place_q(grant: Grant, units: list[int]) -> Q:
+def _place_q(grant: Grant, units: list[int], *, office_by_unit: bool = False) -> Q:
     """Cases whose *current* place is the grant's: one of its units and, for department-bound grants,
     of its department (the case's current department: a window's stages — receive, accept, deliver —
     are single steps of it). The department leads (``cases_dept_*`` in deadline order); the units
-    are then a filter."""
+    are then a filter (``office_by_unit``: an office's own unit leads instead, for a worklist that is
+    mostly empty there — "returned": decided cases leave for the windows)."""
     if grant.department_id is None:
         return Q(current_unit_id__in=units)
+    if office_by_unit and len(units) == 1:  # the (unit, state) index answers at once
+        department = NotAnIndexKeyAnywhere(F("current_department_id"), output_field=models.BigIntegerField())
+        return Q(current_unit_id=units[0]) & Q(Exact(department, grant.department_id))
     unit = NotAnIndexKey(F("current_unit_id"), output_field=models.BigIntegerField())
     return Q(current_department_id=grant.department_id) & Q(In(unit, units))
 
@@ -138,11 +144,11 @@ def _handler_grants(actor: Actor) -> tuple[Grant, ...]:
     return actor.grants_for(*policies.VIEWER_ROLES - {Role.SUPERVISOR, Role.ANALYST})
 
 
-def at_my_place_q(actor: Actor) -> Q:
+def at_my_place_q(actor: Actor, *, office_by_unit: bool = False) -> Q:
     """Cases whose *current* place is one of the actor's (where they would act next)."""
     q = Q(pk__in=[])
     for grant, units in _places(actor):
-        q |= _place_q(grant, units)
+        q |= _place_q(grant, units, office_by_unit=office_by_unit)
     return q
 
 
@@ -208,9 +214,11 @@ def case_list_for(actor: Actor, *, worklist: str = "all", page: int = 1, page_si
     elif worklist == "overdue":
         queryset = queryset.filter(open_).filter(Q(remaining_days__lt=0) | Q(promised_due__lt=clock.now()))
     elif worklist == "reported_up":
-        queryset = queryset.filter(open_, StateIn((State.REPORTED_UP,), drive=False))
+        queryset = queryset.filter(open_, StateIn(REPORTED_UP_STATE_LIST))
     elif worklist == "returned":
-        queryset = queryset.filter(placed, StateIn(RETURNED_STATE_LIST), at_my_place_q(actor))
+        queryset = queryset.filter(
+            placed, StateIn(RETURNED_STATE_LIST), at_my_place_q(actor, office_by_unit=True)
+        )
     else:
         order = ["-created_at", "-id"]
     offset = (page - 1) * page_size
