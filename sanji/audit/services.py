@@ -65,25 +65,29 @@ def record(
     by the IMMEDIATE transactions of settings._SQLITE_OPTIONS), so the chain never forks.
     """
     target_type, target_id, label = _target_fields(target)
-    with transaction.atomic():
+    # The entry is prepared before the chain head is locked, so the lock is held only for the
+    # hash, the insert and the head update (then until the caller commits).
+    values: dict[str, Any] = {
+        "seq": 0,
+        "at": clock.now(),
+        "actor_id": actor.user_id,
+        "actor_username": actor.username,
+        "unit_id": actor.unit_id,
+        "terminal": actor.terminal_code,
+        "ip": actor.ip,
+        "channel": actor.channel,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "target_label": (target_label if target_label is not None else label)[:200],
+        "region_path": region_path,
+        "purpose": purpose[:200],
+        "data": normalise_data(data or {}),
+    }
+    # No savepoint inside the caller's transaction: a failure here fails the caller's change too.
+    with transaction.atomic(savepoint=False):
         head = _locked_head()
-        values: dict[str, Any] = {
-            "seq": head.seq + 1,
-            "at": clock.now(),
-            "actor_id": actor.user_id,
-            "actor_username": actor.username,
-            "unit_id": actor.unit_id,
-            "terminal": actor.terminal_code,
-            "ip": actor.ip,
-            "channel": actor.channel,
-            "action": action,
-            "target_type": target_type,
-            "target_id": target_id,
-            "target_label": (target_label if target_label is not None else label)[:200],
-            "region_path": region_path,
-            "purpose": purpose[:200],
-            "data": normalise_data(data or {}),
-        }
+        values["seq"] = head.seq + 1
         digest = entry_hash(head.hash, values)
         entry = Entry.objects.create(prev_hash=head.hash, hash=digest, **values)
         head.seq = entry.seq
