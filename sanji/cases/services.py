@@ -527,51 +527,62 @@ def case_act(*, actor: Actor, case_id: int, action: str, expected_version: int, 
     see but not do it, :class:`ValidationFailed` for missing or bad fields.
 
     Answers the updated case (with its matter, units and flow version loaded), so callers need not
-    read it again. The case row is read, scoped and locked in one query; its steps in one more; the
-    rest of the work happens on those objects, and only changed columns are written.
+    read it again.
+
+    Optimistic: the case (scoped) and its steps are read, and the whole change is worked out,
+    before the write transaction; inside it, the case row is updated only if its version is still
+    the one read (compare-and-set), then the steps, the event and the audit entry are written. A
+    concurrent change in between bumped the version, so the update matches no row: Conflict, and
+    nothing is written. Every input of the change is either the case row (guarded by its version)
+    or a step or event that only a versioned change writes. On SQLite the write lock (BEGIN
+    IMMEDIATE) is therefore held for a few statements, not for the work.
     """
+    case = (
+        policies.scope(actor, Case.objects.all())
+        .select_related("matter", "flow_version", "accepting_unit", "current_unit", "current_department")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise NotFound()
+    if case.version != expected_version:
+        raise _stale(case, expected_version, case.version)
+    if action == Action.RECEIVE or action not in TABLE:
+        check(action, case.state)  # raises, naming the state and the allowed actions
+    before = _columns_of(case)
+    facts = policies.facts_for(actor, case)
+    active = _stage(case, case.current_step_order or 0)
+    dept_ids = [
+        case.current_department_id,
+        *(s.department_id for s in active if s.state == StepState.ACTIVE),
+    ]
+    if not policies.can_act(
+        actor, case, action, current_region_path=case.current_unit.region_path, department_ids=dept_ids
+    ):
+        raise Forbidden(f"You may not {action} this case.")
+    to_state = check(action, case.state, fields=fields, facts=facts)
+    from_state = case.state
+    now = clock.now()
+    handler = _HANDLERS.get(action)
+    step_order = case.current_step_order
+    if handler is not None:
+        handler(case, actor, active, fields, now)
+    case.state = to_state
+    if to_state in FINAL_STATES and case.completed_at is None:
+        case.completed_at = now
+    case.version += 1
+    _recompute(case, new=False)
+    changed = {name: getattr(case, name) for name in _changed(case, before)}
     with transaction.atomic():
-        case = (
-            policies.scope(actor, Case.objects.select_for_update(of=("self",)))
-            .select_related("matter", "flow_version", "accepting_unit", "current_unit", "current_department")
-            .filter(pk=case_id)
-            .first()
-        )
-        if case is None:
-            raise NotFound()
-        if case.version != expected_version:
-            raise Conflict(
-                f"Case {case.number} changed meanwhile (version {case.version}, "
-                f"expected {expected_version}); reload it.",
-                details={"version": case.version},
+        if not Case.objects.filter(pk=case.pk, version=expected_version).update(**changed):
+            raise _stale(
+                case, expected_version, Case.objects.filter(pk=case.pk).values_list("version", flat=True).first()
             )
-        if action == Action.RECEIVE or action not in TABLE:
-            check(action, case.state)  # raises, naming the state and the allowed actions
-        before = _columns_of(case)
-        facts = policies.facts_for(actor, case)
-        active = _stage(case, case.current_step_order or 0)
-        dept_ids = [
-            case.current_department_id,
-            *(s.department_id for s in active if s.state == StepState.ACTIVE),
-        ]
-        if not policies.can_act(
-            actor, case, action, current_region_path=case.current_unit.region_path, department_ids=dept_ids
-        ):
-            raise Forbidden(f"You may not {action} this case.")
-        to_state = check(action, case.state, fields=fields, facts=facts)
-        from_state = case.state
-        now = clock.now()
-        handler = _HANDLERS.get(action)
-        step_order = case.current_step_order
-        if handler is not None:
-            handler(case, actor, active, fields, now)
-        case.state = to_state
-        if to_state in FINAL_STATES and case.completed_at is None:
-            case.completed_at = now
+        _steps_save(case)
         event = _append(
             case,
             actor,
-            seq=case.version + 1,
+            seq=case.version,
             action=action,
             from_state=from_state,
             to_state=to_state,
@@ -579,13 +590,16 @@ def case_act(*, actor: Actor, case_id: int, action: str, expected_version: int, 
             fields=fields,
             step_order=step_order,
         )
-        case.version += 1
-        _recompute(case, new=False)
-        _steps_save(case)
-        case.save(update_fields=_changed(case, before))
         _audit(actor, case, event)
         _schedule(case, event)
     return case
+
+
+def _stale(case: Case, expected: int, version: int | None) -> Conflict:
+    return Conflict(
+        f"Case {case.number} changed meanwhile (version {version}, expected {expected}); reload it.",
+        details={"version": version},
+    )
 
 
 def _columns_of(case: Case) -> dict[str, Any]:
