@@ -1011,6 +1011,25 @@ def case_clock(case: Case, events: Sequence[tuple[str, dt.datetime]]) -> deadlin
     )
 
 
+def _pause_events(case_id: int) -> list[tuple[str, dt.datetime]]:
+    """The case's pause starts and ends, ``(action, at)`` in order: a plain query (every transition)."""
+    table = CaseEvent._meta.db_table
+    marks = ", ".join(["%s"] * len(_PAUSE_ACTIONS))
+    sql = f'SELECT action, "at" FROM {table} WHERE case_id = %s AND action IN ({marks}) ORDER BY seq'  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [case_id, *_PAUSE_ACTIONS])
+        rows = cursor.fetchall()
+    return [(action, _aware(at)) for action, at in rows]
+
+
+def _aware(value: Any) -> dt.datetime:
+    """A datetime column of a plain query (SQLite: naive UTC or text; PostgreSQL: aware)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    assert isinstance(value, dt.datetime)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
 def _recompute(case: Case, *, new: bool) -> None:
     """Recompute the derived deadline columns from the event log (the pause events only: nothing
     else in it moves a deadline) and the case's current stage; ``new``: the case has no earlier events."""
@@ -1019,15 +1038,7 @@ def _recompute(case: Case, *, new: bool) -> None:
         case.remaining_days = None
         case.calendar_problem = ""
         return
-    events: list[tuple[str, dt.datetime]] = (
-        []
-        if new
-        else list(
-            CaseEvent.objects.filter(case_id=case.pk, action__in=_PAUSE_ACTIONS)
-            .order_by("seq")
-            .values_list("action", "at")
-        )
-    )
+    events = [] if new else _pause_events(case.pk)
     result = deadlines.compute(work_calendar(), case_clock(case, events), today=clock.today())
     case.acceptance_due = result.acceptance_due
     case.promised_due = result.promised_due
