@@ -244,8 +244,11 @@ def _departments_near(kinds: set[str], region_path: str) -> dict[tuple[str, str]
     return result
 
 
-def _build_steps(case: Case, steps: Sequence[FlowStep], entry: int) -> None:
-    """The case's steps from ``entry`` on, in memory (saved by :func:`_insert_steps`)."""
+def _build_steps(
+    case: Case, steps: Sequence[FlowStep], entry: int
+) -> dict[tuple[str, str], Department | None]:
+    """The case's steps from ``entry`` on, in memory (saved by :func:`_insert_steps`); answers the
+    departments of the case's lines near its region by (line, level), as looked up for them."""
     kinds = {case.department_kind, *(s.department_kind or case.department_kind for s in steps)}
     near = _departments_near(kinds, case.region_path)
     rows = [
@@ -259,6 +262,7 @@ def _build_steps(case: Case, steps: Sequence[FlowStep], entry: int) -> None:
     ]
     setattr(case, _STEPS, rows)
     setattr(case, _DIRTY, {})
+    return near
 
 
 def _insert_steps(case: Case) -> None:
@@ -365,10 +369,8 @@ def case_receive(
         received_at=now,
         fee_charged=fee,
     )
-    _build_steps(case, steps, entry)
-    case.current_department = _departments_near({version.department_kind}, unit.region_path)[
-        (version.department_kind, level)
-    ]
+    near = _build_steps(case, steps, entry)
+    case.current_department = near[(version.department_kind, level)]
     _activate(case, entry, now, actor=actor)
     _recompute(case, new=True)
     with transaction.atomic():
