@@ -123,7 +123,7 @@ def main() -> None:
             with CaptureQueriesContext(connection) as captured:
                 _walk(client, headers, rng, defaultdict(list), count=False)
             for q in captured.captured_queries:
-                print(q["sql"][:300])
+                print(q["sql"][:300] + (" ... " + q["sql"][-400:] if len(q["sql"]) > 300 else ""))
         queries: dict[str, list[Any]] = defaultdict(list)
         for _ in range(10):
             _walk(client, headers, rng, queries, count=True)

@@ -28,6 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from stdnum.cn import uscc
 
 from sanji.audit.services import record
@@ -540,11 +541,9 @@ def case_act(*, actor: Actor, case_id: int, action: str, expected_version: int, 
     or a step or event that only a versioned change writes. On SQLite the write lock (BEGIN
     IMMEDIATE) is therefore held for a few statements, not for the work.
     """
-    if not _visible(actor, case_id):
-        raise NotFound()
     case = (
         Case.objects.select_related("matter", "flow_version", "accepting_unit", "current_unit")
-        .filter(pk=case_id)
+        .filter(_visible(actor, case_id))
         .order_by()
         .first()
     )
@@ -619,15 +618,14 @@ def _visibility_sql(
     return (sql, tuple(params), where[0]) if len(where) == 1 else None
 
 
-def _visible(actor: Actor, case_id: int) -> bool:
-    """Is the case within ``actor``'s scope (:func:`sanji.cases.policies.scope`)?"""
+def _visible(actor: Actor, case_id: int) -> Q:
+    """The case ``case_id`` if it is within ``actor``'s scope (:func:`sanji.cases.policies.scope`),
+    as a filter: the compiled policy query as a subquery, so no compilation per request."""
     compiled = _visibility_sql(actor.user_id, actor.grants, actor.channel, connection.alias)
     if compiled is None:
-        return policies.scope(actor, Case.objects.filter(pk=case_id)).exists()
+        return Q(pk=case_id) & Q(pk__in=policies.scope(actor, Case.objects.filter(pk=case_id)).values("pk"))
     sql, params, at = compiled
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params[:at], case_id, *params[at + 1 :]])
-        return cursor.fetchone() is not None
+    return Q(pk=case_id) & Q(pk__in=RawSQL(sql, (*params[:at], case_id, *params[at + 1 :])))
 
 
 def _stale(case: Case, expected: int, version: int | None) -> Conflict:
