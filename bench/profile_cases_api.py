@@ -66,7 +66,9 @@ def _walk(
         ("complete", {}),
     ]
     for action, fields in steps:
-        body = post(action, f"/api/v1/cases/{case_id}/actions/{action}", {"expected_version": version, **fields})
+        body = post(
+            action, f"/api/v1/cases/{case_id}/actions/{action}", {"expected_version": version, **fields}
+        )
         version = body["version"]
 
 
@@ -136,12 +138,16 @@ def main() -> None:
         if profiler is not None:
             profiler.disable()
         for name, rows in cpu.items():
-            print(f"{name:10s} {sum(rows) / len(rows) * 1000:6.2f} ms CPU  {sum(queries[name]) / len(queries[name]):5.1f} queries")
+            mean_cpu = sum(rows) / len(rows) * 1000
+            mean_queries = sum(queries[name]) / len(queries[name])
+            print(f"{name:10s} {mean_cpu:6.2f} ms CPU  {mean_queries:5.1f} queries")
         all_cpu = [x for rows in cpu.values() for x in rows]
         all_q = [x for rows in queries.values() for x in rows]
+        load = Path("/proc/loadavg").read_text().split()[0]
+        mean_cpu = sum(all_cpu) / len(all_cpu) * 1000
+        mean_queries = sum(all_q) / len(all_q)
         print(
-            f"{'all':10s} {sum(all_cpu) / len(all_cpu) * 1000:6.2f} ms CPU  {sum(all_q) / len(all_q):5.1f} queries"
-            f" ({args.engine}, {args.walks} walks; loadavg {Path('/proc/loadavg').read_text().split()[0]})"
+            f"{'all':10s} {mean_cpu:6.2f} ms CPU  {mean_queries:5.1f} queries ({args.engine}; loadavg {load})"
         )
         anchor(client)
         if profiler is not None:

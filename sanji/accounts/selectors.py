@@ -50,7 +50,13 @@ def actor_for(
     scopes: Iterable[str] | None = None,
 ) -> Actor:
     return actor_of_grants(
-        user.pk, user.username, grants_for_user(user.pk), terminal=terminal, ip=ip, channel=channel, scopes=scopes
+        user.pk,
+        user.username,
+        grants_for_user(user.pk),
+        terminal=terminal,
+        ip=ip,
+        channel=channel,
+        scopes=scopes,
     )
 
 
@@ -101,14 +107,11 @@ def _aware(value: Any) -> dt.datetime | None:
 
 
 def _token_sql() -> str:
-    def col(model: type[models.Model], name: str) -> str:
-        return f'"{model._meta.get_field(name).column}"'
-
     t, u, m = ApiToken._meta.db_table, User._meta.db_table, Terminal._meta.db_table
     r, n, d = RoleAssignment._meta.db_table, Unit._meta.db_table, Department._meta.db_table
     return (
         f"SELECT t.id, t.token_hash, t.scopes, t.expires_at, t.revoked_at, t.last_used_at, "  # noqa: S608
-        f"u.id, u.{col(User, 'username')}, u.{col(User, 'is_active')}, "
+        f"u.id, u.username, u.is_active, "
         f"m.id, m.code, m.unit_id, m.ip_address, m.active, m.last_seen_at, m.last_seen_ip, "
         f"r.role, r.unit_id, r.region_path, n.department_id, d.kind "
         f"FROM {t} t JOIN {u} u ON u.id = t.user_id "
@@ -144,7 +147,7 @@ def api_token_lookup(prefix: str) -> TokenRecord | None:
         token_hash=first[1],
         scopes=list(scopes or []),
         terminal_id=first[9],
-        expires_at=_aware(first[3]),
+        expires_at=_aware(first[3]) or dt.datetime.min.replace(tzinfo=dt.UTC),
         revoked_at=_aware(first[4]),
         last_used_at=_aware(first[5]),
     )

@@ -41,7 +41,14 @@ def test_event_numbers_follow_the_version() -> None:
     assert seqs == [1, 2, 3, 4] == list(range(1, stored.version + 1))
     assert case.version == stored.version == 4
     # What the service answers is what it stored (the API serialises it without reading again).
-    for name in ("state", "current_unit_id", "current_step_order", "acceptance_due", "promised_due", "legal_due"):
+    for name in (
+        "state",
+        "current_unit_id",
+        "current_step_order",
+        "acceptance_due",
+        "promised_due",
+        "legal_due",
+    ):
         assert getattr(case, name) == getattr(stored, name), name
 
 
@@ -87,7 +94,9 @@ def test_a_transition_stays_within_its_query_budget() -> None:
     clerk, case = _received()
     with CaptureQueriesContext(connection) as queries:
         services.case_act(actor=clerk, case_id=case.pk, action="accept", expected_version=case.version)
-    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    statements = [
+        q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ]
     # accept: case, steps, the office the case moves to, pause events, calendar; case, 2 steps,
     # event, chain head, entry, chain head.
     assert len(statements) <= 12, "\n".join(statements)

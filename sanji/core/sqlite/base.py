@@ -66,7 +66,11 @@ def _queue_for(path: str) -> _WriterQueue:
         return queue
 
 
-class DatabaseWrapper(base.DatabaseWrapper):
+# django-stubs does not declare the transaction internals overridden here.
+_SQLiteWrapper: Any = base.DatabaseWrapper
+
+
+class DatabaseWrapper(_SQLiteWrapper):
     _queued: _WriterQueue | None = None
 
     def _queue(self) -> _WriterQueue | None:
