@@ -623,7 +623,12 @@ def _visibility_sql(
 def _visible(actor: Actor, case_id: int) -> Q:
     """The case ``case_id`` if it is within ``actor``'s scope (:func:`sanji.cases.policies.scope`),
     as a filter: the compiled policy query as a subquery, so no compilation per request."""
-    compiled = _visibility_sql(actor.user_id, actor.grants, actor.channel, connection.alias)
+    # Only grants that carry their line (as accounts builds them) make the compiled query a function
+    # of the key alone; otherwise the policy looks the lines up, and the ORM compiles each time.
+    complete = all(g.department_id is None or g.department_kind for g in actor.grants)
+    compiled = (
+        _visibility_sql(actor.user_id, actor.grants, actor.channel, connection.alias) if complete else None
+    )
     if compiled is None:
         return Q(pk=case_id) & Q(pk__in=policies.scope(actor, Case.objects.filter(pk=case_id)).values("pk"))
     sql, params, at = compiled

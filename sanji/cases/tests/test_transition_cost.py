@@ -3,6 +3,7 @@ write (compare-and-set of the version), the per-actor compiled visibility check,
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from sanji.cases.models import Case, CaseEvent, CaseStep
 from sanji.cases.tests.conftest import ID_A, SAIHAN_CA_WINDOW, XINCHENG_CA_WINDOW, actor_at
 from sanji.core.errors import Conflict, NotFound
 from sanji.core.roles import Role
+from sanji.orgs.models import Department
 
 pytestmark = pytest.mark.usefixtures("org", "frozen_now")
 
@@ -92,6 +94,23 @@ def test_a_transition_stays_within_its_query_budget() -> None:
     after-commit hook does not run inside the test's transaction. A regression that adds per-step
     or per-field queries fails."""
     clerk, case = _received()
+    # As accounts builds actors: each department-bound grant carries its line (so the visibility
+    # check is compiled once per actor, here by the first transition).
+    kinds = dict(Department.objects.values_list("pk", "kind"))
+    clerk = dataclasses.replace(
+        clerk,
+        grants=tuple(
+            dataclasses.replace(g, department_kind=kinds.get(g.department_id or 0)) for g in clerk.grants
+        ),
+    )
+    case = services.case_act(
+        actor=clerk,
+        case_id=case.pk,
+        action="request_correction",
+        expected_version=case.version,
+        missing_items=["x"],
+    )
+    case = services.case_act(actor=clerk, case_id=case.pk, action="supplement", expected_version=case.version)
     with CaptureQueriesContext(connection) as queries:
         services.case_act(actor=clerk, case_id=case.pk, action="accept", expected_version=case.version)
     statements = [
