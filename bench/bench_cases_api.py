@@ -211,6 +211,9 @@ def run(engine: str) -> list[dict[str, Any]]:
     finally:
         stop_server(server)
 
+    from sanji.audit.verify import verify_chain
+
+    chain = verify_chain()
     events = CaseEvent.objects.count()
     audit_added = Entry.objects.count() - audit_before
     completed = Case.objects.filter(state="completed").count()
@@ -226,7 +229,8 @@ def run(engine: str) -> list[dict[str, Any]]:
     common = (
         f"{setting}; {cases['ok']} transitions in the window ({completed} cases completed in all), "
         f"errors {cases['errors']}; client CPU {cases['client_cpu_s']} s; "
-        f"loadavg before/after {load_before} / {load_mid}; {bookkeeping}"
+        f"loadavg before/after {load_before} / {load_mid}; {bookkeeping}; "
+        f"audit chain {'verifies' if chain.ok else 'BROKEN: ' + chain.message}"
     )
     if cases["error_samples"]:
         common += f"; first errors: {cases['error_samples'][:3]}"

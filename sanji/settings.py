@@ -114,6 +114,7 @@ def _database() -> dict[str, Any]:
     if url:
         db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True))
         if db["ENGINE"] == "django.db.backends.sqlite3":
+            db["ENGINE"] = _SQLITE_ENGINE
             db["OPTIONS"] = _SQLITE_OPTIONS
             db["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
         else:
@@ -122,7 +123,7 @@ def _database() -> dict[str, Any]:
         return db
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": _SQLITE_ENGINE,
         "NAME": str(DATA_DIR / "sanji.sqlite3"),
         "CONN_MAX_AGE": 600,
         "OPTIONS": _SQLITE_OPTIONS,
@@ -132,6 +133,8 @@ def _database() -> dict[str, Any]:
     }
 
 
+# Django's SQLite backend with writers queued (sanji/core/sqlite/base.py) instead of polling the lock.
+_SQLITE_ENGINE = "sanji.core.sqlite"
 # IMMEDIATE transactions: a writer takes the lock at BEGIN, so two writers queue instead of
 # deadlocking on a read-then-write upgrade; WAL lets readers run beside the writer.
 _SQLITE_OPTIONS = {

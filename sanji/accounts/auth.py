@@ -14,7 +14,6 @@ from ninja.security import HttpBearer
 
 from sanji.accounts import selectors, services, terminals
 from sanji.accounts.middleware import client_ip
-from sanji.accounts.models import ApiToken
 from sanji.core import clock
 from sanji.core.actors import Actor
 from sanji.orgs import services as orgs_services
@@ -29,19 +28,28 @@ class TokenAuth(HttpBearer):
         prefix, sep, _ = token.partition(".")
         if not sep or not prefix:
             return None
-        row = ApiToken.objects.select_related("user", "terminal").filter(prefix=prefix).first()
-        if row is None or not hmac.compare_digest(row.token_hash, services.token_hash(token)):
+        found = selectors.api_token_lookup(prefix)
+        if found is None or not hmac.compare_digest(found.token.token_hash, services.token_hash(token)):
             return None
-        if row.revoked_at is not None or row.expires_at <= clock.now() or not row.user.is_active:
+        row = found.token
+        assert row.expires_at is not None
+        if row.revoked_at is not None or row.expires_at <= clock.now() or not found.user_active:
             return None
         ip = client_ip(request)
-        if row.terminal is not None and (
-            not row.terminal.active or not terminals.ip_allowed(row.terminal, ip)
-        ):
+        terminal = found.terminal
+        if terminal is not None and (not terminal.active or not terminals.ip_allowed(terminal, ip)):
             return None
-        services.api_token_touch(token=row)
-        if row.terminal is not None:
-            orgs_services.terminal_touch(terminal=row.terminal, ip=ip)
-        actor = selectors.actor_for(row.user, terminal=row.terminal, ip=ip, channel="api", scopes=row.scopes)
+        services.api_token_touch(token=row)  # at most once a minute
+        if terminal is not None:
+            orgs_services.terminal_touch(terminal=terminal, ip=ip)  # likewise
+        actor = selectors.actor_of_grants(
+            found.user_id,
+            found.username,
+            found.grants,
+            terminal=terminal,
+            ip=ip,
+            channel="api",
+            scopes=row.scopes,
+        )
         request.actor = actor  # type: ignore[attr-defined]
         return actor

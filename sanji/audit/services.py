@@ -39,13 +39,32 @@ def _locked_head() -> ChainHead:
     Migration 0002 creates the row. If it is missing (a test database flushed between tests),
     it is re-created from the last entry, so appends continue the existing chain.
     """
-    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    head = _head_for_update()
     if head is not None:
         return head
     last = Entry.objects.order_by("-seq").values_list("seq", "hash").first()
     seq, digest = last if last is not None else (0, GENESIS_HASH)
     ChainHead.objects.get_or_create(pk=1, defaults={"seq": seq, "hash": digest})
-    return ChainHead.objects.select_for_update().get(pk=1)
+    head = _head_for_update()
+    assert head is not None
+    return head
+
+
+# Plain statements for the head: every audited change runs them, inside its write transaction.
+_HEAD_TABLE = ChainHead._meta.db_table
+
+
+def _head_for_update() -> ChainHead | None:
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, hash FROM {_HEAD_TABLE} WHERE id = 1{lock}")  # noqa: S608
+        row = cursor.fetchone()
+    return None if row is None else ChainHead(pk=1, seq=int(row[0]), hash=row[1])
+
+
+def _head_move(seq: int, digest: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {_HEAD_TABLE} SET seq = %s, hash = %s WHERE id = 1", [seq, digest])  # noqa: S608
 
 
 def record(
@@ -65,30 +84,32 @@ def record(
     by the IMMEDIATE transactions of settings._SQLITE_OPTIONS), so the chain never forks.
     """
     target_type, target_id, label = _target_fields(target)
-    with transaction.atomic():
+    # The entry is prepared before the chain head is locked, so the lock is held only for the
+    # hash, the insert and the head update (then until the caller commits).
+    values: dict[str, Any] = {
+        "seq": 0,
+        "at": clock.now(),
+        "actor_id": actor.user_id,
+        "actor_username": actor.username,
+        "unit_id": actor.unit_id,
+        "terminal": actor.terminal_code,
+        "ip": actor.ip,
+        "channel": actor.channel,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "target_label": (target_label if target_label is not None else label)[:200],
+        "region_path": region_path,
+        "purpose": purpose[:200],
+        "data": normalise_data(data or {}),
+    }
+    # No savepoint inside the caller's transaction: a failure here fails the caller's change too.
+    with transaction.atomic(savepoint=False):
         head = _locked_head()
-        values: dict[str, Any] = {
-            "seq": head.seq + 1,
-            "at": clock.now(),
-            "actor_id": actor.user_id,
-            "actor_username": actor.username,
-            "unit_id": actor.unit_id,
-            "terminal": actor.terminal_code,
-            "ip": actor.ip,
-            "channel": actor.channel,
-            "action": action,
-            "target_type": target_type,
-            "target_id": target_id,
-            "target_label": (target_label if target_label is not None else label)[:200],
-            "region_path": region_path,
-            "purpose": purpose[:200],
-            "data": normalise_data(data or {}),
-        }
+        values["seq"] = head.seq + 1
         digest = entry_hash(head.hash, values)
         entry = Entry.objects.create(prev_hash=head.hash, hash=digest, **values)
-        head.seq = entry.seq
-        head.hash = digest
-        head.save(update_fields=["seq", "hash"])
+        _head_move(entry.seq, digest)
     return entry
 
 

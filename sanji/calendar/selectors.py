@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from sanji.calendar.models import CalendarDay, CalendarYear, DayKind
@@ -20,12 +21,17 @@ from sanji.core.errors import NotFound
 # rebuilt (a failed request, every test) would otherwise leave a calendar the database never held.
 # UUIDs rather than max(updated_at) or a max+1 counter, because a frozen test clock repeats timestamps
 # and two concurrent writers could compute the same counter.
-_Fingerprint = tuple[tuple[int, uuid.UUID], ...]
+_Fingerprint = tuple[tuple[int, uuid.UUID | str], ...]
 _cached: tuple[_Fingerprint, WorkCalendar] | None = None
 
 
 def _fingerprint() -> _Fingerprint:
-    return tuple(CalendarYear.objects.order_by("year").values_list("year", "revision"))
+    # A plain query (every deadline computation asks): no ORM compilation for a few short rows.
+    # The revisions are compared as the database gives them back (text on SQLite, UUID on PostgreSQL).
+    table = CalendarYear._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT year, revision FROM {table} ORDER BY year")  # noqa: S608
+        return tuple((int(year), revision) for year, revision in cursor.fetchall())
 
 
 def _build() -> WorkCalendar:

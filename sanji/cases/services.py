@@ -16,6 +16,7 @@ delivery (送达) stage.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
@@ -25,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from stdnum.cn import uscc
 
 from sanji.audit.services import record
@@ -46,7 +48,7 @@ from sanji.cases.models import (
 from sanji.cases.transitions import FINAL_STATES, TABLE, Action, State, allowed_actions, check
 from sanji.catalog.models import FlowStep, FlowVersion, Matter, StepCode
 from sanji.core import clock, crypto, hooks, idnumber
-from sanji.core.actors import Actor
+from sanji.core.actors import Actor, Grant
 from sanji.core.authz import require
 from sanji.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
 from sanji.core.roles import Role
@@ -140,12 +142,7 @@ def _window_at(case: Case, level: str, department: Department | None) -> Unit:
     """Where applications and results are handled at ``level``: the window of the line there."""
     if _level_of(case.accepting_unit.region_path) == level:
         return case.accepting_unit
-    handled = (
-        CaseStep.objects.filter(case=case, unit__isnull=False, flow_step__level=level)
-        .select_related("unit")
-        .order_by("order")
-        .first()
-    )
+    handled = next((s for s in _steps_of(case) if s.unit_id is not None and s.flow_step.level == level), None)
     if handled is not None and handled.unit is not None:
         return handled.unit
     region_path = _region_path_at(case.region_path, level)
@@ -190,16 +187,23 @@ def _place_of_stage(case: Case, steps: Sequence[CaseStep]) -> tuple[Unit, Depart
 
 
 def _allocate_number(region_code: str, day: dt.date) -> str:
-    """``<region code>-<YYYYMMDD>-<NNNN>``: the per-day counter row is locked, so numbers never repeat."""
-    try:
-        with transaction.atomic():
-            CaseSequence.objects.get_or_create(region_code=region_code, day=day)
-    except IntegrityError:  # another transaction created it first
-        pass
-    row = CaseSequence.objects.select_for_update().get(region_code=region_code, day=day)
-    row.last += 1
-    row.save(update_fields=["last"])
-    return f"{region_code}-{day:%Y%m%d}-{row.last:04d}"
+    """``<region code>-<YYYYMMDD>-<NNNN>``: the per-day counter row is incremented in place (and so
+    locked until commit), so numbers never repeat; one statement once the day's row exists."""
+    table = CaseSequence._meta.db_table
+    sql = f'UPDATE {table} SET "last" = "last" + 1 WHERE region_code = %s AND day = %s RETURNING "last"'  # noqa: S608
+    params = [region_code, connection.ops.adapt_datefield_value(day)]
+    for _ in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is not None:
+            return f"{region_code}-{day:%Y%m%d}-{int(row[0]):04d}"
+        try:
+            with transaction.atomic():
+                CaseSequence.objects.create(region_code=region_code, day=day, last=0)
+        except IntegrityError:  # another transaction created it first
+            pass
+    raise Conflict("The case number counter could not be allocated; try again.")
 
 
 # --- creation ----------------------------------------------------------------------------------
@@ -223,23 +227,53 @@ def _entry(steps: Sequence[FlowStep], level: str | None) -> int | None:
     return entry_order(specs, level)
 
 
-def _create_steps(case: Case, steps: Sequence[FlowStep], entry: int) -> None:
-    rows = []
-    kinds: set[str] = {case.department_kind}
-    for step in steps:
-        if step.order < entry:
-            continue
-        kind = step.department_kind or case.department_kind
-        kinds.add(kind)
-        rows.append(
-            CaseStep(
-                case=case,
-                order=step.order,
-                flow_step=step,
-                department=_department_for(kind, case.region_path, step.level),
+def _departments_near(kinds: set[str], region_path: str) -> dict[tuple[str, str], Department | None]:
+    """For each line in ``kinds`` and each level: its department serving that level on ``region_path``
+    (nearest at or above it), as :func:`_department_for` finds it, in one query."""
+    codes = _codes(region_path)
+    found: dict[tuple[str, str], Department] = {
+        (d.kind, d.region.code): d
+        for d in Department.objects.filter(kind__in=kinds, region__code__in=codes).select_related("region")
+    }
+    result: dict[tuple[str, str], Department | None] = {}
+    for kind in kinds:
+        for level, depth in LEVEL_DEPTH.items():
+            near = codes[: depth + 1]
+            result[(kind, level)] = next(
+                (found[(kind, c)] for c in reversed(near) if (kind, c) in found), None
             )
+    return result
+
+
+def _build_steps(
+    case: Case, steps: Sequence[FlowStep], entry: int
+) -> dict[tuple[str, str], Department | None]:
+    """The case's steps from ``entry`` on, in memory (saved by :func:`_insert_steps`); answers the
+    departments of the case's lines near its region by (line, level), as looked up for them."""
+    kinds = {case.department_kind, *(s.department_kind or case.department_kind for s in steps)}
+    near = _departments_near(kinds, case.region_path)
+    rows = [
+        CaseStep(
+            order=step.order,
+            flow_step=step,
+            department=near[(step.department_kind or case.department_kind, step.level)],
         )
+        for step in steps
+        if step.order >= entry
+    ]
+    setattr(case, _STEPS, rows)
+    setattr(case, _DIRTY, {})
+    return near
+
+
+def _insert_steps(case: Case) -> None:
+    """Insert the steps built for a new case (after the case itself) and the lines taking part."""
+    rows = _steps_of(case)
+    for row in rows:
+        row.case = case
     CaseStep.objects.bulk_create(rows)
+    setattr(case, _DIRTY, {})
+    kinds = {case.department_kind, *(r.flow_step.department_kind or case.department_kind for r in rows)}
     CaseDepartment.objects.bulk_create(CaseDepartment(case=case, department_kind=k) for k in sorted(kinds))
 
 
@@ -311,45 +345,49 @@ def case_receive(
     )
     now = clock.now()
     code = new_query_code()
+    # Everything but the numbering is worked out before the write transaction (on SQLite, BEGIN
+    # IMMEDIATE takes the database's one write lock): the case, its steps, its place and deadlines.
+    case = Case(
+        query_code_hash=query_code_hash(code),
+        matter=matter,
+        flow_version=version,
+        matter_kind=version.kind,
+        applicant_id=applicant_user_id,
+        applicant_name=name[:100],
+        applicant_id_encrypted=crypto.encrypt(ident.number),
+        applicant_id_index=applicant_index(ident.number),
+        applicant_id_masked=ident.masked,
+        applicant_phone=applicant_phone.strip()[:20],
+        title=(title.strip() or matter.name)[:200],
+        form_data=dict(form_data or {}),
+        channel=channel,
+        state=State.RECEIVED,
+        accepting_unit=unit,
+        current_unit=unit,
+        department_kind=version.department_kind,
+        region_path=unit.region_path,
+        created_at=now,
+        received_at=now,
+        fee_charged=fee,
+    )
+    near = _build_steps(case, steps, entry)
+    case.current_department = near[(version.department_kind, level)]
+    _activate(case, entry, now, actor=actor)
+    _recompute(case, new=True)
     with transaction.atomic():
-        case = Case.objects.create(
-            number=_allocate_number(unit.region.code, now.astimezone(clock.CITY_TZ).date()),
-            query_code_hash=query_code_hash(code),
-            matter=matter,
-            flow_version=version,
-            matter_kind=version.kind,
-            applicant_id=applicant_user_id,
-            applicant_name=name[:100],
-            applicant_id_encrypted=crypto.encrypt(ident.number),
-            applicant_id_index=applicant_index(ident.number),
-            applicant_id_masked=ident.masked,
-            applicant_phone=applicant_phone.strip()[:20],
-            title=(title.strip() or matter.name)[:200],
-            form_data=dict(form_data or {}),
-            channel=channel,
-            state=State.RECEIVED,
-            accepting_unit=unit,
-            current_unit=unit,
-            current_department=_department_for(version.department_kind, unit.region_path, level),
-            department_kind=version.department_kind,
-            region_path=unit.region_path,
-            created_at=now,
-            received_at=now,
-            fee_charged=fee,
-        )
-        _create_steps(case, steps, entry)
-        _activate(case, entry, now, actor=actor)
+        case.number = _allocate_number(unit.region.code, now.astimezone(clock.CITY_TZ).date())
+        case.save(force_insert=True)
+        _insert_steps(case)
         event = _append(
             case,
             actor,
+            seq=case.version,
             action=Action.RECEIVE,
             from_state="",
             to_state=State.RECEIVED,
             now=now,
             fields={"materials_received": list(materials_received), "channel": channel},
         )
-        _recompute(case)
-        case.save()
         _audit(actor, case, event)
         _schedule(case, event)
     return case, code
@@ -453,11 +491,19 @@ def case_create_draft(
             region_path=unit.region_path,
             created_at=now,
         )
-        _create_steps(case, steps, entry)
+        _build_steps(case, steps, entry)
+        _insert_steps(case)
         case.current_step_order = entry
         case.save(update_fields=["current_step_order"])
         event = _append(
-            case, actor, action="create_draft", from_state="", to_state=State.DRAFT, now=now, fields={}
+            case,
+            actor,
+            seq=case.version,
+            action="create_draft",
+            from_state="",
+            to_state=State.DRAFT,
+            now=now,
+            fields={},
         )
         record(
             actor=actor,
@@ -483,49 +529,66 @@ def case_act(*, actor: Actor, case_id: int, action: str, expected_version: int, 
     ``expected_version`` is stale (a concurrent change won), :class:`IllegalTransition` when the
     state (or the current step) does not allow the action, :class:`Forbidden` when the actor may
     see but not do it, :class:`ValidationFailed` for missing or bad fields.
+
+    Answers the updated case (with its matter, units and flow version loaded), so callers need not
+    read it again.
+
+    Optimistic: the case (scoped) and its steps are read, and the whole change is worked out,
+    before the write transaction; inside it, the case row is updated only if its version is still
+    the one read (compare-and-set), then the steps, the event and the audit entry are written. A
+    concurrent change in between bumped the version, so the update matches no row: Conflict, and
+    nothing is written. Every input of the change is either the case row (guarded by its version)
+    or a step or event that only a versioned change writes. On SQLite the write lock (BEGIN
+    IMMEDIATE) is therefore held for a few statements, not for the work.
     """
+    case = (
+        Case.objects.select_related("matter", "flow_version", "accepting_unit", "current_unit")
+        .filter(_visible(actor, case_id))
+        .order_by()
+        .first()
+    )
+    if case is None:
+        raise NotFound()
+    if case.version != expected_version:
+        raise _stale(case, expected_version, case.version)
+    if action == Action.RECEIVE or action not in TABLE:
+        check(action, case.state)  # raises, naming the state and the allowed actions
+    before = _columns_of(case)
+    facts = policies.facts_for(actor, case)
+    active = _stage(case, case.current_step_order or 0)
+    dept_ids = [
+        case.current_department_id,
+        *(s.department_id for s in active if s.state == StepState.ACTIVE),
+    ]
+    if not policies.can_act(
+        actor, case, action, current_region_path=case.current_unit.region_path, department_ids=dept_ids
+    ):
+        raise Forbidden(f"You may not {action} this case.")
+    to_state = check(action, case.state, fields=fields, facts=facts)
+    from_state = case.state
+    now = clock.now()
+    handler = _HANDLERS.get(action)
+    step_order = case.current_step_order
+    if handler is not None:
+        handler(case, actor, active, fields, now)
+    case.state = to_state
+    if to_state in FINAL_STATES and case.completed_at is None:
+        case.completed_at = now
+    case.version += 1
+    _recompute(case, new=False)
+    changed = {name: getattr(case, name) for name in _changed(case, before)}
     with transaction.atomic():
-        case = policies.scope(actor, Case.objects.select_for_update()).filter(pk=case_id).first()
-        if case is None:
-            raise NotFound()
-        if case.version != expected_version:
-            raise Conflict(
-                f"Case {case.number} changed meanwhile (version {case.version}, "
-                f"expected {expected_version}); reload it.",
-                details={"version": case.version},
+        if not Case.objects.filter(pk=case.pk, version=expected_version).update(**changed):
+            raise _stale(
+                case,
+                expected_version,
+                Case.objects.filter(pk=case.pk).values_list("version", flat=True).first(),
             )
-        case = Case.objects.select_related("accepting_unit", "current_unit", "current_department").get(
-            pk=case.pk
-        )
-        if action == Action.RECEIVE or action not in TABLE:
-            check(action, case.state)  # raises, naming the state and the allowed actions
-        facts = policies.facts_for(actor, case)
-        active = list(
-            CaseStep.objects.filter(case=case, order=case.current_step_order or 0)
-            .select_related("flow_step", "department")
-            .order_by("id")
-        )
-        dept_ids = [
-            case.current_department_id,
-            *(s.department_id for s in active if s.state == StepState.ACTIVE),
-        ]
-        if not policies.can_act(
-            actor, case, action, current_region_path=case.current_unit.region_path, department_ids=dept_ids
-        ):
-            raise Forbidden(f"You may not {action} this case.")
-        to_state = check(action, case.state, fields=fields, facts=facts)
-        from_state = case.state
-        now = clock.now()
-        handler = _HANDLERS.get(action)
-        step_order = case.current_step_order
-        if handler is not None:
-            handler(case, actor, active, fields, now)
-        case.state = to_state
-        if to_state in FINAL_STATES and case.completed_at is None:
-            case.completed_at = now
+        _steps_save(case)
         event = _append(
             case,
             actor,
+            seq=case.version,
             action=action,
             from_state=from_state,
             to_state=to_state,
@@ -533,12 +596,60 @@ def case_act(*, actor: Actor, case_id: int, action: str, expected_version: int, 
             fields=fields,
             step_order=step_order,
         )
-        case.version += 1
-        _recompute(case)
-        case.save()
         _audit(actor, case, event)
         _schedule(case, event)
     return case
+
+
+#: A number that is never a case id: the placeholder of the compiled visibility check.
+_PROBE = -7_310_531
+
+
+@functools.lru_cache(maxsize=256)
+def _visibility_sql(
+    user_id: int | None, grants: tuple[Grant, ...], channel: str, alias: str
+) -> tuple[str, tuple[Any, ...], int] | None:
+    """The policy's visibility query for one case (``policies.scope``), compiled once per actor
+    (what it depends on: the user, the grants, the channel) with the case id as a placeholder.
+    Compiling it costs several times more than running it, and every transition asks. None when the
+    placeholder cannot be told apart in the parameters (the caller then asks the ORM)."""
+    actor = Actor(user_id=user_id, username="", grants=grants, channel=channel)
+    queryset = policies.scope(actor, Case.objects.using(alias).filter(pk=_PROBE)).order_by().values_list("pk")
+    sql, params = queryset.query.sql_with_params()
+    where = [i for i, value in enumerate(params) if value == _PROBE]
+    return (sql, tuple(params), where[0]) if len(where) == 1 else None
+
+
+def _visible(actor: Actor, case_id: int) -> Q:
+    """The case ``case_id`` if it is within ``actor``'s scope (:func:`sanji.cases.policies.scope`),
+    as a filter: the compiled policy query as a subquery, so no compilation per request."""
+    # Only grants that carry their line (as accounts builds them) make the compiled query a function
+    # of the key alone; otherwise the policy looks the lines up, and the ORM compiles each time.
+    complete = all(g.department_id is None or g.department_kind for g in actor.grants)
+    compiled = (
+        _visibility_sql(actor.user_id, actor.grants, actor.channel, connection.alias) if complete else None
+    )
+    if compiled is None:
+        return Q(pk=case_id) & Q(pk__in=policies.scope(actor, Case.objects.filter(pk=case_id)).values("pk"))
+    sql, params, at = compiled
+    # The SQL is the ORM's own compilation of the policy's query; only the case id is bound here.
+    return Q(pk=case_id) & Q(pk__in=RawSQL(sql, (*params[:at], case_id, *params[at + 1 :])))  # noqa: S611
+
+
+def _stale(case: Case, expected: int, version: int | None) -> Conflict:
+    return Conflict(
+        f"Case {case.number} changed meanwhile (version {version}, expected {expected}); reload it.",
+        details={"version": version},
+    )
+
+
+def _columns_of(case: Case) -> dict[str, Any]:
+    return {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields}
+
+
+def _changed(case: Case, before: Mapping[str, Any]) -> list[str]:
+    """The columns changed since ``before`` (the version always is), so the UPDATE writes only those."""
+    return [name for name, value in _columns_of(case).items() if before.get(name) != value]
 
 
 def _illegal(case: Case, message: str) -> IllegalTransition:
@@ -549,14 +660,42 @@ def _illegal(case: Case, message: str) -> IllegalTransition:
     )
 
 
+# A case has a handful of steps: one service call loads them once (``_steps_of``), the handlers
+# read and change those objects, and ``_steps_save`` writes each changed step once at the end.
+_STEPS = "_sanji_steps"
+_DIRTY = "_sanji_dirty_steps"
+
+
+def _steps_of(case: Case) -> list[CaseStep]:
+    """All steps of the case, in order, loaded once per service call."""
+    steps: list[CaseStep] | None = getattr(case, _STEPS, None)
+    if steps is None:
+        steps = list(
+            CaseStep.objects.filter(case_id=case.pk)
+            .select_related("flow_step", "department", "unit")
+            .order_by("order", "id")
+        )
+        setattr(case, _STEPS, steps)
+    return steps
+
+
+def _touch(case: Case, step: CaseStep, *fields: str) -> None:
+    dirty: dict[int, tuple[CaseStep, set[str]]] = getattr(case, _DIRTY, None) or {}
+    setattr(case, _DIRTY, dirty)
+    dirty.setdefault(id(step), (step, set()))[1].update(fields)
+
+
+def _steps_save(case: Case) -> None:
+    dirty: dict[int, tuple[CaseStep, set[str]]] = getattr(case, _DIRTY, None) or {}
+    for step, fields in dirty.values():
+        step.save(update_fields=sorted(fields))
+    setattr(case, _DIRTY, {})
+
+
 def _stage(case: Case, order: int | None) -> list[CaseStep]:
     if order is None:
         return []
-    return list(
-        CaseStep.objects.filter(case=case, order=order)
-        .select_related("flow_step", "department")
-        .order_by("id")
-    )
+    return [s for s in _steps_of(case) if s.order == order]
 
 
 def _activate(
@@ -573,13 +712,13 @@ def _activate(
         step.state = StepState.ACTIVE
         step.started_at = now
         step.unit = place if len(steps) == 1 else step.unit
-        step.save(update_fields=["state", "started_at", "unit"])
+        _touch(case, step, "state", "started_at", "unit")
     case.current_step_order = order
     case.current_unit = place
     case.current_department = department if len(steps) == 1 or department else case.current_department
 
 
-def _finish(steps: Sequence[CaseStep], actor: Actor, now: dt.datetime, opinion: str = "") -> None:
+def _finish(case: Case, steps: Sequence[CaseStep], actor: Actor, now: dt.datetime, opinion: str = "") -> None:
     for step in steps:
         if step.state == StepState.DONE:
             continue
@@ -590,17 +729,11 @@ def _finish(steps: Sequence[CaseStep], actor: Actor, now: dt.datetime, opinion: 
         step.handled_by_id = actor.user_id
         if step.unit_id is None and actor.unit_id is not None:
             step.unit_id = actor.unit_id
-        step.save(update_fields=["state", "finished_at", "opinion", "handled_by", "handled_by_id", "unit"])
+        _touch(case, step, "state", "finished_at", "opinion", "handled_by", "handled_by_id", "unit")
 
 
 def _next_order(case: Case, order: int | None) -> int | None:
-    nxt = (
-        CaseStep.objects.filter(case=case, order__gt=order or 0)
-        .order_by("order")
-        .values_list("order", flat=True)
-        .first()
-    )
-    return nxt
+    return min((s.order for s in _steps_of(case) if s.order > (order or 0)), default=None)
 
 
 def _require_code(case: Case, steps: Sequence[CaseStep], *codes: str, what: str) -> None:
@@ -610,12 +743,7 @@ def _require_code(case: Case, steps: Sequence[CaseStep], *codes: str, what: str)
 
 
 def _final_decide_order(case: Case) -> int | None:
-    return (
-        CaseStep.objects.filter(case=case, flow_step__code=StepCode.DECIDE)
-        .order_by("-order")
-        .values_list("order", flat=True)
-        .first()
-    )
+    return max((s.order for s in _steps_of(case) if s.flow_step.code == StepCode.DECIDE), default=None)
 
 
 # Handlers: the per-action effects beyond the state (steps, pointers, counters).
@@ -656,21 +784,13 @@ def _on_allow_second(
 def _accept_through(
     case: Case, actor: Actor, active: list[CaseStep], now: dt.datetime, *, deemed: bool
 ) -> None:
-    accept = (
-        CaseStep.objects.filter(case=case, flow_step__code=StepCode.ACCEPT)
-        .select_related("flow_step")
-        .first()
-    )
+    accept = next((s for s in _steps_of(case) if s.flow_step.code == StepCode.ACCEPT), None)
     if accept is None:
         raise _illegal(case, "The flow has no acceptance step")
     if not deemed and active and active[0].flow_step.level != accept.flow_step.level:
         raise _illegal(case, f"Acceptance is at the {accept.flow_step.level} level; report the case up first")
-    through = list(
-        CaseStep.objects.filter(case=case, order__lte=accept.order)
-        .exclude(state=StepState.DONE)
-        .select_related("flow_step")
-    )
-    _finish(through, actor, now)
+    through = [s for s in _steps_of(case) if s.order <= accept.order and s.state != StepState.DONE]
+    _finish(case, through, actor, now)
     case.accepted_at = case.received_at if deemed else now
     case.deemed_accepted = deemed
     nxt = _next_order(case, accept.order)
@@ -697,7 +817,7 @@ def _on_deem_accept(
 def _on_refuse(
     case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
 ) -> None:
-    _finish(active, actor, now, str(fields.get("reason", "")))
+    _finish(case, active, actor, now, str(fields.get("reason", "")))
 
 
 def _on_complete_step(
@@ -716,7 +836,7 @@ def _on_complete_step(
     if not mine:
         raise Forbidden("None of the current steps is yours to complete.")
     step = mine[0]
-    _finish([step], actor, now, str(fields["opinion"]))
+    _finish(case, [step], actor, now, str(fields["opinion"]))
     if all(s.state == StepState.DONE for s in active):
         nxt = _next_order(case, case.current_step_order)
         if nxt is None:
@@ -731,7 +851,7 @@ def _on_report_up(
         raise _illegal(case, "The current step does not report up")
     if active[0].flow_step.code == StepCode.ACCEPT:
         raise _illegal(case, "Accept the case before reporting it up")
-    _finish(active, actor, now, str(fields["opinion"]))
+    _finish(case, active, actor, now, str(fields["opinion"]))
     nxt = _next_order(case, case.current_step_order)
     if nxt is None:
         raise _illegal(case, "There is no higher level in this flow")
@@ -786,7 +906,7 @@ def _on_decide(
     # of an immediate case 即办件), or to the department head / department system.
     if not policies.steps_answered_by(actor, active):
         raise Forbidden("The decision step of this case is not yours.")
-    _finish(active, actor, now, str(fields.get("opinion") or fields.get("reason") or ""))
+    _finish(case, active, actor, now, str(fields.get("opinion") or fields.get("reason") or ""))
     case.decided_at = now
     nxt = _next_order(case, case.current_step_order)
     if nxt is None:
@@ -804,7 +924,7 @@ def _on_deliver(
     steps = _stage(case, case.current_step_order)
     if not steps or steps[0].flow_step.code != StepCode.DELIVER or steps[0].state != StepState.ACTIVE:
         raise _illegal(case, "Return the result down to the delivering window first (return_down)")
-    _finish(steps, actor, now)
+    _finish(case, steps, actor, now)
     case.certificate_no = str(fields.get("certificate_no") or "").strip()[:64]
     case.delivery_method = str(fields["delivery_method"])
 
@@ -812,9 +932,10 @@ def _on_deliver(
 def _on_close(
     case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
 ) -> None:
-    for step in CaseStep.objects.filter(case=case, state__in=[StepState.PENDING, StepState.ACTIVE]):
-        step.state = StepState.SKIPPED
-        step.save(update_fields=["state"])
+    for step in _steps_of(case):
+        if step.state in (StepState.PENDING, StepState.ACTIVE):
+            step.state = StepState.SKIPPED
+            _touch(case, step, "state")
 
 
 _HANDLERS: dict[str, Any] = {
@@ -857,6 +978,7 @@ def _append(
     case: Case,
     actor: Actor,
     *,
+    seq: int,
     action: str,
     from_state: str,
     to_state: str,
@@ -864,11 +986,12 @@ def _append(
     fields: Mapping[str, Any],
     step_order: int | None = None,
 ) -> CaseEvent:
-    last = CaseEvent.objects.filter(case=case).order_by("-seq").values_list("seq", flat=True).first() or 0
+    """Append event ``seq``: the case's version after the change (one event per version), so the
+    next number needs no query; the unique (case, seq) constraint refuses any gap in that rule."""
     data = {k: _jsonable(v) for k, v in fields.items() if k not in _TEXT_FIELDS and v is not None}
     return CaseEvent.objects.create(
         case=case,
-        seq=last + 1,
+        seq=seq,
         action=action,
         from_state=from_state,
         to_state=to_state,
@@ -890,28 +1013,26 @@ _PAUSE_PAIRS = {
     Action.REQUEST_CORRECTION: ("correction", Action.SUPPLEMENT),
     Action.SPECIAL_START: ("special", Action.SPECIAL_END),
 }
+_PAUSE_ACTIONS = tuple(sorted({a for start, (_kind, end) in _PAUSE_PAIRS.items() for a in (start, end)}))
 
 
-def case_clock(case: Case, events: Sequence[CaseEvent]) -> deadlines.CaseClock:
-    """Read the deadline inputs off the event log (and the flow version's limits)."""
+def case_clock(case: Case, events: Sequence[tuple[str, dt.datetime]]) -> deadlines.CaseClock:
+    """Read the deadline inputs off the case's ``(action, at)`` events in order (only the pause
+    starts and ends matter), its current stage and its flow version's limits."""
     pauses: list[deadlines.Pause] = []
     open_pause: dict[str, dt.datetime] = {}
-    for event in events:
+    for action, at in events:
         for start, (kind, end) in _PAUSE_PAIRS.items():
-            if event.action == start:
-                open_pause[kind] = event.at
-            elif event.action == end and kind in open_pause:
-                pauses.append(deadlines.Pause(open_pause.pop(kind), event.at, kind))
+            if action == start:
+                open_pause[kind] = at
+            elif action == end and kind in open_pause:
+                pauses.append(deadlines.Pause(open_pause.pop(kind), at, kind))
     closing = case.state in FINAL_STATES
     for kind, started in open_pause.items():
         # A refusal or withdrawal ends a pending correction: the period stops with the case.
         pauses.append(deadlines.Pause(started, case.completed_at if closing else None, kind))
     version = case.flow_version
-    active = list(
-        CaseStep.objects.filter(
-            case=case, order=case.current_step_order or 0, state=StepState.ACTIVE
-        ).select_related("flow_step")
-    )
+    active = [s for s in _stage(case, case.current_step_order or 0) if s.state == StepState.ACTIVE]
     step = None
     if active and active[0].started_at is not None:
         step = deadlines.StepClock(active[0].started_at, max(s.flow_step.limit_days for s in active))
@@ -929,14 +1050,34 @@ def case_clock(case: Case, events: Sequence[CaseEvent]) -> deadlines.CaseClock:
     )
 
 
-def _recompute(case: Case) -> None:
-    """Recompute the derived deadline columns from the whole event log."""
+def _pause_events(case_id: int) -> list[tuple[str, dt.datetime]]:
+    """The case's pause starts and ends, ``(action, at)`` in order: a plain query (every transition)."""
+    table = CaseEvent._meta.db_table
+    marks = ", ".join(["%s"] * len(_PAUSE_ACTIONS))
+    sql = f'SELECT action, "at" FROM {table} WHERE case_id = %s AND action IN ({marks}) ORDER BY seq'  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [case_id, *_PAUSE_ACTIONS])
+        rows = cursor.fetchall()
+    return [(action, _aware(at)) for action, at in rows]
+
+
+def _aware(value: Any) -> dt.datetime:
+    """A datetime column of a plain query (SQLite: naive UTC or text; PostgreSQL: aware)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    assert isinstance(value, dt.datetime)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _recompute(case: Case, *, new: bool) -> None:
+    """Recompute the derived deadline columns from the event log (the pause events only: nothing
+    else in it moves a deadline) and the case's current stage; ``new``: the case has no earlier events."""
     if case.received_at is None:
         case.acceptance_due = case.promised_due = case.legal_due = case.step_due = None
         case.remaining_days = None
         case.calendar_problem = ""
         return
-    events = list(CaseEvent.objects.filter(case=case).order_by("seq"))
+    events = [] if new else _pause_events(case.pk)
     result = deadlines.compute(work_calendar(), case_clock(case, events), today=clock.today())
     case.acceptance_due = result.acceptance_due
     case.promised_due = result.promised_due
@@ -945,9 +1086,10 @@ def _recompute(case: Case) -> None:
     case.remaining_days = result.remaining_days
     case.calendar_problem = result.calendar_problem[:200]
     if result.step_due is not None:
-        CaseStep.objects.filter(case=case, order=case.current_step_order or 0, state=StepState.ACTIVE).update(
-            due=result.step_due
-        )
+        for step in _stage(case, case.current_step_order or 0):
+            if step.state == StepState.ACTIVE and step.due != result.step_due:
+                step.due = result.step_due
+                _touch(case, step, "due")
 
 
 def _audit(actor: Actor, case: Case, event: CaseEvent) -> None:
@@ -995,7 +1137,8 @@ def case_deadlines_refresh(*, actor: Actor, case_ids: Sequence[int] | None = Non
     for pk in queryset.values_list("pk", flat=True).iterator():
         with transaction.atomic():
             case = Case.objects.select_for_update().select_related("flow_version").get(pk=pk)
-            _recompute(case)
+            _recompute(case, new=False)
+            _steps_save(case)
             case.save(
                 update_fields=[
                     "acceptance_due",

@@ -49,21 +49,30 @@ MAX_ORDER_DAYS = 30
 # --- rule settings ---------------------------------------------------------------------------------
 
 
+#: The settings last built in this process, with the configuration rows they were built from.
+_settings_cache: tuple[tuple[tuple[str, bool, int, bool, Decimal], ...], dict[str, RuleSetting]] | None = None
+
+
 def rule_settings() -> dict[str, RuleSetting]:
-    """The effective setting of every rule: the defaults, overridden by RuleConfig rows."""
+    """The effective setting of every rule: the defaults, overridden by RuleConfig rows.
+
+    The hook asks on every case event. The few configuration rows are read each time with one
+    plain query (so a change committed by any process counts at once, and a rolled-back one never
+    does); the settings are rebuilt only when those rows differ from the last build's.
+    """
+    global _settings_cache
+    rows = tuple(facts.rule_rows())
+    cached = _settings_cache
+    if cached is not None and cached[0] == rows:
+        return dict(cached[1])
     overrides = {
-        row.code: RuleSetting(
-            row.code,
-            row.enabled,
-            row.threshold,
-            row.auto_issue,
-            row.points,
-            rules.DEFAULTS[row.code].severity,
-        )
-        for row in RuleConfig.objects.all()
-        if row.code in rules.DEFAULTS
+        code: RuleSetting(code, enabled, threshold, auto_issue, points, rules.DEFAULTS[code].severity)
+        for code, enabled, threshold, auto_issue, points in rows
+        if code in rules.DEFAULTS
     }
-    return rules.effective(overrides)
+    settings = rules.effective(overrides)
+    _settings_cache = (rows, settings)
+    return dict(settings)
 
 
 def rule_config_update(
@@ -351,7 +360,7 @@ def _out_of_flow(event: facts.EventFacts, base: dict[str, Any]) -> list[MarkCand
 
 
 def _time_contradiction(event: facts.EventFacts, base: dict[str, Any]) -> list[MarkCandidate]:
-    times = list(CaseEvent.objects.filter(case_id=event.case_id).order_by("seq").values_list("at", flat=True))
+    times = facts.event_times(event.case_id)
     reported: dict[str, dt.datetime] = {}
     bad: list[str] = []
     for source in (event.form_data, event.data):

@@ -27,6 +27,8 @@ def gunicorn_argv(*, host: str, port: int, workers: int, threads: int) -> list[s
         "-",
         "--graceful-timeout",
         "10",
+        "--config",
+        "python:sanji.ops.gunicorn_config",
     ]
 
 

@@ -1,0 +1,121 @@
+"""What keeps a transition cheap stays correct: event numbers from the version, the optimistic
+write (compare-and-set of the version), the per-actor compiled visibility check, the query budget."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from sanji.cases import services
+from sanji.cases.models import Case, CaseEvent, CaseStep
+from sanji.cases.tests.conftest import ID_A, SAIHAN_CA_WINDOW, XINCHENG_CA_WINDOW, actor_at
+from sanji.core.errors import Conflict, NotFound
+from sanji.core.roles import Role
+from sanji.orgs.models import Department
+
+pytestmark = pytest.mark.usefixtures("org", "frozen_now")
+
+
+def _received() -> tuple[Any, Case]:
+    clerk = actor_at(Role.WINDOW_CLERK, SAIHAN_CA_WINDOW)
+    case, _ = services.case_receive(
+        actor=clerk, matter_code="T-PRO", applicant_name="张三", applicant_id_number=ID_A
+    )
+    return clerk, case
+
+
+def test_event_numbers_follow_the_version() -> None:
+    clerk, case = _received()
+    for action, fields in (
+        ("request_correction", {"missing_items": ["身份证复印件"]}),
+        ("supplement", {}),
+        ("accept", {}),
+    ):
+        case = services.case_act(
+            actor=clerk, case_id=case.pk, action=action, expected_version=case.version, **fields
+        )
+    stored = Case.objects.get(pk=case.pk)
+    seqs = list(CaseEvent.objects.filter(case=case).order_by("seq").values_list("seq", flat=True))
+    assert seqs == [1, 2, 3, 4] == list(range(1, stored.version + 1))
+    assert case.version == stored.version == 4
+    # What the service answers is what it stored (the API serialises it without reading again).
+    for name in (
+        "state",
+        "current_unit_id",
+        "current_step_order",
+        "acceptance_due",
+        "promised_due",
+        "legal_due",
+    ):
+        assert getattr(case, name) == getattr(stored, name), name
+
+
+def test_a_change_committed_between_read_and_write_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service reads and works out the change before its write transaction; a change that
+    commits in between (here: the same service, called from inside that window) bumps the version,
+    so the late writer's compare-and-set matches no row: Conflict, and nothing of it is written."""
+    clerk, case = _received()
+    real = services._recompute
+    interleaved: list[str] = []
+
+    def recompute_then_let_another_request_in(target: Case, *, new: bool) -> None:
+        real(target, new=new)
+        if not interleaved:
+            interleaved.append("in")
+            services.case_act(actor=clerk, case_id=case.pk, action="accept", expected_version=case.version)
+
+    monkeypatch.setattr(services, "_recompute", recompute_then_let_another_request_in)
+    with pytest.raises(Conflict):
+        services.case_act(actor=clerk, case_id=case.pk, action="accept", expected_version=case.version)
+    assert list(CaseEvent.objects.filter(case=case).values_list("action", flat=True)) == ["receive", "accept"]
+    assert Case.objects.get(pk=case.pk).version == case.version + 1
+    assert CaseStep.objects.filter(case=case, state="active").count() == 1
+
+
+def test_visibility_is_checked_per_actor() -> None:
+    clerk, case = _received()
+    outsider = actor_at(Role.WINDOW_CLERK, XINCHENG_CA_WINDOW)
+    for _ in range(2):  # the second time from the compiled check of each actor
+        with pytest.raises(NotFound):
+            services.case_act(actor=outsider, case_id=case.pk, action="accept", expected_version=case.version)
+    with pytest.raises(NotFound):
+        services.case_act(actor=clerk, case_id=case.pk + 1000, action="accept", expected_version=1)
+    done = services.case_act(actor=clerk, case_id=case.pk, action="accept", expected_version=case.version)
+    assert done.state == "handling"
+
+
+def test_a_transition_stays_within_its_query_budget() -> None:
+    """Reads (the scoped case, its steps, pause events, calendar), then one write transaction (the
+    case, the steps changed, the event, the audit entry and chain head); it was 23–37 before. The
+    after-commit hook does not run inside the test's transaction. A regression that adds per-step
+    or per-field queries fails."""
+    clerk, case = _received()
+    # As accounts builds actors: each department-bound grant carries its line (so the visibility
+    # check is compiled once per actor, here by the first transition).
+    kinds = dict(Department.objects.values_list("pk", "kind"))
+    clerk = dataclasses.replace(
+        clerk,
+        grants=tuple(
+            dataclasses.replace(g, department_kind=kinds.get(g.department_id or 0)) for g in clerk.grants
+        ),
+    )
+    case = services.case_act(
+        actor=clerk,
+        case_id=case.pk,
+        action="request_correction",
+        expected_version=case.version,
+        missing_items=["x"],
+    )
+    case = services.case_act(actor=clerk, case_id=case.pk, action="supplement", expected_version=case.version)
+    with CaptureQueriesContext(connection) as queries:
+        services.case_act(actor=clerk, case_id=case.pk, action="accept", expected_version=case.version)
+    statements = [
+        q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ]
+    # accept: case, steps, the office the case moves to, pause events, calendar; case, 2 steps,
+    # event, chain head, entry, chain head.
+    assert len(statements) <= 12, "\n".join(statements)

@@ -1,0 +1,114 @@
+"""Django's SQLite backend, with writers queued instead of polling the database lock.
+
+SQLite has one write lock per database. With ``transaction_mode = "IMMEDIATE"`` a transaction takes
+it at ``BEGIN``; a second writer then waits in SQLite's busy handler, which sleeps 1, 2, 5, 10, 15,
+20, 25 … 100 ms between attempts. Under many concurrent writers (gunicorn threads × processes) the
+lock is often free while every waiter sleeps, and a few unlucky requests wait for seconds.
+
+Here each write transaction first takes a queue: a thread lock (the threads of this process wait
+in the kernel and wake, in turn, as soon as the holder commits or rolls back) and an exclusive
+``flock`` on ``<database>.writers`` (one writer per process asks for it, every half millisecond),
+so SQLite's own lock is found free.
+The queue is released at commit, rollback or close. A process that does not use it (the sqlite3
+shell, another program) is still kept out by SQLite's lock and busy timeout, as before; so is a
+writer that waited for the queue longer than that timeout (it then falls back to SQLite's waiting).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from typing import Any
+
+from django.db.backends.sqlite3 import base
+
+_WRITING_MODES = frozenset({"IMMEDIATE", "EXCLUSIVE"})
+
+
+class _WriterQueue:
+    """The queue of one database file's writers, shared by this process's connections."""
+
+    def __init__(self, path: str) -> None:
+        self.thread_lock = threading.Lock()
+        self.fd = os.open(f"{path}.writers", os.O_RDWR | os.O_CREAT, 0o600)
+
+    def acquire(self, timeout: float) -> bool:
+        """Take the queue (False after ``timeout`` seconds: the caller proceeds without it)."""
+        deadline = time.monotonic() + timeout
+        if not self.thread_lock.acquire(timeout=timeout):
+            return False
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    self.thread_lock.release()
+                    return False
+                time.sleep(0.0005)  # another process writes: its transactions are short
+
+    def release(self) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        self.thread_lock.release()
+
+
+_queues: dict[str, _WriterQueue] = {}
+_queues_lock = threading.Lock()
+
+
+def _queue_for(path: str) -> _WriterQueue:
+    with _queues_lock:
+        queue = _queues.get(path)
+        if queue is None:
+            queue = _queues[path] = _WriterQueue(path)
+        return queue
+
+
+# django-stubs does not declare the transaction internals overridden here.
+_SQLiteWrapper: Any = base.DatabaseWrapper
+
+
+class DatabaseWrapper(_SQLiteWrapper):
+    _queued: _WriterQueue | None = None
+
+    def _queue(self) -> _WriterQueue | None:
+        if self.transaction_mode not in _WRITING_MODES or self.is_in_memory_db():
+            return None
+        return _queue_for(os.path.abspath(str(self.settings_dict["NAME"])))
+
+    def _start_transaction_under_autocommit(self) -> None:
+        queue = self._queue()
+        if queue is not None and self._queued is None:
+            timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
+            if queue.acquire(timeout):
+                self._queued = queue
+        try:
+            super()._start_transaction_under_autocommit()
+        except BaseException:
+            self._leave_queue()
+            raise
+
+    def _leave_queue(self) -> None:
+        queue, self._queued = self._queued, None
+        if queue is not None:
+            queue.release()
+
+    def _commit(self) -> Any:
+        try:
+            return super()._commit()
+        finally:
+            self._leave_queue()
+
+    def _rollback(self) -> Any:
+        try:
+            return super()._rollback()
+        finally:
+            self._leave_queue()
+
+    def _close(self) -> Any:
+        try:
+            return super()._close()
+        finally:
+            self._leave_queue()
