@@ -42,7 +42,9 @@ class RuleConfig(models.Model):
 class Mark(models.Model):
     """One rule hit on one case (预警 / 黄牌 / 红牌 / 违规提示), with its lifecycle state."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    # No separate foreign-key indexes: the unique key leads with the case, the (unit, state) index
+    # with the unit, and events are never deleted. Each index costs every mark the sweep inserts.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+", db_index=False)
     rule = models.CharField(max_length=32, choices=RuleCode.choices)
     period = models.BigIntegerField(default=0)
     severity = models.CharField(max_length=16, choices=Severity.choices)
@@ -50,11 +52,13 @@ class Mark(models.Model):
     became_at = models.DateTimeField()
     created_at = models.DateTimeField()
     issued_at = models.DateTimeField(null=True, blank=True)
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", db_index=False)
     region_path = models.CharField(max_length=80)
     staff_id = models.BigIntegerField(null=True, blank=True)
     staff_username = models.CharField(max_length=150, blank=True)
-    event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    event = models.ForeignKey(
+        CaseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     points = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("0"))
     detail = models.JSONField(default=dict, blank=True)
     explanation = models.TextField(blank=True)
@@ -71,8 +75,8 @@ class Mark(models.Model):
         ]
         indexes = [
             models.Index(fields=["region_path", "became_at"], name="supervision_mark_region"),
-            # Covering for the board's "marks today" per place and unit.
-            models.Index(fields=["became_at", "region_path", "unit"], name="supervision_mark_became"),
+            # Covering for the board's "marks today" (issued or created today) per place and unit.
+            models.Index(fields=["created_at", "region_path", "unit"], name="supervision_mark_created"),
             models.Index(fields=["unit", "state"], name="supervision_mark_unit"),
             models.Index(fields=["state", "became_at"], name="supervision_mark_state"),
         ]
@@ -148,6 +152,9 @@ class SweepRun(models.Model):
     per_rule = models.JSONField(default=dict, blank=True)
     problems = models.JSONField(default=list, blank=True)
     actor = models.CharField(max_length=150)
+    #: Case events up to this id were evaluated by this run's event-rule backstop; the next run
+    #: starts after it (see :func:`sanji.supervision.services.supervision_sweep`).
+    event_watermark = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at", "-id"]

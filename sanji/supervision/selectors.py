@@ -177,7 +177,10 @@ def board_for(actor: Actor, *, region_path: str | None = None) -> Board:
     )
     start_of_day = dt.datetime.combine(clock.today(), dt.time.min, tzinfo=clock.CITY_TZ)
     marks = list(
-        Mark.objects.filter(became_at__gte=start_of_day, region_path__startswith=node)
+        # Raised today (by the hook or a sweep), whenever their condition became true: a sweep that
+        # was down for a day still shows its catch-up as today's marks. Covered by the
+        # (created_at, region_path, unit) index.
+        Mark.objects.filter(created_at__gte=start_of_day, region_path__startswith=node)
         .values("region_path", "unit_id")
         .annotate(n=Count("id"))
         .values_list("region_path", "unit_id", "n")
