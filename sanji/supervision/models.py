@@ -73,12 +73,15 @@ class Mark(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "rule", "period"], name="supervision_one_mark_per_period")
         ]
+        # Few indexes on purpose: the first sweep over a backlog inserts a million marks, and every
+        # index is maintained on each (bench/bench_supervision.py). Lists and the board read the
+        # newest marks through the created index (walked backwards, the region filtered from the
+        # index itself); a unit's own marks through (unit, state); the monthly score scans a month.
         indexes = [
-            models.Index(fields=["region_path", "became_at"], name="supervision_mark_region"),
-            # Covering for the board's "marks today" (issued or created today) per place and unit.
+            # Covering for the board's "marks today" (raised today) per place and unit, and the
+            # supervisors' lists, newest first.
             models.Index(fields=["created_at", "region_path", "unit"], name="supervision_mark_created"),
             models.Index(fields=["unit", "state"], name="supervision_mark_unit"),
-            models.Index(fields=["state", "became_at"], name="supervision_mark_state"),
         ]
 
     def __str__(self) -> str:

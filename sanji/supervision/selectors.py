@@ -35,10 +35,12 @@ def mark_list_for(
     rule: str | None = None,
     severity: str | None = None,
     unit_id: int | None = None,
+    unit: str | None = None,
     case_id: int | None = None,
     mine: bool = False,
 ) -> models.QuerySet[Mark]:
-    """Marks the actor may see, newest first; ``mine``: only those of the actor's own units."""
+    """Marks the actor may see, newest first; ``mine``: only those of the actor's own units;
+    ``unit``: the responsible unit's code, or a part of its name."""
     queryset = policies.scope(actor, Mark.objects.all())
     if mine:
         queryset = queryset.filter(policies.unit_q(actor))
@@ -50,9 +52,14 @@ def mark_list_for(
         queryset = queryset.filter(severity=severity)
     if unit_id is not None:
         queryset = queryset.filter(unit_id=unit_id)
+    if unit:
+        queryset = queryset.filter(
+            models.Q(unit__code=unit.strip()) | models.Q(unit__name__contains=unit.strip())
+        )
     if case_id is not None:
         queryset = queryset.filter(case_id=case_id)
-    return queryset.select_related("case", "unit").order_by("-became_at", "-id")
+    # Newest raised first: the order of the (created_at, region_path, unit) index.
+    return queryset.select_related("case", "unit").order_by("-created_at", "-id")
 
 
 def mark_get_for(actor: Actor, mark_id: int) -> Mark:
@@ -100,6 +107,15 @@ def rule_settings_list() -> list[RuleSetting]:
 
 def rule_config_updated() -> dict[str, RuleConfig]:
     return {row.code: row for row in RuleConfig.objects.all()}
+
+
+def sweep_list_for(actor: Actor) -> models.QuerySet[SweepRun]:
+    """The sweep history (each run's time, duration, marks per rule), newest first: supervisors and the
+    platform; anyone else :class:`NotFound`. Sweeps are city-wide, so a district supervisor sees every
+    run's totals (counts only: no case or unit is named)."""
+    if not policies.can_view_board(actor):
+        raise NotFound()
+    return SweepRun.objects.order_by("-started_at", "-id")
 
 
 def last_sweep() -> SweepRun | None:
