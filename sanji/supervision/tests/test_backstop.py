@@ -164,12 +164,17 @@ def test_a_disabled_event_rule_is_not_evaluated_by_the_sweep() -> None:
 api = TestClient(cases_router)
 
 
+class _Refused:
+    def __init__(self, status: int) -> None:
+        self.status_code = status
+
+
 def call(method: str, path: str, actor: Actor, **kw: Any) -> Any:
     try:
         with committed():
             return getattr(api, method)(path, auth=actor, **kw)
-    except SanjiError as exc:
-        return exc
+    except SanjiError as exc:  # as the project's API handler maps it (not attached to a bare router)
+        return _Refused(exc.status)
 
 
 def system() -> Actor:
@@ -239,3 +244,37 @@ def test_reported_times_on_receipt_in_form_data_and_the_sweep_backstop() -> None
     assert "reported applied_at after the platform's receipt" in mark.detail["problems"]
     hook(case)
     assert Mark.objects.filter(case=case).count() == 1
+
+
+def test_a_department_system_case_through_every_step_is_not_out_of_flow() -> None:
+    """体外循环 through the real services: the cases app lets a decision be entered only at the flow's
+    final decision stage, after acceptance, with every earlier stage finished and on record, so a
+    department system working through the API cannot leave steps out; no mark, from the hook or the
+    sweep. (A decision arriving without those records — an import or a reported, already-decided
+    case — has no service path yet; the rule is tested on such records in test_rules.)"""
+    body = {"matter_code": "T-PRO", "applicant_name": "张三", "applicant_id_number": ID_A}
+    case = call("post", "", system(), json=body).json()["case"]
+    res = call("post", f"/{case['id']}/actions/accept", system(), json={"expected_version": case["version"]})
+    assert res.status_code == 200, res.content
+    early = call(
+        "post",
+        f"/{case['id']}/actions/approve",
+        approver(),
+        json={"expected_version": res.json()["version"], "opinion": "准予", "certificate_no": "X-1"},
+    )
+    assert early.status_code == 409  # a decision before the review stage is refused, not recorded
+    review = call(
+        "post",
+        f"/{case['id']}/actions/complete_step",
+        reviewer(),
+        json={"expected_version": res.json()["version"], "opinion": "同意"},
+    )
+    decided = call(
+        "post",
+        f"/{case['id']}/actions/approve",
+        approver(),
+        json={"expected_version": review.json()["version"], "opinion": "准予", "certificate_no": "X-1"},
+    )
+    assert decided.status_code == 200, decided.content
+    sweep()
+    assert not Mark.objects.filter(case_id=case["id"], rule="out_of_flow").exists()
