@@ -44,7 +44,13 @@ class Mark(models.Model):
 
     # No separate foreign-key indexes: the unique key leads with the case, the (unit, state) index
     # with the unit, and events are never deleted. Each index costs every mark the sweep inserts.
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # No database constraint on the case and the unit either: marks are derived rows, inserted only by
+    # the platform from case rows read in the same statement, and cases and units are never deleted;
+    # on PostgreSQL each checked reference also locks the case row (FOR KEY SHARE), which for the
+    # first sweep's million marks cost half a minute at commit (bench/bench_supervision.py).
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     rule = models.CharField(max_length=32, choices=RuleCode.choices)
     period = models.BigIntegerField(default=0)
     severity = models.CharField(max_length=16, choices=Severity.choices)
@@ -52,7 +58,9 @@ class Mark(models.Model):
     became_at = models.DateTimeField()
     created_at = models.DateTimeField()
     issued_at = models.DateTimeField(null=True, blank=True)
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", db_index=False)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     region_path = models.CharField(max_length=80)
     staff_id = models.BigIntegerField(null=True, blank=True)
     staff_username = models.CharField(max_length=150, blank=True)
@@ -124,12 +132,13 @@ class SupervisionOrder(models.Model):
 
 
 class BoardCell(models.Model):
-    """The live board's summary of open cases, rebuilt by each sweep.
+    """The live board's summary of open cases and today's marks, rebuilt by each sweep.
 
-    Two kinds of rows: per receiving place (``unit`` empty; scoped and drilled down by
-    ``region_path``) and per current unit (``region_path`` empty: what sits at that unit now). A few
-    thousand rows however many cases are open, so the board for the whole city aggregates these
-    instead of a million cases; ``computed_at`` is shown on the board.
+    Three kinds of rows: per receiving place (``unit`` empty; scoped and drilled down by
+    ``region_path``), per current unit (``region_path`` empty: what sits at that unit now), and
+    today's marks (both set, see ``marks_today``). A few thousand rows however many cases are open,
+    so the board for the whole city aggregates these instead of a million cases; ``computed_at`` is
+    shown on the board.
     """
 
     region_path = models.CharField(max_length=80, blank=True)
@@ -137,6 +146,10 @@ class BoardCell(models.Model):
     open_count = models.PositiveIntegerField(default=0)
     due_soon = models.PositiveIntegerField(default=0)
     overdue = models.PositiveIntegerField(default=0)
+    #: Marks raised on ``computed_at``'s day up to it, on rows of a third kind (both ``region_path``
+    #: and ``unit`` set: per receiving place and responsible unit); the board adds the marks raised
+    #: since, so it never counts a day's marks one by one (a catch-up sweep raises a million).
+    marks_today = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField()
 
     class Meta:

@@ -1,8 +1,9 @@
 """Reads of supervision, scoped by the actor (:mod:`sanji.supervision.policies`).
 
 The live board aggregates :class:`~sanji.supervision.models.BoardCell` (open cases per receiving place
-and current unit, rebuilt by each sweep: a few thousand rows for a million cases) and counts today's
-marks live; drilling down ends at one unit's open cases, read through the cases app's own scope.
+and current unit, and today's marks up to the last sweep, rebuilt by each sweep: a few thousand rows
+for a million cases) and counts the marks raised since live; drilling down ends at one unit's open
+cases, read through the cases app's own scope.
 """
 
 from __future__ import annotations
@@ -187,17 +188,28 @@ def board_for(actor: Actor, *, region_path: str | None = None) -> Board:
     board.computed_at = BoardCell.objects.aggregate(at=Max("computed_at"))["at"]
     here = dict(Unit.objects.filter(region_path=node).values_list("pk", "name"))
     unit_cells = list(
-        BoardCell.objects.filter(unit_id__in=list(here)).values_list(
+        BoardCell.objects.filter(region_path="", unit_id__in=list(here)).values_list(
             "unit_id", "open_count", "due_soon", "overdue"
         )
     )
+    # Marks raised today: the last sweep's count up to its run (if it ran today), plus the marks
+    # raised since (the hook's, a few) — never today's marks one by one.
     start_of_day = dt.datetime.combine(clock.today(), dt.time.min, tzinfo=clock.CITY_TZ)
-    marks = list(
-        # Raised today (by the hook or a sweep), whenever their condition became true: a sweep that
-        # was down for a day still shows its catch-up as today's marks. Covered by the
-        # (created_at, region_path, unit) index.
-        Mark.objects.filter(created_at__gte=start_of_day, region_path__startswith=node)
-        .values("region_path", "unit_id")
+    swept = board.computed_at is not None and board.computed_at >= start_of_day
+    marks: list[tuple[str, int, int]] = []
+    if swept:
+        marks += list(
+            BoardCell.objects.filter(unit__isnull=False, region_path__startswith=node)
+            .exclude(region_path="")
+            .values_list("region_path", "unit_id", "marks_today")
+        )
+    live = Mark.objects.filter(region_path__startswith=node)
+    live = (
+        live.filter(created_at__gt=board.computed_at) if swept else live.filter(created_at__gte=start_of_day)
+    )
+    marks += list(
+        # Covered by the (created_at, region_path, unit) index.
+        live.values("region_path", "unit_id")
         .annotate(n=Count("id"))
         .values_list("region_path", "unit_id", "n")
     )

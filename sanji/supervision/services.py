@@ -544,13 +544,17 @@ def supervision_sweep(*, actor: Actor, now: dt.datetime | None = None) -> SweepR
                 timed("match:warning", partial(sweep.warnings, warning, now, starts))
             if (s := enabled(RuleCode.ORDER_OVERDUE)) is not None:
                 timed("match:order_overdue", partial(sweep.orders_overdue, s, now))
-            fresh: dict[str, int] = {}
-            timed("dedupe", lambda: sum((fresh.update(sweep.hits_new()) or fresh).values()), counts=False)
-            created = timed("insert", partial(sweep.hits_to_marks, settings, now), counts=False)
+            created: dict[str, int] = {}
+
+            def to_marks() -> int:
+                created.update(sweep.hits_to_marks(settings, now))
+                return sum(created.values())
+
+            timed("marks", to_marks, counts=False)
             for code in time_rules:
                 if enabled(code) is not None:
-                    result.per_rule[str(code)] = fresh.get(str(code), 0)
-            result.created += created
+                    result.per_rule[str(code)] = created.get(str(code), 0)
+            result.created += sum(created.values())
         finally:
             sweep.hits_close()
             sweep.candidates_close()
@@ -560,7 +564,10 @@ def supervision_sweep(*, actor: Actor, now: dt.datetime | None = None) -> SweepR
     for name, step in list(_SWEEP_STEPS.items()):
         timed(name, partial(step, actor, now))
     with transaction.atomic():
-        result.board_cells = timed("board", partial(sweep.board_rebuild, now, due_soon_until), counts=False)
+        start_of_day = dt.datetime.combine(today, dt.time.min, tzinfo=clock.CITY_TZ)
+        result.board_cells = timed(
+            "board", partial(sweep.board_rebuild, now, due_soon_until, start_of_day), counts=False
+        )
         result.seconds["total"] = round(time.perf_counter() - began, 3)
         result.cpu["total"] = round(time.process_time() - began_cpu, 3)
         run = SweepRun.objects.create(

@@ -126,33 +126,28 @@ def _collect(
         return int(max(cursor.rowcount, 0))
 
 
-def hits_new() -> dict[str, int]:
-    """Drop the hits that already are marks (the steady state: most of them); answers the rest per rule.
+def hits_to_marks(settings: dict[str, RuleSetting], now: dt.datetime) -> dict[str, int]:
+    """Turn the hits that are not marks yet into marks; answers the marks created per rule.
 
-    One anti-join over the marks' unique key (case, rule, period), instead of letting the INSERT
-    trip over each conflict; the INSERT keeps ``ON CONFLICT DO NOTHING`` for a mark the per-event
-    hook may raise meanwhile (PostgreSQL; SQLite holds the write lock for the whole sweep).
-    """
-    marks = Mark._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {HITS} WHERE EXISTS (SELECT 1 FROM {marks} m WHERE m.case_id = {HITS}.case_id "  # noqa: S608
-            f"AND m.rule = {HITS}.rule AND m.period = {HITS}.period)"
-        )
-        cursor.execute(f"SELECT rule, COUNT(*) FROM {HITS} GROUP BY rule")  # noqa: S608
-        return {str(rule): int(n) for rule, n in cursor.fetchall()}
-
-
-def hits_to_marks(settings: dict[str, RuleSetting], now: dt.datetime) -> int:
-    """Insert the remaining hits as marks in one statement, in the unique key's order.
+    The hits that already are marks (the steady state: nearly all) are left out by one anti-join over
+    the marks' unique key (case, rule, period), not by tripping over a conflict per row; the INSERT
+    keeps ``ON CONFLICT DO NOTHING`` for a mark the per-event hook raises meanwhile (PostgreSQL;
+    SQLite holds the write lock for the whole sweep). SQLite first deletes those hits from the
+    temporary table and counts the rest; PostgreSQL inserts with the anti-join in the statement and
+    counts the ``RETURNING`` rows (deleting a million temporary rows costs it seconds).
 
     Each rule's severity, state (issued at once or held for confirmation) and points are constants
     of the statement (a CASE per column over the few rules); ``detail`` stays empty for time rules
-    (the case's deadlines and ``became_at`` say it all). Answers the marks created.
+    (the case's deadlines and ``became_at`` say it all).
     """
     used = sorted(settings)
     if not used:
-        return 0
+        return {}
+    marks = Mark._meta.db_table
+    absent = (
+        f"NOT EXISTS (SELECT 1 FROM {marks} m WHERE m.case_id = h.case_id "  # noqa: S608
+        "AND m.rule = h.rule AND m.period = h.period)"
+    )
 
     def per_rule(values: dict[str, Any]) -> tuple[str, list[Any]]:
         whens = " ".join("WHEN %s THEN %s" for _ in used)
@@ -169,20 +164,37 @@ def hits_to_marks(settings: dict[str, RuleSetting], now: dt.datetime) -> int:
     points_sql, points_params = per_rule(
         {c: connection.ops.adapt_decimalfield_value(Decimal(settings[c].points), 6, 2) for c in used}
     )
-    if connection.vendor == "postgresql":  # a CASE of untyped parameters would be text
+    postgres = connection.vendor == "postgresql"
+    if postgres:  # a CASE of untyped parameters would be text
         issued_sql = f"({issued_sql})::timestamptz"
         points_sql = f"({points_sql})::numeric"
-    sql = (
-        f"INSERT INTO {Mark._meta.db_table} ({MARK_COLUMNS}) "  # noqa: S608
+    insert = (
+        f"INSERT INTO {marks} ({MARK_COLUMNS}) "  # noqa: S608
         f"SELECT h.case_id, h.rule, h.period, {severity_sql}, {state_sql}, h.became_at, %s, {issued_sql}, "
         f"h.unit_id, h.region_path, NULL, '', NULL, {points_sql}, '{{}}', '', '', '', '', NULL, 1 "
-        f"FROM {HITS} h WHERE h.case_id IS NOT NULL ORDER BY h.case_id, h.rule, h.period "
+        f"FROM {HITS} h WHERE {absent if postgres else 'h.case_id IS NOT NULL'} "
         "ON CONFLICT (case_id, rule, period) DO NOTHING"
     )
     params = [*severity_params, *state_params, _dt(now), *issued_params, *points_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(max(cursor.rowcount, 0))
+        if postgres:
+            cursor.execute(f"ANALYZE {HITS}")  # a temporary table has no statistics until analysed
+            cursor.execute(
+                f"WITH created AS ({insert} RETURNING rule) "  # noqa: S608
+                "SELECT rule, COUNT(*) FROM created GROUP BY rule",
+                params,
+            )
+            return {str(rule): int(n) for rule, n in cursor.fetchall()}
+        cursor.execute(
+            f"DELETE FROM {HITS} WHERE EXISTS (SELECT 1 FROM {marks} m "  # noqa: S608
+            f"WHERE m.case_id = {HITS}.case_id AND m.rule = {HITS}.rule AND m.period = {HITS}.period)"
+        )
+        cursor.execute(f"SELECT rule, COUNT(*) FROM {HITS} GROUP BY rule")  # noqa: S608
+        fresh = {str(rule): int(n) for rule, n in cursor.fetchall()}
+        cursor.execute(insert, params)
+        if int(max(cursor.rowcount, 0)) != sum(fresh.values()):  # cannot happen under SQLite's lock
+            raise RuntimeError("the sweep's marks changed under it")
+        return fresh
 
 
 #: The sweep's candidate rows: one scan of the case table per run instead of one per rule.
@@ -360,13 +372,16 @@ def open_special_procedures() -> list[tuple[int, int, int, str, dt.datetime, Any
     return result
 
 
-def board_rebuild(now: dt.datetime, due_soon_until: dt.datetime) -> int:
-    """Replace the board summary from two covering-index scans of the open cases.
+def board_rebuild(now: dt.datetime, due_soon_until: dt.datetime, start_of_day: dt.datetime) -> int:
+    """Replace the board summary from two covering-index scans of the open cases and one of today's
+    marks.
 
     Place rows (``unit`` NULL): per receiving place, over the cases app's index (region_path, state,
     promised_due). Unit rows (``region_path`` empty): per current unit, over its index (current_unit,
     state, promised_due). Neither reads the case rows themselves; undecided running cases are told by
-    their state alone (a decision moves the case to approved / denied / delivered).
+    their state alone (a decision moves the case to approved / denied / delivered). Mark rows (both
+    set): the marks raised from ``start_of_day`` up to ``now`` per place and unit, over the marks'
+    (created_at, region_path, unit) index.
     """
     table = BoardCell._meta.db_table
     cases = Case._meta.db_table
@@ -385,21 +400,29 @@ def board_rebuild(now: dt.datetime, due_soon_until: dt.datetime) -> int:
         _dt(now),
         *OPEN,
     ]
-    columns = "(region_path, unit_id, open_count, due_soon, overdue, computed_at)"
+    columns = "(region_path, unit_id, open_count, due_soon, overdue, computed_at, marks_today)"
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608
         cursor.execute(
-            f"INSERT INTO {table} {columns} SELECT region_path, NULL, {sums}"
+            f"INSERT INTO {table} {columns} SELECT region_path, NULL, {sums}, 0 "  # noqa: S608
             f"FROM {cases} WHERE state IN {_in(OPEN)} GROUP BY region_path",
             params,
         )
         places = int(max(cursor.rowcount, 0))
         cursor.execute(
-            f"INSERT INTO {table} {columns} SELECT '', current_unit_id, {sums}"
+            f"INSERT INTO {table} {columns} SELECT '', current_unit_id, {sums}, 0 "  # noqa: S608
             f"FROM {cases} WHERE state IN {_in(OPEN)} GROUP BY current_unit_id",
             params,
         )
-        return places + int(max(cursor.rowcount, 0))
+        units = int(max(cursor.rowcount, 0))
+        # Today's marks up to now, per place and unit (one range of the created index).
+        cursor.execute(
+            f"INSERT INTO {table} {columns} SELECT region_path, unit_id, 0, 0, 0, %s, COUNT(*) "  # noqa: S608
+            f"FROM {Mark._meta.db_table} WHERE created_at >= %s AND created_at <= %s "
+            "GROUP BY region_path, unit_id",
+            [_dt(now), _dt(start_of_day), _dt(now)],
+        )
+        return places + units + int(max(cursor.rowcount, 0))
 
 
 # --- the event-rule backstop -------------------------------------------------------------------------

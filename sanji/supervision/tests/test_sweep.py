@@ -225,3 +225,12 @@ def test_board_marks_today_counts_marks_raised_today() -> None:
     with clock.frozen(at("2026-04-02", 15)):
         board = selectors.board_for(city)
     assert board.totals.marks_today == Mark.objects.filter(case=yesterday_case, rule="red_card").count() == 1
+    # A mark the hook raises after the sweep counts once: the sweep's cells plus the marks since.
+    with clock.frozen(at("2026-04-02", 11)):
+        fee_case = receive(fee_charged="50")
+    assert Mark.objects.filter(case=fee_case, rule="fee_mismatch").exists()
+    with clock.frozen(at("2026-04-02", 15)):
+        assert selectors.board_for(city).totals.marks_today == 2
+    sweep("2026-04-02", 16)
+    with clock.frozen(at("2026-04-02", 17)):
+        assert selectors.board_for(city).totals.marks_today == 2
