@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from ninja import Schema
+from pydantic import ConfigDict
 
 
 class CaseOut(Schema):
@@ -65,6 +66,19 @@ class CaseReceiveIn(Schema):
     fee_charged: str | None = None
 
 
+class ReportedTimesIn(Schema):
+    """Times a department system reports for its case (ISO 8601 with offset); stored in the event's
+    data and checked against each other and the platform's record by supervision (报送时间矛盾)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    applied_at: dt.datetime | None = None
+    received_at: dt.datetime | None = None
+    accepted_at: dt.datetime | None = None
+    decided_at: dt.datetime | None = None
+    completed_at: dt.datetime | None = None
+
+
 class ActionIn(Schema):
     """``expected_version`` and the action's fields (opinion, reason, legal_basis, missing_items, days …)."""
 
@@ -77,6 +91,7 @@ class ActionIn(Schema):
     duration_days: int | None = None
     delivery_method: str | None = None
     certificate_no: str | None = None
+    reported_times: ReportedTimesIn | None = None
 
 
 class CasePageOut(Schema):

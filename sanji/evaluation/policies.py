@@ -41,6 +41,15 @@ def scope_ratings(actor: Actor, queryset: models.QuerySet[Rating]) -> models.Que
     )
 
 
+def can_list_ratings(actor: Actor) -> bool:
+    """The rating list (好差评记录) is for supervisors, analysts and the rated units' staff."""
+    return (
+        is_platform(actor)
+        or actor.has_role(Role.SUPERVISOR, Role.ANALYST)
+        or bool(actor.grants_for(*supervision_policies.UNIT_ROLES))
+    )
+
+
 def scope_follow_ups(actor: Actor, queryset: models.QuerySet[FollowUp]) -> models.QuerySet[FollowUp]:
     if is_platform(actor):
         return queryset

@@ -8,6 +8,7 @@ from django.db import models
 
 from sanji.cases.models import Case
 from sanji.cases.transitions import State
+from sanji.core import clock
 from sanji.core.actors import Actor
 from sanji.core.authz import get_in_scope
 from sanji.core.errors import NotFound
@@ -38,10 +39,29 @@ def applicant_cases_to_rate(actor: Actor) -> list[Case]:
     )
 
 
-def rating_list_for(actor: Actor, *, bad_only: bool = False) -> models.QuerySet[Rating]:
+def rating_list_for(
+    actor: Actor,
+    *,
+    bad_only: bool = False,
+    level: int | None = None,
+    unit: str | None = None,
+    month: dt.date | None = None,
+) -> models.QuerySet[Rating]:
+    """Ratings in the actor's scope, newest first; filters: one level, the unit's code or a part of its
+    name, the calendar month (city time) of the rating."""
     queryset = policies.scope_ratings(actor, Rating.objects.all())
     if bad_only:
         queryset = queryset.filter(level__lte=2)
+    if level is not None:
+        queryset = queryset.filter(level=level)
+    if unit:
+        term = unit.strip()
+        queryset = queryset.filter(models.Q(unit__code=term) | models.Q(unit__name__contains=term))
+    if month is not None:
+        start = dt.datetime.combine(month.replace(day=1), dt.time.min, tzinfo=clock.CITY_TZ)
+        following = (month.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        end = dt.datetime.combine(following, dt.time.min, tzinfo=clock.CITY_TZ)
+        queryset = queryset.filter(rated_at__gte=start, rated_at__lt=end)
     return queryset.select_related("case", "unit").order_by("-rated_at", "-id")
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("rate/", views.my_ratings, name="my_ratings"),
     path("rate/<int:case_id>/", views.rate, name="rate"),
     path("device/", views.device, name="device"),
+    path("ratings/", views.rating_list, name="ratings"),
     path("follow-ups/", views.follow_up_list, name="follow_ups"),
     path("follow-ups/<int:follow_up_id>/", views.follow_up_detail, name="follow_up_detail"),
     path("follow-ups/<int:follow_up_id>/act/<str:action>/", views.follow_up_act, name="follow_up_act"),

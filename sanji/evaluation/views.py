@@ -110,6 +110,39 @@ def device(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+def rating_list(request: HttpRequest) -> HttpResponse:
+    """Satisfaction ratings (好差评记录) of the unit or the supervisor's region: level, unit, month."""
+    actor = actor_of(request)
+    if not policies.can_list_ratings(actor):
+        raise Http404
+    params = request.GET
+    level = _level(params.get("level"))
+    month = _month(params.get("month")) if params.get("month") else None
+    ratings = selectors.rating_list_for(
+        actor,
+        level=level if level in RatingLevel.values else None,
+        unit=params.get("unit") or None,
+        month=month,
+    )
+    page = Paginator(ratings, 50).get_page(params.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "evaluation/ratings.html",
+        {
+            "page": page,
+            "params": params,
+            "query": query.urlencode(),
+            "levels": RatingLevel.choices,
+            "month": month,
+            **_nav(actor),
+        },
+    )
+
+
+@login_required
+@require_GET
 def follow_up_list(request: HttpRequest) -> HttpResponse:
     """The bad-review follow-up worklist (差评整改): the unit's own, or a supervisor's region."""
     actor = actor_of(request)

@@ -42,7 +42,15 @@ class RuleConfig(models.Model):
 class Mark(models.Model):
     """One rule hit on one case (预警 / 黄牌 / 红牌 / 违规提示), with its lifecycle state."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    # No separate foreign-key indexes: the unique key leads with the case, the (unit, state) index
+    # with the unit, and events are never deleted. Each index costs every mark the sweep inserts.
+    # No database constraint on the case and the unit either: marks are derived rows, inserted only by
+    # the platform from case rows read in the same statement, and cases and units are never deleted;
+    # on PostgreSQL each checked reference also locks the case row (FOR KEY SHARE), which for the
+    # first sweep's million marks cost half a minute at commit (bench/bench_supervision.py).
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     rule = models.CharField(max_length=32, choices=RuleCode.choices)
     period = models.BigIntegerField(default=0)
     severity = models.CharField(max_length=16, choices=Severity.choices)
@@ -50,11 +58,15 @@ class Mark(models.Model):
     became_at = models.DateTimeField()
     created_at = models.DateTimeField()
     issued_at = models.DateTimeField(null=True, blank=True)
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     region_path = models.CharField(max_length=80)
     staff_id = models.BigIntegerField(null=True, blank=True)
     staff_username = models.CharField(max_length=150, blank=True)
-    event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    event = models.ForeignKey(
+        CaseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     points = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("0"))
     detail = models.JSONField(default=dict, blank=True)
     explanation = models.TextField(blank=True)
@@ -69,12 +81,15 @@ class Mark(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "rule", "period"], name="supervision_one_mark_per_period")
         ]
+        # Few indexes on purpose: the first sweep over a backlog inserts a million marks, and every
+        # index is maintained on each (bench/bench_supervision.py). Lists and the board read the
+        # newest marks through the created index (walked backwards, the region filtered from the
+        # index itself); a unit's own marks through (unit, state); the monthly score scans a month.
         indexes = [
-            models.Index(fields=["region_path", "became_at"], name="supervision_mark_region"),
-            # Covering for the board's "marks today" per place and unit.
-            models.Index(fields=["became_at", "region_path", "unit"], name="supervision_mark_became"),
+            # Covering for the board's "marks today" (raised today) per place and unit, and the
+            # supervisors' lists, newest first.
+            models.Index(fields=["created_at", "region_path", "unit"], name="supervision_mark_created"),
             models.Index(fields=["unit", "state"], name="supervision_mark_unit"),
-            models.Index(fields=["state", "became_at"], name="supervision_mark_state"),
         ]
 
     def __str__(self) -> str:
@@ -117,12 +132,13 @@ class SupervisionOrder(models.Model):
 
 
 class BoardCell(models.Model):
-    """The live board's summary of open cases, rebuilt by each sweep.
+    """The live board's summary of open cases and today's marks, rebuilt by each sweep.
 
-    Two kinds of rows: per receiving place (``unit`` empty; scoped and drilled down by
-    ``region_path``) and per current unit (``region_path`` empty: what sits at that unit now). A few
-    thousand rows however many cases are open, so the board for the whole city aggregates these
-    instead of a million cases; ``computed_at`` is shown on the board.
+    Three kinds of rows: per receiving place (``unit`` empty; scoped and drilled down by
+    ``region_path``), per current unit (``region_path`` empty: what sits at that unit now), and
+    today's marks (both set, see ``marks_today``). A few thousand rows however many cases are open,
+    so the board for the whole city aggregates these instead of a million cases; ``computed_at`` is
+    shown on the board.
     """
 
     region_path = models.CharField(max_length=80, blank=True)
@@ -130,6 +146,10 @@ class BoardCell(models.Model):
     open_count = models.PositiveIntegerField(default=0)
     due_soon = models.PositiveIntegerField(default=0)
     overdue = models.PositiveIntegerField(default=0)
+    #: Marks raised on ``computed_at``'s day up to it, on rows of a third kind (both ``region_path``
+    #: and ``unit`` set: per receiving place and responsible unit); the board adds the marks raised
+    #: since, so it never counts a day's marks one by one (a catch-up sweep raises a million).
+    marks_today = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -148,6 +168,9 @@ class SweepRun(models.Model):
     per_rule = models.JSONField(default=dict, blank=True)
     problems = models.JSONField(default=list, blank=True)
     actor = models.CharField(max_length=150)
+    #: Case events up to this id were evaluated by this run's event-rule backstop; the next run
+    #: starts after it (see :func:`sanji.supervision.services.supervision_sweep`).
+    event_watermark = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at", "-id"]

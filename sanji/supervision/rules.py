@@ -249,12 +249,25 @@ def time_contradictions(facts: TimeFacts) -> list[str]:
     return problems
 
 
+#: The key of the object in which a department system reports its times: in a case's ``form_data``
+#: (receipt) or an action's fields (stored in the event's ``data``), e.g.
+#: ``{"reported_times": {"received_at": "2026-03-03T09:00:00+08:00", "decided_at": ...}}``.
+REPORTED_TIMES_KEY = "reported_times"
+
+
 def parse_reported(values: Mapping[str, object]) -> tuple[dict[str, dt.datetime], list[str]]:
-    """Read :data:`REPORTED_TIME_FIELDS` from a mapping: (parsed aware datetimes, names that do not parse)."""
+    """Read :data:`REPORTED_TIME_FIELDS` from a mapping, at its top level or inside its
+    :data:`REPORTED_TIMES_KEY` object (which wins): (parsed aware datetimes, names that do not parse)."""
+    nested = values.get(REPORTED_TIMES_KEY)
+    merged: dict[str, object] = {name: values.get(name) for name in REPORTED_TIME_FIELDS}
+    if isinstance(nested, Mapping):
+        merged.update(
+            {name: nested[name] for name in REPORTED_TIME_FIELDS if nested.get(name) not in (None, "")}
+        )
     parsed: dict[str, dt.datetime] = {}
     bad: list[str] = []
     for name in REPORTED_TIME_FIELDS:
-        raw = values.get(name)
+        raw = merged.get(name)
         if raw in (None, ""):
             continue
         try:

@@ -1,8 +1,9 @@
 """Reads of supervision, scoped by the actor (:mod:`sanji.supervision.policies`).
 
 The live board aggregates :class:`~sanji.supervision.models.BoardCell` (open cases per receiving place
-and current unit, rebuilt by each sweep: a few thousand rows for a million cases) and counts today's
-marks live; drilling down ends at one unit's open cases, read through the cases app's own scope.
+and current unit, and today's marks up to the last sweep, rebuilt by each sweep: a few thousand rows
+for a million cases) and counts the marks raised since live; drilling down ends at one unit's open
+cases, read through the cases app's own scope.
 """
 
 from __future__ import annotations
@@ -35,10 +36,12 @@ def mark_list_for(
     rule: str | None = None,
     severity: str | None = None,
     unit_id: int | None = None,
+    unit: str | None = None,
     case_id: int | None = None,
     mine: bool = False,
 ) -> models.QuerySet[Mark]:
-    """Marks the actor may see, newest first; ``mine``: only those of the actor's own units."""
+    """Marks the actor may see, newest first; ``mine``: only those of the actor's own units;
+    ``unit``: the responsible unit's code, or a part of its name."""
     queryset = policies.scope(actor, Mark.objects.all())
     if mine:
         queryset = queryset.filter(policies.unit_q(actor))
@@ -50,9 +53,14 @@ def mark_list_for(
         queryset = queryset.filter(severity=severity)
     if unit_id is not None:
         queryset = queryset.filter(unit_id=unit_id)
+    if unit:
+        queryset = queryset.filter(
+            models.Q(unit__code=unit.strip()) | models.Q(unit__name__contains=unit.strip())
+        )
     if case_id is not None:
         queryset = queryset.filter(case_id=case_id)
-    return queryset.select_related("case", "unit").order_by("-became_at", "-id")
+    # Newest raised first: the order of the (created_at, region_path, unit) index.
+    return queryset.select_related("case", "unit").order_by("-created_at", "-id")
 
 
 def mark_get_for(actor: Actor, mark_id: int) -> Mark:
@@ -100,6 +108,15 @@ def rule_settings_list() -> list[RuleSetting]:
 
 def rule_config_updated() -> dict[str, RuleConfig]:
     return {row.code: row for row in RuleConfig.objects.all()}
+
+
+def sweep_list_for(actor: Actor) -> models.QuerySet[SweepRun]:
+    """The sweep history (each run's time, duration, marks per rule), newest first: supervisors and the
+    platform; anyone else :class:`NotFound`. Sweeps are city-wide, so a district supervisor sees every
+    run's totals (counts only: no case or unit is named)."""
+    if not policies.can_view_board(actor):
+        raise NotFound()
+    return SweepRun.objects.order_by("-started_at", "-id")
 
 
 def last_sweep() -> SweepRun | None:
@@ -171,14 +188,28 @@ def board_for(actor: Actor, *, region_path: str | None = None) -> Board:
     board.computed_at = BoardCell.objects.aggregate(at=Max("computed_at"))["at"]
     here = dict(Unit.objects.filter(region_path=node).values_list("pk", "name"))
     unit_cells = list(
-        BoardCell.objects.filter(unit_id__in=list(here)).values_list(
+        BoardCell.objects.filter(region_path="", unit_id__in=list(here)).values_list(
             "unit_id", "open_count", "due_soon", "overdue"
         )
     )
+    # Marks raised today: the last sweep's count up to its run (if it ran today), plus the marks
+    # raised since (the hook's, a few) — never today's marks one by one.
     start_of_day = dt.datetime.combine(clock.today(), dt.time.min, tzinfo=clock.CITY_TZ)
-    marks = list(
-        Mark.objects.filter(became_at__gte=start_of_day, region_path__startswith=node)
-        .values("region_path", "unit_id")
+    swept = board.computed_at is not None and board.computed_at >= start_of_day
+    marks: list[tuple[str, int, int]] = []
+    if swept:
+        marks += list(
+            BoardCell.objects.filter(unit__isnull=False, region_path__startswith=node)
+            .exclude(region_path="")
+            .values_list("region_path", "unit_id", "marks_today")
+        )
+    live = Mark.objects.filter(region_path__startswith=node)
+    live = (
+        live.filter(created_at__gt=board.computed_at) if swept else live.filter(created_at__gte=start_of_day)
+    )
+    marks += list(
+        # Covered by the (created_at, region_path, unit) index.
+        live.values("region_path", "unit_id")
         .annotate(n=Count("id"))
         .values_list("region_path", "unit_id", "n")
     )

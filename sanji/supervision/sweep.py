@@ -20,7 +20,8 @@ instant its warning became true (:func:`sanji.supervision.rules.warning_start`);
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -55,19 +56,55 @@ def _in(values: Sequence[str]) -> str:
     return "(" + ", ".join(["%s"] * len(values)) + ")"
 
 
-def _head(setting: RuleSetting, now: dt.datetime) -> tuple[str, list[Any]]:
-    """The constant columns of the inserted marks (rule, severity, state, created/issued, points)."""
-    state = MarkState.ISSUED if setting.auto_issue else MarkState.HELD
-    issued = "%s" if setting.auto_issue else "NULL"
-    params: list[Any] = [str(setting.code), str(setting.severity), str(state), _dt(now)]
-    if setting.auto_issue:
-        params.append(_dt(now))
-    return issued, params
+#: SQLite page cache for the sweep's connection while it runs (KiB, as ``PRAGMA cache_size`` takes
+#: negative values): the first sweep over a backlog inserts a million marks into a table with five
+#: B-trees; with the default 2 MB cache each random index insert re-reads its page from the WAL.
+SQLITE_SWEEP_CACHE_KIB = 512 * 1024
 
 
-def _insert(
+@contextmanager
+def bulk_session() -> Iterator[None]:
+    """Engine settings for the sweep's big statements, restored afterwards (SQLite: a bigger page
+    cache, so the new marks' index pages stay in memory until the commit; the memory is given back
+    when the sweep ends)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        row = cursor.fetchone()
+        before = int(row[0]) if row else -2000
+        cursor.execute(f"PRAGMA cache_size = -{int(SQLITE_SWEEP_CACHE_KIB)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
+
+
+#: The sweep's hits: every rule's matches of one run, before they become marks (one INSERT).
+HITS = "supervision_sweep_hits"
+HIT_COLUMNS = "case_id, rule, period, became_at, unit_id, region_path"
+
+
+def hits_open() -> None:
+    """A temporary table for this run's rule matches (no index: appended, then read once)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {HITS}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {HITS} (case_id bigint NOT NULL, rule varchar(32) NOT NULL, "
+            "period bigint NOT NULL, became_at timestamp with time zone NOT NULL, unit_id bigint NOT NULL, "
+            "region_path varchar(80) NOT NULL)"
+        )
+
+
+def hits_close() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {HITS}")
+
+
+def _collect(
     setting: RuleSetting,
-    now: dt.datetime,
     *,
     case_sql: str,
     period_sql: str,
@@ -78,21 +115,86 @@ def _insert(
     became_params: Sequence[Any] = (),
     where_params: Sequence[Any] = (),
 ) -> int:
-    issued, head = _head(setting, now)
-    points = connection.ops.adapt_decimalfield_value(Decimal(setting.points), 6, 2)
+    """Append one rule's matches to the hits table; answers how many matched (marked or not)."""
     # Table and column names and the condition are code; every value is a parameter.
     sql = (
-        f"INSERT INTO {Mark._meta.db_table} ({MARK_COLUMNS}) "
-        f"SELECT {case_sql}, %s, {period_sql}, %s, %s, {became_sql}, %s, {issued}, "
-        f"{unit_sql}, {region_sql}, "
-        f"NULL, '', NULL, %s, '{{}}', '', '', '', '', NULL, 1 {from_where} "
+        f"INSERT INTO {HITS} ({HIT_COLUMNS}) "
+        f"SELECT {case_sql}, %s, {period_sql}, {became_sql}, {unit_sql}, {region_sql} {from_where}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [str(setting.code), *became_params, *where_params])
+        return int(max(cursor.rowcount, 0))
+
+
+def hits_to_marks(settings: dict[str, RuleSetting], now: dt.datetime) -> dict[str, int]:
+    """Turn the hits that are not marks yet into marks; answers the marks created per rule.
+
+    The hits that already are marks (the steady state: nearly all) are left out by one anti-join over
+    the marks' unique key (case, rule, period), not by tripping over a conflict per row; the INSERT
+    keeps ``ON CONFLICT DO NOTHING`` for a mark the per-event hook raises meanwhile (PostgreSQL;
+    SQLite holds the write lock for the whole sweep). SQLite first deletes those hits from the
+    temporary table and counts the rest; PostgreSQL inserts with the anti-join in the statement and
+    counts the ``RETURNING`` rows (deleting a million temporary rows costs it seconds).
+
+    Each rule's severity, state (issued at once or held for confirmation) and points are constants
+    of the statement (a CASE per column over the few rules); ``detail`` stays empty for time rules
+    (the case's deadlines and ``became_at`` say it all).
+    """
+    used = sorted(settings)
+    if not used:
+        return {}
+    marks = Mark._meta.db_table
+    absent = (
+        f"NOT EXISTS (SELECT 1 FROM {marks} m WHERE m.case_id = h.case_id "  # noqa: S608
+        "AND m.rule = h.rule AND m.period = h.period)"
+    )
+
+    def per_rule(values: dict[str, Any]) -> tuple[str, list[Any]]:
+        whens = " ".join("WHEN %s THEN %s" for _ in used)
+        params: list[Any] = []
+        for code in used:
+            params += [code, values[code]]
+        return f"CASE h.rule {whens} END", params
+
+    severity_sql, severity_params = per_rule({c: str(settings[c].severity) for c in used})
+    state_sql, state_params = per_rule(
+        {c: str(MarkState.ISSUED if settings[c].auto_issue else MarkState.HELD) for c in used}
+    )
+    issued_sql, issued_params = per_rule({c: _dt(now) if settings[c].auto_issue else None for c in used})
+    points_sql, points_params = per_rule(
+        {c: connection.ops.adapt_decimalfield_value(Decimal(settings[c].points), 6, 2) for c in used}
+    )
+    postgres = connection.vendor == "postgresql"
+    if postgres:  # a CASE of untyped parameters would be text
+        issued_sql = f"({issued_sql})::timestamptz"
+        points_sql = f"({points_sql})::numeric"
+    insert = (
+        f"INSERT INTO {marks} ({MARK_COLUMNS}) "  # noqa: S608
+        f"SELECT h.case_id, h.rule, h.period, {severity_sql}, {state_sql}, h.became_at, %s, {issued_sql}, "
+        f"h.unit_id, h.region_path, NULL, '', NULL, {points_sql}, '{{}}', '', '', '', '', NULL, 1 "
+        f"FROM {HITS} h WHERE {absent if postgres else 'h.case_id IS NOT NULL'} "
         "ON CONFLICT (case_id, rule, period) DO NOTHING"
     )
-    # Parameters in text order: rule, severity, state, became…, created, issued, points, where…
-    params: list[Any] = [head[0], head[1], head[2], *became_params, *head[3:], points, *where_params]
+    params = [*severity_params, *state_params, _dt(now), *issued_params, *points_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(max(cursor.rowcount, 0))
+        if postgres:
+            cursor.execute(f"ANALYZE {HITS}")  # a temporary table has no statistics until analysed
+            cursor.execute(
+                f"WITH created AS ({insert} RETURNING rule) "  # noqa: S608
+                "SELECT rule, COUNT(*) FROM created GROUP BY rule",
+                params,
+            )
+            return {str(rule): int(n) for rule, n in cursor.fetchall()}
+        cursor.execute(
+            f"DELETE FROM {HITS} WHERE EXISTS (SELECT 1 FROM {marks} m "  # noqa: S608
+            f"WHERE m.case_id = {HITS}.case_id AND m.rule = {HITS}.rule AND m.period = {HITS}.period)"
+        )
+        cursor.execute(f"SELECT rule, COUNT(*) FROM {HITS} GROUP BY rule")  # noqa: S608
+        fresh = {str(rule): int(n) for rule, n in cursor.fetchall()}
+        cursor.execute(insert, params)
+        if int(max(cursor.rowcount, 0)) != sum(fresh.values()):  # cannot happen under SQLite's lock
+            raise RuntimeError("the sweep's marks changed under it")
+        return fresh
 
 
 #: The sweep's candidate rows: one scan of the case table per run instead of one per rule.
@@ -144,9 +246,8 @@ def deadline_passed(setting: RuleSetting, now: dt.datetime, column: str) -> int:
         f"AND (c.decided_at > c.{column} OR (c.decided_at IS NULL AND "
         f"(c.state IN {_in(OPEN)} OR c.completed_at > c.{column})))"
     )
-    return _insert(
+    return _collect(
         setting,
-        now,
         case_sql="c.id",
         period_sql="0",
         became_sql=f"c.{column}",
@@ -165,9 +266,8 @@ def acceptance_late(setting: RuleSetting, now: dt.datetime) -> int:
         "AND (c.deemed_accepted = %s OR c.accepted_at > c.acceptance_due OR (c.accepted_at IS NULL AND "
         f"(c.state IN {_in(OPEN)} OR c.completed_at > c.acceptance_due)))"
     )
-    return _insert(
+    return _collect(
         setting,
-        now,
         case_sql="c.id",
         period_sql="0",
         became_sql="c.acceptance_due",
@@ -184,9 +284,8 @@ def step_overrun(setting: RuleSetting, now: dt.datetime) -> int:
         f"FROM {_cases()} c WHERE c.step_due IS NOT NULL AND c.step_due < %s "
         f"AND c.current_step_order IS NOT NULL AND c.state IN {_in(RUNNING)}"
     )
-    return _insert(
+    return _collect(
         setting,
-        now,
         case_sql="c.id",
         period_sql="c.current_step_order",
         became_sql="c.step_due",
@@ -221,9 +320,8 @@ def warnings(
         f"FROM {_cases()} c WHERE c.promised_due IN {_in(dues)} AND c.accepted_at IS NOT NULL "
         f"AND c.decided_at IS NULL AND c.state IN {_in(UNDECIDED_RUNNING)}"
     )
-    return _insert(
+    return _collect(
         setting,
-        now,
         case_sql="c.id",
         period_sql="0",
         became_sql=became,
@@ -239,9 +337,8 @@ def orders_overdue(setting: RuleSetting, now: dt.datetime) -> int:
     """督办 not answered by its deadline (still open, or answered late); the period is the order id."""
     table = SupervisionOrder._meta.db_table
     where = f"FROM {table} o WHERE o.due < %s AND (o.state = %s OR o.answered_at > o.due)"
-    return _insert(
+    return _collect(
         setting,
-        now,
         case_sql="o.case_id",
         period_sql="o.id",
         became_sql="o.due",
@@ -275,13 +372,16 @@ def open_special_procedures() -> list[tuple[int, int, int, str, dt.datetime, Any
     return result
 
 
-def board_rebuild(now: dt.datetime, due_soon_until: dt.datetime) -> int:
-    """Replace the board summary from two covering-index scans of the open cases.
+def board_rebuild(now: dt.datetime, due_soon_until: dt.datetime, start_of_day: dt.datetime) -> int:
+    """Replace the board summary from two covering-index scans of the open cases and one of today's
+    marks.
 
     Place rows (``unit`` NULL): per receiving place, over the cases app's index (region_path, state,
     promised_due). Unit rows (``region_path`` empty): per current unit, over its index (current_unit,
     state, promised_due). Neither reads the case rows themselves; undecided running cases are told by
-    their state alone (a decision moves the case to approved / denied / delivered).
+    their state alone (a decision moves the case to approved / denied / delivered). Mark rows (both
+    set): the marks raised from ``start_of_day`` up to ``now`` per place and unit, over the marks'
+    (created_at, region_path, unit) index.
     """
     table = BoardCell._meta.db_table
     cases = Case._meta.db_table
@@ -300,18 +400,142 @@ def board_rebuild(now: dt.datetime, due_soon_until: dt.datetime) -> int:
         _dt(now),
         *OPEN,
     ]
-    columns = "(region_path, unit_id, open_count, due_soon, overdue, computed_at)"
+    columns = "(region_path, unit_id, open_count, due_soon, overdue, computed_at, marks_today)"
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608
         cursor.execute(
-            f"INSERT INTO {table} {columns} SELECT region_path, NULL, {sums}"
+            f"INSERT INTO {table} {columns} SELECT region_path, NULL, {sums}, 0 "  # noqa: S608
             f"FROM {cases} WHERE state IN {_in(OPEN)} GROUP BY region_path",
             params,
         )
         places = int(max(cursor.rowcount, 0))
         cursor.execute(
-            f"INSERT INTO {table} {columns} SELECT '', current_unit_id, {sums}"
+            f"INSERT INTO {table} {columns} SELECT '', current_unit_id, {sums}, 0 "  # noqa: S608
             f"FROM {cases} WHERE state IN {_in(OPEN)} GROUP BY current_unit_id",
             params,
         )
-        return places + int(max(cursor.rowcount, 0))
+        units = int(max(cursor.rowcount, 0))
+        # Today's marks up to now, per place and unit (one range of the created index).
+        cursor.execute(
+            f"INSERT INTO {table} {columns} SELECT region_path, unit_id, 0, 0, 0, %s, COUNT(*) "  # noqa: S608
+            f"FROM {Mark._meta.db_table} WHERE created_at >= %s AND created_at <= %s "
+            "GROUP BY region_path, unit_id",
+            [_dt(now), _dt(start_of_day), _dt(now)],
+        )
+        return places + units + int(max(cursor.rowcount, 0))
+
+
+# --- the event-rule backstop -------------------------------------------------------------------------
+
+
+def events_until(after_id: int, settled_before: dt.datetime) -> int:
+    """The id up to which the backstop reads events: the newest event after ``after_id`` that is older
+    than ``settled_before`` (a transaction still open then may yet commit a smaller id; none lasts that
+    long). Reads only the new events (a primary-key range)."""
+    table = CaseEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT MAX(id) FROM {table} WHERE id > %s AND at <= %s",  # noqa: S608
+            [after_id, _dt(settled_before)],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row and row[0] is not None else after_id
+
+
+def event_suspects(after_id: int, until_id: int, rules: frozenset[str]) -> list[tuple[int, int, str]]:
+    """(event, case, rule) of the events in (``after_id``, ``until_id``] that may hit an event rule.
+
+    Set-based and a superset: each rule's cheap condition in SQL (a second 补正 by counting the case's
+    earlier requests, a fee that differs from the flow version's, a decision with a flow step before it
+    not done by then or no acceptance on record, a refusal or denial at all, a department system's
+    case whose events or case times are out of order or that reports times). The exact predicate is
+    then the hook's own (:func:`sanji.supervision.services.event_candidates`) on these few events, so
+    the hook and the backstop agree on every mark. Events whose mark already exists are left out.
+    """
+    from sanji.cases.models import CaseStep
+    from sanji.catalog.models import FlowVersion
+    from sanji.supervision.rules import REPORTED_TIME_FIELDS, RuleCode
+
+    e, c, v = CaseEvent._meta.db_table, Case._meta.db_table, FlowVersion._meta.db_table
+    steps, marks = CaseStep._meta.db_table, Mark._meta.db_table
+    base = f"FROM {e} e JOIN {c} c ON c.id = e.case_id WHERE e.id > %s AND e.id <= %s "
+    not_marked = (
+        f"AND NOT EXISTS (SELECT 1 FROM {marks} m WHERE m.case_id = e.case_id "  # noqa: S608
+        "AND m.rule = %s AND m.period = {period})"
+    )
+    parts: list[tuple[str, list[Any]]] = []
+    rng: list[Any] = [after_id, until_id]
+    if RuleCode.SECOND_CORRECTION in rules:
+        parts.append(
+            (
+                f"SELECT e.id, e.case_id, %s {base}AND e.action = %s "  # noqa: S608
+                f"AND (SELECT COUNT(*) FROM {e} x WHERE x.case_id = e.case_id AND x.action = %s "
+                f"AND x.seq <= e.seq) >= 2 {not_marked.format(period='e.seq')}",
+                [
+                    RuleCode.SECOND_CORRECTION,
+                    *rng,
+                    "request_correction",
+                    "request_correction",
+                    RuleCode.SECOND_CORRECTION,
+                ],
+            )
+        )
+    if RuleCode.NO_REASON in rules:
+        parts.append(
+            (
+                f"SELECT e.id, e.case_id, %s {base}AND e.action IN (%s, %s) "
+                f"{not_marked.format(period='e.seq')}",
+                [RuleCode.NO_REASON, *rng, "refuse", "deny", RuleCode.NO_REASON],
+            )
+        )
+    if RuleCode.FEE_MISMATCH in rules:
+        parts.append(
+            (
+                f"SELECT e.id, e.case_id, %s FROM {e} e JOIN {c} c ON c.id = e.case_id "  # noqa: S608
+                f"JOIN {v} v ON v.id = c.flow_version_id WHERE e.id > %s AND e.id <= %s "
+                "AND e.action IN (%s, %s) AND c.fee_charged IS NOT NULL AND c.fee_charged <> v.fee_amount "
+                f"{not_marked.format(period='0')}",
+                [RuleCode.FEE_MISMATCH, *rng, "receive", "complete", RuleCode.FEE_MISMATCH],
+            )
+        )
+    if RuleCode.OUT_OF_FLOW in rules:
+        parts.append(
+            (
+                f"SELECT e.id, e.case_id, %s {base}AND e.action IN (%s, %s) "  # noqa: S608
+                "AND (c.accepted_at IS NULL "
+                f'OR EXISTS (SELECT 1 FROM {steps} s WHERE s.case_id = e.case_id AND s."order" < '
+                "COALESCE(e.step_order, 0) AND (s.state <> %s OR s.finished_at IS NULL "
+                "OR s.finished_at > e.at OR s.handled_by = ''))) "
+                f"{not_marked.format(period='e.seq')}",
+                [RuleCode.OUT_OF_FLOW, *rng, "approve", "deny", "done", RuleCode.OUT_OF_FLOW],
+            )
+        )
+    if RuleCode.TIME_CONTRADICTION in rules:
+        reported = " OR ".join(
+            [
+                "CAST(e.data AS TEXT) LIKE %s OR CAST(c.form_data AS TEXT) LIKE %s"
+                for _ in REPORTED_TIME_FIELDS
+            ]
+        )
+        likes: list[Any] = []
+        for name in REPORTED_TIME_FIELDS:
+            likes += [f'%"{name}"%', f'%"{name}"%']
+        parts.append(
+            (
+                f"SELECT e.id, e.case_id, %s {base}AND c.channel = %s AND ({reported} "  # noqa: S608
+                "OR c.accepted_at < c.received_at OR c.decided_at < c.accepted_at "
+                "OR c.decided_at < c.received_at OR c.completed_at < c.decided_at "
+                "OR c.completed_at < c.accepted_at OR c.completed_at < c.received_at "
+                f"OR EXISTS (SELECT 1 FROM {e} x WHERE x.case_id = e.case_id AND x.seq < e.seq "
+                f"AND x.at > e.at)) {not_marked.format(period='0')}",
+                [RuleCode.TIME_CONTRADICTION, *rng, "api", *likes, RuleCode.TIME_CONTRADICTION],
+            )
+        )
+    found: list[tuple[int, int, str]] = []
+    with connection.cursor() as cursor:
+        for sql, params in parts:
+            cursor.execute(sql, params)
+            found += [
+                (int(event_id), int(case_id), str(rule)) for event_id, case_id, rule in cursor.fetchall()
+            ]
+    return sorted(set(found))

@@ -16,4 +16,5 @@ urlpatterns = [
     path("orders/<int:order_id>/", views.order_detail, name="order_detail"),
     path("orders/<int:order_id>/act/<str:action>/", views.order_act, name="order_act"),
     path("rules/", views.rules, name="rules"),
+    path("sweeps/", views.sweep_list, name="sweeps"),
 ]

@@ -70,6 +70,7 @@ def _mark_page(request: HttpRequest, *, mine: bool) -> HttpResponse:
         state=params.get("state") or None,
         rule=params.get("rule") or None,
         severity=params.get("severity") or None,
+        unit=params.get("unit") or None,
         mine=mine,
     )
     page = Paginator(marks, 50).get_page(params.get("page"))
@@ -148,6 +149,25 @@ def mark_act(request: HttpRequest, mark_id: int, action: str) -> HttpResponse:
     else:
         messages.success(request, _("已处理。"))
     return redirect("supervision:mark_detail", mark_id=mark_id)
+
+
+@login_required
+@require_GET
+def sweep_list(request: HttpRequest) -> HttpResponse:
+    """The sweep history (巡检记录): when each sweep ran, how long, marks created per rule."""
+    actor = actor_of(request)
+    runs = _found(lambda: selectors.sweep_list_for(actor))
+    page = Paginator(runs, 50).get_page(request.GET.get("page"))
+    labels = dict(RuleCode.choices)
+    rows = [
+        {
+            "run": run,
+            "seconds": (run.finished_at - run.started_at).total_seconds(),
+            "per_rule": [(labels.get(code, code), n) for code, n in sorted(run.per_rule.items()) if n],
+        }
+        for run in page
+    ]
+    return render(request, "supervision/sweeps.html", {"page": page, "rows": rows, **_nav(actor)})
 
 
 @login_required

@@ -154,3 +154,34 @@ def test_api_rating_and_scores() -> None:
     assert call("get", "/scores?month=bad", sup).status_code == 422
     _, _, other = person("sup-api-xc", Role.SUPERVISOR, XINCHENG_SUP)
     assert call("get", f"/scores/{rows[0]['id']}", other).status_code == 404
+
+
+def test_rating_list_filters_and_scope() -> None:
+    from sanji.core import clock
+
+    _client, _user, citizen = person("citizen-r")
+    good, bad = completed(citizen), completed(citizen)
+    services.rating_submit(actor=citizen, case_id=good.pk, level=5, comment="很好")
+    services.rating_submit(actor=citizen, case_id=bad.pk, level=1, comment="等了很久")
+    url = reverse("evaluation:ratings")
+    sup, _, _ = person("sup-r", Role.SUPERVISOR, SAIHAN_SUP)
+    both = sup.get(url).content.decode()
+    assert good.number in both
+    assert bad.number in both
+    only_bad = sup.get(url, {"level": "1"}).content.decode()
+    assert bad.number in only_bad
+    assert good.number not in only_bad
+    unit = Rating.objects.get(case=bad).unit
+    assert bad.number in sup.get(url, {"unit": unit.code}).content.decode()
+    assert bad.number not in sup.get(url, {"unit": "no-such-unit"}).content.decode()
+    this_month = clock.today().strftime("%Y-%m")
+    assert bad.number in sup.get(url, {"month": this_month}).content.decode()
+    assert bad.number not in sup.get(url, {"month": "2025-01"}).content.decode()
+    window, _, _ = person("window-r", Role.WINDOW_CLERK, SAIHAN_CA_WINDOW)
+    assert bad.number in window.get(url).content.decode()  # the rated unit's own staff
+    other, _, _ = person("sup-xc-r", Role.SUPERVISOR, XINCHENG_SUP)
+    assert bad.number not in other.get(url).content.decode()  # another district: nothing
+    city, _, _ = person("sup-city-r", Role.SUPERVISOR, CITY_SUP)
+    assert bad.number in city.get(url).content.decode()
+    stranger, _, _ = person("citizen-s")
+    assert stranger.get(url).status_code == 404

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from django.test import TestCase
 
 from sanji.cases import services as cases
@@ -27,6 +28,18 @@ from sanji.core.actors import Actor
 from sanji.core.roles import Role
 
 CITY_SUP = "150100-SUP"
+
+
+@pytest.fixture(autouse=True)
+def _rule_configs(request: pytest.FixtureRequest) -> None:
+    """The rule rows the migration seeds; re-seeded (idempotent) because a transactional test of
+    another app run earlier in the session flushes every table, seeded rows included."""
+    if "org" in request.fixturenames or "db" in request.fixturenames:
+        request.getfixturevalue("db")
+        from sanji.core.actors import system_actor
+        from sanji.supervision.services import rule_configs_seed
+
+        rule_configs_seed(actor=system_actor("test-seed"))
 
 
 def clerk(unit: str = SAIHAN_CA_WINDOW, **kw: Any) -> Actor:

@@ -204,3 +204,33 @@ def test_command_prints_the_count(capsys: pytest.CaptureFixture[str]) -> None:
         second = capsys.readouterr().out.strip()
     assert int(first) > 0
     assert second == "0"
+
+
+def test_board_marks_today_counts_marks_raised_today() -> None:
+    """A sweep that was down catches up today: its marks count today, whenever their condition began."""
+    from sanji.core.roles import Role
+    from sanji.supervision import selectors
+    from sanji.supervision.tests.conftest import CITY_SUP, actor_at
+
+    yesterday_case = accepted()
+    sweep("2026-03-18")  # yellow card (became 03-17) and step overrun, raised on the 18th
+    raised_18th = Mark.objects.filter(case=yesterday_case).count()
+    assert raised_18th >= 2
+    city = actor_at(Role.SUPERVISOR, CITY_SUP, user_id=9201)
+    with clock.frozen(at("2026-03-18", 15)):
+        assert selectors.board_for(city).totals.marks_today == raised_18th
+    with clock.frozen(at("2026-03-19", 9)):
+        assert selectors.board_for(city).totals.marks_today == 0  # became and raised before today
+    sweep("2026-04-02")  # the red card (became 03-31) is raised on 04-02 after the sweep was down
+    with clock.frozen(at("2026-04-02", 15)):
+        board = selectors.board_for(city)
+    assert board.totals.marks_today == Mark.objects.filter(case=yesterday_case, rule="red_card").count() == 1
+    # A mark the hook raises after the sweep counts once: the sweep's cells plus the marks since.
+    with clock.frozen(at("2026-04-02", 11)):
+        fee_case = receive(fee_charged="50")
+    assert Mark.objects.filter(case=fee_case, rule="fee_mismatch").exists()
+    with clock.frozen(at("2026-04-02", 15)):
+        assert selectors.board_for(city).totals.marks_today == 2
+    sweep("2026-04-02", 16)
+    with clock.frozen(at("2026-04-02", 17)):
+        assert selectors.board_for(city).totals.marks_today == 2

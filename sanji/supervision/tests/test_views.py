@@ -170,3 +170,35 @@ def test_rules_page_edit_only_by_the_supervisor_in_charge(login: Login) -> None:
 def test_anonymous_is_sent_to_login() -> None:
     response = Client().get(reverse("supervision:board"))
     assert response.status_code == 302
+
+
+def test_mark_list_by_rule_state_and_unit_within_scope(login: Login) -> None:
+    mark = overdue_case()
+    unit = Unit.objects.get(pk=mark.unit_id)
+    sup = login(Role.SUPERVISOR, SAIHAN_SUP)
+    url = reverse("supervision:marks")
+    detail = reverse("supervision:mark_detail", args=[mark.pk])
+    assert (
+        detail in sup.get(url, {"unit": unit.code, "rule": "yellow_card", "state": "issued"}).content.decode()
+    )
+    assert detail in sup.get(url, {"unit": unit.name[:3]}).content.decode()
+    assert detail not in sup.get(url, {"unit": "150102-no-such-unit"}).content.decode()
+    assert detail not in sup.get(url, {"rule": "red_card"}).content.decode()
+    assert detail not in sup.get(url, {"state": "cancelled"}).content.decode()
+    # Another district's supervisor: the same filters show nothing of this district.
+    other = login(Role.SUPERVISOR, XINCHENG_SUP)
+    assert detail not in other.get(url, {"unit": unit.code}).content.decode()
+    assert other.get(detail).status_code == 404
+
+
+def test_sweep_history_page(login: Login) -> None:
+    overdue_case()
+    with clock.frozen(dt.datetime(2026, 4, 2, 2, tzinfo=dt.UTC)):
+        services.supervision_sweep(actor=system_actor("t"))
+    sup = login(Role.SUPERVISOR, SAIHAN_SUP)
+    html = sup.get(reverse("supervision:sweeps")).content.decode()
+    assert html.count("<tr>") == 3  # header and two runs
+    assert "黄牌 1" in html  # the first run's yellow card
+    assert "红牌 1" in html  # the second run's red card
+    assert login(Role.SUPERVISOR, CITY_SUP).get(reverse("supervision:sweeps")).status_code == 200
+    assert login(Role.REVIEWER, SAIHAN_CA_OFFICE).get(reverse("supervision:sweeps")).status_code == 404
