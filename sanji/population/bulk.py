@@ -83,6 +83,21 @@ PERSON_COLUMNS: tuple[str, ...] = (
     "import_job_id",
     "import_line",
 )
+#: What SQLite's staged rows hold: PERSON_COLUMNS but the import's constants, which the writer adds.
+SQLITE_ROW_COLUMNS: tuple[str, ...] = tuple(
+    c
+    for c in PERSON_COLUMNS
+    if c not in ("source_ref", "recorded_at", "verified_at", "version", "valid_from", "import_job_id")
+)
+_SQLITE_CONSTANTS = {
+    "source_ref": "?",
+    "recorded_at": "?",
+    "verified_at": "CASE WHEN verified THEN ? END",
+    "version": "1",
+    "valid_from": "?",
+    "import_job_id": "?",
+}
+_SQLITE_PERSON_SELECT = ", ".join(_SQLITE_CONSTANTS.get(c, c) for c in PERSON_COLUMNS)
 HOUSEHOLD_COLUMNS: tuple[str, ...] = (
     "code",
     "building_id",
@@ -280,6 +295,8 @@ class BatchResult:
     written: int = 0  # person rows handed to the writer
     living: dict[int, int] = field(default_factory=dict)  # building id → living people written
     scratch: str = ""  # SQLite: the worker's file holding the batch's rows
+    source_ref: str = ""
+    now_db: str = ""
 
 
 _SETUP: WorkerSetup | None = None
@@ -502,7 +519,7 @@ def _process_batch(batch: Batch) -> BatchResult:
         status_date = clean.status_date.isoformat() if clean.status_date else None
         verified = clean.verified
         if sqlite:
-            persons.append(
+            persons.append(  # SQLITE_ROW_COLUMNS; the writer adds the import's constants
                 (
                     index,
                     encrypted,
@@ -524,14 +541,8 @@ def _process_batch(batch: Batch) -> BatchResult:
                     clean.status,
                     status_date,
                     clean.source,
-                    setup.source_ref,
                     source_at,
-                    now_db,
                     verified,
-                    now_db if verified else None,
-                    1,
-                    now_db,
-                    setup.job_id,
                     line,
                 )
             )
@@ -553,19 +564,13 @@ def _process_batch(batch: Batch) -> BatchResult:
         if setup.scratch_dir:
             path = _scratch_write(setup.scratch_dir, batch.number, persons, list(households.values()))
             return BatchResult(
-                batch.number, rows, [], [], [], errors, duplicates, len(keys), living, str(path)
-            )
+                batch.number, rows, [], [], [], errors, duplicates, len(keys), living, str(path),
+                setup.source_ref, now_db,
+            )  # fmt: skip
         return BatchResult(
-            batch.number,
-            rows,
-            persons,
-            list(households.values()),
-            keys,
-            errors,
-            duplicates,
-            len(keys),
-            living,
-        )
+            batch.number, rows, persons, list(households.values()), keys, errors, duplicates, len(keys),
+            living, "", setup.source_ref, now_db,
+        )  # fmt: skip
     person_text = "".join(person_lines).encode()
     household_text = "".join("\t".join(map(_copy_text, row)) + "\n" for row in households.values()).encode()
     return BatchResult(
@@ -594,10 +599,10 @@ def _scratch_write(
         db.execute("PRAGMA journal_mode=OFF")
         db.execute("PRAGMA synchronous=OFF")
         db.execute("BEGIN")
-        db.execute(f"CREATE TABLE person ({', '.join(PERSON_COLUMNS)})")
+        db.execute(f"CREATE TABLE person ({', '.join(SQLITE_ROW_COLUMNS)})")
         db.execute(f"CREATE TABLE household ({', '.join(HOUSEHOLD_COLUMNS)})")
         db.executemany(
-            f"INSERT INTO person VALUES ({', '.join('?' * len(PERSON_COLUMNS))})",  # noqa: S608
+            f"INSERT INTO person VALUES ({', '.join('?' * len(SQLITE_ROW_COLUMNS))})",  # noqa: S608
             persons,
         )
         db.executemany(
@@ -661,10 +666,29 @@ def run_batches(
 
 
 def prepare_session() -> None:
-    """Session settings for a bulk load: a larger page cache on SQLite (durability settings unchanged)."""
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB
+    """Session settings for a bulk load (durability settings unchanged).
+
+    SQLite: a page cache that holds the unique index of millions of people (the load inserts
+    into it at random places), and index builds sorted in memory. Undone by :func:`end_session`.
+    PostgreSQL: memory for the index builds after the load.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA cache_size=-1048576")  # 1 GiB, taken only as it fills
+            if not connection.in_atomic_block:  # SQLite refuses it inside a transaction
+                cursor.execute("PRAGMA temp_store=MEMORY")
+        else:
+            cursor.execute("SET maintenance_work_mem = '512MB'")
+
+
+def end_session() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA cache_size=-2000")  # SQLite's default
+            if not connection.in_atomic_block:
+                cursor.execute("PRAGMA temp_store=DEFAULT")
+        else:
+            cursor.execute("RESET maintenance_work_mem")
 
 
 def _raw() -> Any:
@@ -680,7 +704,11 @@ def write_batch(result: BatchResult, job_id: int) -> int:
     if not result.written:
         return 0
     raw = _raw()
-    inserted = _write_sqlite(raw, result) if connection.vendor == "sqlite" else _write_postgresql(raw, result)
+    inserted = (
+        _write_sqlite(raw, result, job_id)
+        if connection.vendor == "sqlite"
+        else _write_postgresql(raw, result)
+    )
     living = Counter(result.living)
     if inserted < result.written:
         if result.scratch:
@@ -702,36 +730,41 @@ def _scratch_keys(raw: Any) -> list[tuple[str, int, bool, int]]:
     return keys
 
 
-def _write_sqlite(raw: Any, result: BatchResult) -> int:
+def _write_sqlite(raw: Any, result: BatchResult, job_id: int) -> int:
     hh_cols = ", ".join(HOUSEHOLD_COLUMNS)
     p_cols = ", ".join(PERSON_COLUMNS)
     cur = raw.cursor()
     if result.scratch:
-        # "WHERE true": SQLite's grammar needs it before ON CONFLICT in INSERT … SELECT.
+        person_rows, household_rows = f"{SCRATCH}.person", f"{SCRATCH}.household"
+    else:  # rows came pickled (inside a caller's transaction, as in tests): stage them the same way
+        person_rows, household_rows = "temp.population_person_rows", "temp.population_household_rows"
         cur.execute(
-            f"INSERT INTO {HOUSEHOLD_TABLE} ({hh_cols}) SELECT {hh_cols} FROM {SCRATCH}.household "  # noqa: S608
-            "WHERE true ORDER BY rowid ON CONFLICT(code) DO NOTHING"
+            f"CREATE TEMP TABLE IF NOT EXISTS population_person_rows ({', '.join(SQLITE_ROW_COLUMNS)})"
         )
-        before = raw.total_changes
-        cur.execute(
-            f"INSERT INTO {PERSON_TABLE} ({p_cols}) SELECT {p_cols} FROM {SCRATCH}.person "  # noqa: S608
-            "WHERE true ORDER BY rowid ON CONFLICT(id_index) DO NOTHING"
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS population_household_rows ({hh_cols})")
+        cur.executemany(
+            f"INSERT INTO {person_rows} VALUES ({', '.join('?' * len(SQLITE_ROW_COLUMNS))})",  # noqa: S608
+            result.persons,
         )
-        scratch_inserted: int = raw.total_changes - before
-        cur.close()
-        return scratch_inserted
-    cur.executemany(
-        f"INSERT INTO {HOUSEHOLD_TABLE} ({hh_cols}) VALUES ({', '.join('?' * len(HOUSEHOLD_COLUMNS))}) "  # noqa: S608
-        "ON CONFLICT(code) DO NOTHING",
-        result.households,
+        cur.executemany(
+            f"INSERT INTO {household_rows} VALUES ({', '.join('?' * len(HOUSEHOLD_COLUMNS))})",  # noqa: S608
+            result.households,
+        )
+    # "WHERE true": SQLite's grammar needs it before ON CONFLICT in INSERT … SELECT.
+    cur.execute(
+        f"INSERT INTO {HOUSEHOLD_TABLE} ({hh_cols}) SELECT {hh_cols} FROM {household_rows} "  # noqa: S608
+        "WHERE true ORDER BY rowid ON CONFLICT(code) DO NOTHING"
     )
     before = raw.total_changes
-    cur.executemany(
-        f"INSERT INTO {PERSON_TABLE} ({p_cols}) VALUES ({', '.join('?' * len(PERSON_COLUMNS))}) "  # noqa: S608
-        "ON CONFLICT(id_index) DO NOTHING",
-        result.persons,
+    cur.execute(
+        f"INSERT INTO {PERSON_TABLE} ({p_cols}) SELECT {_SQLITE_PERSON_SELECT} FROM {person_rows} "  # noqa: S608
+        "WHERE true ORDER BY rowid ON CONFLICT(id_index) DO NOTHING",
+        [result.source_ref, result.now_db, result.now_db, result.now_db, job_id],
     )
     inserted: int = raw.total_changes - before
+    if not result.scratch:
+        cur.execute(f"DELETE FROM {person_rows}")  # noqa: S608
+        cur.execute(f"DELETE FROM {household_rows}")  # noqa: S608
     cur.close()
     return inserted
 

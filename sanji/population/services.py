@@ -557,6 +557,7 @@ def _run_import(
         if saved:
             bulk.create_indexes(saved)
             ImportJob.objects.filter(pk=job.pk).update(saved_indexes=[])
+        bulk.end_session()
 
     with transaction.atomic():
         job.report_path = _write_report(job)
