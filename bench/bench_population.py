@@ -4,14 +4,16 @@
    (``population_seed_places``) and a synthetic resident file (``sanji population generate``; its
    time is reported too).
 2. ``population_import`` of that file into the empty registry: parsed, checked, encrypted and
-   indexed by 2 worker processes, written with ``executemany`` (SQLite) / ``COPY`` (PostgreSQL).
+   indexed by 2 worker processes; on SQLite the workers stage each batch in a scratch file that the
+   writer copies with ``INSERT … SELECT``, on PostgreSQL they format ``COPY`` text.
 3. Spatial reads on the loaded registry (median of 5 runs): the residents inside one community
    polygon (the most populous community; ids, masked ID and name fetched), and population per
    grid for a whole district (赛罕区, the largest).
 4. Anchor: the raw engine loading the *same rows* (dumped from the table after step 2) with the
-   same indexes under the same rule (secondary indexes dropped, re-created after the load), no
-   checks, no encryption: ``executemany`` in 50,000-row transactions on SQLite, ``COPY`` on
-   PostgreSQL. ratio = import / raw.
+   same indexes under the same rule (secondary indexes dropped, re-created after the load) and
+   the same session settings (``bulk.prepare_session``: SQLite page cache and in-memory sorts,
+   PostgreSQL index-build memory), no checks, no encryption: ``executemany`` in 50,000-row
+   transactions on SQLite, ``COPY`` on PostgreSQL. ratio = import / raw.
 
 The machine's load average is recorded in the notes: other work on this 2-core machine slows both.
 """

@@ -645,6 +645,10 @@ def run_batches(
     setup: WorkerSetup, batches: Iterator[Batch], *, workers: int = WORKERS
 ) -> Iterator[BatchResult]:
     """Process batches in worker processes (or inline when ``workers`` is 0), yielding in order."""
+    # The keys exist before any worker starts: two workers creating a missing key file at once
+    # could see it empty (sanji.core.crypto writes it after creating it).
+    crypto.secret_key("index")
+    crypto.secret_key("field")
     if workers <= 0:
         _init_worker(setup)
         for batch in batches:
