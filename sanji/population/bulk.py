@@ -887,7 +887,28 @@ def _flush_deferred_checks() -> None:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
+def foreign_keys(table: str) -> list[tuple[str, str]]:
+    """PostgreSQL: (name, ADD CONSTRAINT statement) of the table's foreign keys.
+
+    PostgreSQL checks a foreign key with a trigger per inserted row; added back after the load,
+    the same constraint is checked by one join over the table. SQLite checks them in place
+    (and cannot drop them): none there.
+    """
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid = %s::regclass ORDER BY conname",
+            [table],
+        )
+        return [
+            (name, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {body}') for name, body in cursor.fetchall()
+        ]
+
+
 def drop_indexes(tables: Sequence[str]) -> list[list[str]]:
+    """Drop the tables' secondary indexes (and, on PostgreSQL, foreign keys); return their DDL."""
     _flush_deferred_checks()
     saved: list[list[str]] = []
     for table in tables:
@@ -895,15 +916,24 @@ def drop_indexes(tables: Sequence[str]) -> list[list[str]]:
             saved.append([name, ddl])
             with connection.cursor() as cursor:
                 cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+        for name, ddl in foreign_keys(table):
+            saved.append([name, ddl])
+            with connection.cursor() as cursor:
+                cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     return saved
 
 
 def create_indexes(saved: Sequence[Sequence[str]]) -> None:
+    """Re-create what :func:`drop_indexes` dropped (what already exists is left alone)."""
     _flush_deferred_checks()
-    for _name, ddl in saved:
-        statement = ddl.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+    for name, ddl in saved:
         with connection.cursor() as cursor:
-            cursor.execute(statement)
+            if ddl.startswith("ALTER TABLE"):
+                cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = %s", [name])
+                if cursor.fetchone() is None:
+                    cursor.execute(ddl)
+            else:
+                cursor.execute(ddl.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
     if connection.vendor == "postgresql" and saved:
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {PERSON_TABLE}")

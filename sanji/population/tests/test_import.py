@@ -294,6 +294,7 @@ def test_sqlite_workers_hand_batches_over_in_scratch_files(
         return attach(result)
 
     monkeypatch.setattr(bulk, "scratch_attached", spy)
+    PERSON_FKS = bulk.foreign_keys(bulk.PERSON_TABLE)
     rows = many_rows(buildings, 60)
     rows[7]["name"] = "王5"
     rows[30]["id_number"] = rows[3]["id_number"]
@@ -317,3 +318,6 @@ def test_sqlite_workers_hand_batches_over_in_scratch_files(
     assert bulk.secondary_indexes(bulk.PERSON_TABLE)
     assert all(handed) if connection.vendor == "sqlite" else not any(handed)
     assert len(handed) == 4
+    if connection.vendor == "postgresql":  # foreign keys dropped for the load are back
+        assert [n for n, _ in bulk.foreign_keys(bulk.PERSON_TABLE)] == [n for n, _ in PERSON_FKS]
+        assert len(PERSON_FKS) == 3
