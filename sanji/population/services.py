@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -494,6 +495,13 @@ def _run_import(
             saved = bulk.drop_indexes([bulk.PERSON_TABLE, bulk.HOUSEHOLD_TABLE])
             ImportJob.objects.filter(pk=job.pk).update(saved_indexes=saved, status=ImportStatus.RUNNING)
 
+    # SQLite: workers hand batches over as scratch files (see bulk._scratch_write), not pickles;
+    # attaching a file needs the connection outside a transaction (always, but in tests).
+    scratch: Path | None = None
+    if connection.vendor == "sqlite" and workers > 0 and not connection.in_atomic_block:
+        scratch = Path(settings.DATA_DIR) / "tmp" / f"population-import-{sha[:16]}"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
     setup = bulk.WorkerSetup(
         engine=connection.vendor,
         encoding=source.encoding,
@@ -503,13 +511,14 @@ def _run_import(
         source_ref=f"import:{source_path.name}:{sha[:12]}",
         now_db=bulk.db_time(now),
         now=now,
+        scratch_dir=str(scratch) if scratch else "",
     )
     todo: Iterator[bulk.Batch] = (b for b in source.batches if b.number >= job.done_batches)
     committed = 0
     bulk.prepare_session()
     try:
         for result in bulk.run_batches(setup, todo, workers=workers):
-            with transaction.atomic():
+            with bulk.scratch_attached(result), transaction.atomic():
                 inserted = bulk.write_batch(result, job.pk)
                 ImportRowError.objects.bulk_create(
                     [
@@ -543,9 +552,12 @@ def _run_import(
         ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED, message=str(exc)[:1000])
         raise
     finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
         if saved:
             bulk.create_indexes(saved)
             ImportJob.objects.filter(pk=job.pk).update(saved_indexes=[])
+        bulk.end_session()
 
     with transaction.atomic():
         job.report_path = _write_report(job)

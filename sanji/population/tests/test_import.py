@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -275,3 +276,48 @@ def test_shipped_template_imports(buildings) -> None:
     assert (report.imported, report.rejected) == (4, 0), report_rows(report.report_path)
     assert Household.objects.get(code="150102001001000002").lon == pytest.approx(111.7601)
     assert not Person.objects.get(name="阿拉坦·其其格").registered_locally
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_workers_hand_batches_over_in_scratch_files(
+    buildings, write_csv: WriteCsv, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Outside a transaction (as in production) SQLite workers pass rows in scratch files; the
+    # result is the same: resume after a crash, duplicates in the file and against the registry.
+    from django.db import connection
+
+    handed: list[str] = []
+    attach = bulk.scratch_attached
+
+    def spy(result: bulk.BatchResult) -> Any:
+        handed.append(result.scratch)
+        return attach(result)
+
+    monkeypatch.setattr(bulk, "scratch_attached", spy)
+    PERSON_FKS = bulk.foreign_keys(bulk.PERSON_TABLE)
+    rows = many_rows(buildings, 60)
+    rows[7]["name"] = "王5"
+    rows[30]["id_number"] = rows[3]["id_number"]
+    path = write_csv(rows)
+    bulk.CRASH_AFTER_BATCHES = 1
+    with pytest.raises(bulk.SimulatedCrash):
+        services.population_import(actor=SYSTEM, path=path, batch_rows=20, workers=2)
+    bulk.CRASH_AFTER_BATCHES = None
+    assert Person.objects.count() == 19
+    report = services.population_import(actor=SYSTEM, path=path, batch_rows=20, workers=2)
+    assert (report.rows, report.imported, report.rejected, report.duplicates) == (60, 58, 2, 1)
+    assert {e["line"] for e in report_rows(report.report_path)} == {"9", "32"}
+
+    again = write_csv([*rows[:4], *many_rows(buildings, 2, start=500)], name="again.csv")
+    second = services.population_import(actor=SYSTEM, path=again, batch_rows=20, workers=2)
+    assert (second.imported, second.duplicates) == (2, 4)
+    reasons = {e["reason"] for e in report_rows(second.report_path)}
+    assert reasons == {"duplicate person: already in the registry"}
+    assert sum(Building.objects.values_list("resident_count", flat=True)) == Person.objects.count() == 60
+    assert not list((Path(settings.DATA_DIR) / "tmp").rglob("*.sqlite3"))
+    assert bulk.secondary_indexes(bulk.PERSON_TABLE)
+    assert all(handed) if connection.vendor == "sqlite" else not any(handed)
+    assert len(handed) == 4
+    if connection.vendor == "postgresql":  # foreign keys dropped for the load are back
+        assert [n for n, _ in bulk.foreign_keys(bulk.PERSON_TABLE)] == [n for n, _ in PERSON_FKS]
+        assert len(PERSON_FKS) == 3
