@@ -137,3 +137,10 @@ def scope_feed(actor: Actor, queryset: models.QuerySet[T]) -> models.QuerySet[T]
     if is_platform(actor):
         return queryset
     return scope_filter(queryset, actor, FEED_READER_ROLES, department_field=None)
+
+
+def scope_filter_verifier(actor: Actor, queryset: models.QuerySet[T]) -> models.QuerySet[T]:
+    """Changes in the reach of the actor's police-verifier grants (the verification queue)."""
+    if is_platform(actor):
+        return queryset
+    return scope_filter(queryset, actor, CHANGE_VERIFIER_ROLES, department_field=None)
