@@ -42,14 +42,20 @@ def test_death_applies_with_history_feed_counts_and_audit(world: World) -> None:
     count = building.resident_count
     before = person.snapshot()
     change = submit(world, "death", person, effective_date="2025-05-01")
-    assert change.state == S and change.person_version == 1 and change.region_path == person.region_path
+    assert change.state == S
+    assert change.person_version == 1
+    assert change.region_path == person.region_path
     assert Person.objects.get(pk=person.pk).status == PersonStatus.LIVING  # nothing applied yet
     verify(world, change)
     person.refresh_from_db()
     assert (person.status, person.status_date) == (PersonStatus.DECEASED, dt.date(2025, 5, 1))
-    assert person.version == 2 and person.verified and person.source_ref == f"change:{change.pk}"
+    assert person.version == 2
+    assert person.verified
+    assert person.source_ref == f"change:{change.pk}"
     old = PersonVersion.objects.get(person=person)
-    assert old.version == 1 and old.snapshot == before and old.valid_to == person.valid_from
+    assert old.version == 1
+    assert old.snapshot == before
+    assert old.valid_to == person.valid_from
     assert Building.objects.get(pk=building.pk).resident_count == count - 1
     entry = ChangeFeedEntry.objects.get(change=change)
     assert (entry.kind, entry.person_id, entry.fields) == ("death", person.pk, ["status", "status_date"])
@@ -62,7 +68,8 @@ def test_death_applies_with_history_feed_counts_and_audit(world: World) -> None:
         "population.change_verified",
     ]
     change.refresh_from_db()
-    assert change.state == ChangeState.VERIFIED and change.decided_by_id == world.police.user_id
+    assert change.state == ChangeState.VERIFIED
+    assert change.decided_by_id == world.police.user_id
 
 
 @pytest.mark.parametrize(
@@ -89,7 +96,8 @@ def test_correction_of_the_id_number_reindexes(world: World) -> None:
     verify(world, submit(world, "correction", person, id_number=number))
     person.refresh_from_db()
     assert person.id_index == crypto.blind_index(number, purpose="person")
-    assert person.birth_date == dt.date(1982, 3, 5) and person.id_masked == idnumber.mask(number)
+    assert person.birth_date == dt.date(1982, 3, 5)
+    assert person.id_masked == idnumber.mask(number)
     assert selectors.person_find_by_id_number(world.officer, number).pk == person.pk
 
 
@@ -115,7 +123,8 @@ def test_address_to_an_existing_and_to_a_new_household(world: World) -> None:
     person.refresh_from_db()
     household = Household.objects.get(code="H-NEW-9")
     assert (household.building_id, household.room_number, household.lon) == (target.pk, "301", target.lon)
-    assert person.building_id == target.pk and person.version == 3
+    assert person.building_id == target.pk
+    assert person.version == 3
     assert Building.objects.get(pk=target.pk).resident_count == 1
 
 
@@ -126,7 +135,8 @@ def test_birth_creates_a_person_in_the_household(world: World) -> None:
         world, "birth", None, id_number=number, name="张小宝", ethnicity="汉族",
         household_code=mother.household_id, relation="子",
     )  # fmt: skip
-    assert change.values["id_number"] == idnumber.mask(number) and number not in str(change.values)
+    assert change.values["id_number"] == idnumber.mask(number)
+    assert number not in str(change.values)
     verify(world, change)
     baby = Person.objects.get(id_index=crypto.blind_index(number, purpose="person"))
     assert (baby.name, baby.sex, baby.birth_date, baby.marital_status) == (
@@ -135,8 +145,11 @@ def test_birth_creates_a_person_in_the_household(world: World) -> None:
         dt.date(2025, 3, 1),
         "10",
     )
-    assert baby.household_id == mother.household_id and baby.relation == "20" and baby.verified
-    assert baby.registered_code == "150105001001" and baby.registered_locally
+    assert baby.household_id == mother.household_id
+    assert baby.relation == "20"
+    assert baby.verified
+    assert baby.registered_code == "150105001001"
+    assert baby.registered_locally
     change.refresh_from_db()
     assert change.person_id == baby.pk
     assert ChangeFeedEntry.objects.get(change=change).fields == ["created"]
@@ -156,7 +169,8 @@ def test_move_in_of_someone_registered_elsewhere(world: World) -> None:
             ),
         )  # fmt: skip
     newcomer = Person.objects.get(household_id="H-MI-1")
-    assert not newcomer.registered_locally and newcomer.region_path == target.region_path
+    assert not newcomer.registered_locally
+    assert newcomer.region_path == target.region_path
     old = Person.objects.get(household_id="H-MI-2")
     assert crypto.decrypt(old.id_number_original_encrypted) == fifteen[:6] + fifteen[8:17]
     assert Building.objects.get(pk=target.pk).resident_count == 2
@@ -303,7 +317,13 @@ def test_new_person_refusals(world: World) -> None:
         {"field": "id_number", "reason": "this ID number is already in the registry"}
     ]
     number = new_id(dt.date(2025, 1, 9), seq=61)
-    values = dict(id_number=number, name="张小宝", ethnicity="01", household_code="H-SA-1", relation="20")
+    values = {
+        "id_number": number,
+        "name": "张小宝",
+        "ethnicity": "01",
+        "household_code": "H-SA-1",
+        "relation": "20",
+    }
     submit(world, "birth", None, **values)
     with pytest.raises(ValidationFailed, match="problems"):
         submit(world, "birth", None, **values)  # the same birth twice while the first waits

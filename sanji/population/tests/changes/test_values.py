@@ -91,7 +91,8 @@ def test_good_values_are_normalised() -> None:
         today=TODAY,
     )
     assert result.errors == []
-    assert result.ident is not None and result.ident.number == GOOD_ID
+    assert result.ident is not None
+    assert result.ident.number == GOOD_ID
     assert result.values == {
         "id_number": idnumber.mask(GOOD_ID),
         "name": "阿拉坦·其其格",
@@ -108,12 +109,16 @@ def test_good_values_are_normalised() -> None:
 
 def test_lower_case_x_and_fifteen_digits() -> None:
     result = clean("move_in", {**MOVE_IN, "id_number": X_ID.lower()}, today=TODAY)
-    assert result.errors == [] and result.ident is not None and result.ident.number == X_ID
+    assert result.errors == []
+    assert result.ident is not None
+    assert result.ident.number == X_ID
     old = idnumber.make("150105", dt.date(1960, 2, 2), 5)
     fifteen = old[:6] + old[8:17]
     result = clean("move_in", {**MOVE_IN, "id_number": fifteen}, today=TODAY)
-    assert result.errors == [] and result.ident is not None
-    assert result.ident.number == old and result.ident.upgraded
+    assert result.errors == []
+    assert result.ident is not None
+    assert result.ident.number == old
+    assert result.ident.upgraded
 
 
 def test_every_problem_is_reported_at_once() -> None:
