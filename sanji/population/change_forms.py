@@ -44,7 +44,7 @@ def inputs_for(kind: str, data: Mapping[str, str], errors: Mapping[str, str]) ->
         out.append(
             Input(
                 key=key,
-                label=change_values.LABELS.get(key, key),
+                label=str(change_values.LABELS.get(key, key)),
                 required=key in required,
                 kind="select" if table else _KIND_OF_INPUT.get(key, "text"),
                 choices=tuple((code, f"{code} {name}") for code, name in table.items()) if table else (),

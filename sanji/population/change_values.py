@@ -18,6 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from sanji.core import idnumber
 from sanji.population import codes, coords, records
 from sanji.population.models import ChangeKind
@@ -25,25 +28,25 @@ from sanji.population.models import ChangeKind
 K = ChangeKind
 
 #: Field key → Chinese label (shown on the pages and in the side-by-side view).
-LABELS: dict[str, str] = {
-    "id_number": "公民身份号码",
-    "name": "姓名",
-    "sex": "性别",
-    "birth_date": "出生日期",
-    "ethnicity": "民族",
-    "marital_status": "婚姻状况",
-    "relation": "与户主关系",
-    "registered_code": "户籍地区划代码",
-    "registered_address": "户籍地址",
-    "household_code": "户号",
-    "building_code": "楼栋编码",
-    "unit_number": "单元",
-    "room_number": "室",
-    "lon": "经度",
-    "lat": "纬度",
-    "effective_date": "变动日期",
-    "status": "人员状态",
-    "status_date": "状态日期",
+LABELS: dict[str, str | Promise] = {
+    "id_number": _("公民身份号码"),
+    "name": _("姓名"),
+    "sex": _("性别"),
+    "birth_date": _("出生日期"),
+    "ethnicity": _("民族"),
+    "marital_status": _("婚姻状况"),
+    "relation": _("与户主关系"),
+    "registered_code": _("户籍地区划代码"),
+    "registered_address": _("户籍地址"),
+    "household_code": _("户号"),
+    "building_code": _("楼栋编码"),
+    "unit_number": _("单元"),
+    "room_number": _("室"),
+    "lon": _("经度"),
+    "lat": _("纬度"),
+    "effective_date": _("变动日期"),
+    "status": _("人员状态"),
+    "status_date": _("状态日期"),
 }
 
 _PLACE = ("building_code", "unit_number", "room_number", "lon", "lat")

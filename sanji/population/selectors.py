@@ -360,7 +360,7 @@ def change_rows(change: PersonChange) -> list[DiffRow]:
         rows.append(
             DiffRow(
                 field=key,
-                label=change_values.LABELS.get(key, key),
+                label=str(change_values.LABELS.get(key, key)),
                 before=_shown(key, before),
                 after=_shown(key, value),
                 current=_current(person, key),

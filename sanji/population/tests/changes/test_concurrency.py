@@ -3,6 +3,7 @@ is half-applied, and feed numbers stay distinct and gapless."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -56,7 +57,7 @@ def test_two_changes_to_one_person_the_second_conflicts(world: World) -> None:
     )
     results, errors = _race(
         [
-            lambda c=c: services.change_verify(actor=world.police, change_id=c.pk, expected_state=S)
+            functools.partial(services.change_verify, actor=world.police, change_id=c.pk, expected_state=S)
             for c in (first, second)
         ]
     )
@@ -100,7 +101,7 @@ def test_concurrent_verifications_get_distinct_gapless_feed_numbers(world: World
     ]
     _results, errors = _race(
         [
-            lambda c=c: services.change_verify(actor=world.police, change_id=c.pk, expected_state=S)
+            functools.partial(services.change_verify, actor=world.police, change_id=c.pk, expected_state=S)
             for c in changes
         ]
     )
