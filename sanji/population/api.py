@@ -3,7 +3,8 @@
 Mounted with ``api.add_router("/population", sanji.population.api.router)`` behind token
 authentication. Changes (人口变动): submit, list, detail, verify, reject, withdraw — scopes
 ``population:read`` / ``population:write``; the change feed (``GET /population/feed``) for
-department systems and data officers — scope ``population:feed``.
+department systems and data officers — scope ``population:read`` (the token scopes of
+:mod:`sanji.accounts.scopes`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ router = Router(tags=["population"])
 
 READ_SCOPE = "population:read"
 WRITE_SCOPE = "population:write"
-FEED_SCOPE = "population:feed"
 
 
 def _actor(request: HttpRequest, scope: str) -> Actor:
@@ -91,4 +91,4 @@ def withdraw_change(request: HttpRequest, change_id: int, payload: WithdrawIn) -
 
 @router.get("/feed", response=FeedOut, summary="Verified changes after a cursor, in order")
 def read_feed(request: HttpRequest, after: int = 0, limit: int = 100) -> selectors.FeedPage:
-    return selectors.feed_read(_actor(request, FEED_SCOPE), after=after, limit=limit)
+    return selectors.feed_read(_actor(request, READ_SCOPE), after=after, limit=limit)

@@ -129,6 +129,55 @@ def test_refusals(world: World) -> None:
     # Token scopes.
     read_only = dataclasses.replace(world.police, scopes=frozenset({"population:read"}))
     assert call("post", f"/changes/{change_id}/verify", read_only, json={}).status_code == 403
-    no_feed = dataclasses.replace(world.department, scopes=frozenset({"population:read"}))
+    no_feed = dataclasses.replace(world.department, scopes=frozenset({"cases:read"}))
     assert call("get", "/feed", no_feed).status_code == 403
     assert PersonChange.objects.get(pk=change_id).state == "submitted"
+
+
+def test_mounted_behind_token_authentication(world: World, settings: Any) -> None:
+    """Through /api/v1 with a real bearer token: the feed for a department system, 401 without one."""
+    from django.test import Client
+
+    from sanji.accounts import selectors as account_selectors
+    from sanji.accounts import services as accounts
+    from sanji.orgs import services as org_services
+    from sanji.orgs.models import Unit
+    from sanji.population import services
+    from sanji.population.tests.conftest import SYSTEM
+
+    org_services.org_structure_seed(actor=SYSTEM, city_code="150100")
+    user, _ = accounts.user_create(
+        actor=SYSTEM, username="civil-system", full_name="民政业务系统", password="Qingcheng#2024x"
+    )
+    accounts.role_grant(
+        actor=SYSTEM,
+        user=user,
+        role="department_system",
+        unit=Unit.objects.get(code="150100-DEPT-civil_affairs"),
+    )
+    admin, _ = accounts.user_create(
+        actor=SYSTEM, username="secadmin", full_name="安全管理员", password="Qingcheng#2024x"
+    )
+    accounts.role_grant(
+        actor=SYSTEM, user=admin, role="security_admin", unit=Unit.objects.get(code="150100-OPS")
+    )
+    _token, raw = accounts.api_token_create(
+        actor=account_selectors.actor_for(admin), user=user, name="feed", scopes=["population:read"], days=1
+    )
+    change = services.change_submit(
+        actor=world.officer, kind="name", person_id=world.person(0).pk, values={"name": "张卫"}
+    )
+    services.change_verify(actor=world.police, change_id=change.pk, expected_state="submitted")
+    http = Client()
+    assert http.get("/api/v1/population/feed").status_code == 401
+    res = http.get("/api/v1/population/feed?after=0&limit=5", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert res.status_code == 200, res.content
+    assert [i["name"] for i in res.json()["items"]] == ["张卫"]
+    refused = http.post(
+        f"/api/v1/population/changes/{change.pk}/verify",
+        data={"expected_state": "submitted"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert refused.status_code == 403  # the token lacks population:write
+    assert "/population/feed" in http.get("/api/v1/openapi.json").content.decode()
