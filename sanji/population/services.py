@@ -910,8 +910,11 @@ def _feed_append(change: PersonChange, person: Person, now: dt.datetime) -> Chan
         except IntegrityError:  # created by a concurrent first append
             pass
         head = ChangeFeedHead.objects.select_for_update().get(pk=1)
-    last = ChangeFeedEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-    head.seq = max(head.seq, last) + 1  # a flushed head (tests) continues after the last entry
+        # A head re-created (a flushed test database) continues after the last entry.
+        head.seq = max(
+            head.seq, ChangeFeedEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        )
+    head.seq += 1
     head.save(update_fields=["seq"])
     return ChangeFeedEntry.objects.create(
         seq=head.seq,
