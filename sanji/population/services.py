@@ -931,8 +931,14 @@ def _feed_append(change: PersonChange, person: Person, now: dt.datetime) -> Chan
 
 def _household_for(change: PersonChange, now: dt.datetime) -> Household:
     values = change.values
-    household = Household.objects.filter(code=values["household_code"]).first()
+    household = Household.objects.filter(code=values["household_code"]).select_related("building").first()
     if household is not None:
+        if household.building.code != values["building_code"]:
+            raise Conflict(
+                f"Household {household.code} was registered in another building after this change was "
+                "submitted; nothing was applied.",
+                details={"field": "household_code"},
+            )
         return household
     building = Building.objects.get(code=values["building_code"])
     return Household.objects.create(

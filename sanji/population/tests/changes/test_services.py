@@ -340,3 +340,15 @@ def test_feed_numbers_follow_commit_order(world: World) -> None:
     entries = list(ChangeFeedEntry.objects.order_by("seq"))
     assert [e.seq for e in entries] == [1, 2, 3]
     assert [e.change_id for e in entries] == [c.pk for c in reversed(changes)]
+
+
+def test_a_new_household_taken_meanwhile_in_another_building_conflicts(world: World) -> None:
+    person, other = world.person(0), world.person(2)
+    b1, b2 = world.buildings["150105001001"][4], world.buildings["150105001001"][5]
+    first = submit(world, "address", person, household_code="H-NEW-X", building_code=b1.code)
+    second = submit(world, "address", other, household_code="H-NEW-X", building_code=b2.code)
+    verify(world, first)
+    with pytest.raises(Conflict, match="another building"):
+        verify(world, second)
+    other.refresh_from_db()
+    assert (other.household_id, other.version) == ("H-SA-2", 1)
