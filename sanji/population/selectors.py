@@ -422,24 +422,35 @@ def feed_read(actor: Actor, *, after: int = 0, limit: int = 100) -> FeedPage:
         )
     rows = list(
         policies.scope_feed(actor, ChangeFeedEntry.objects.filter(seq__gt=after))
-        .select_related("person")
-        .order_by("seq")[: limit + 1]
+        .order_by("seq")
+        .values_list(
+            "seq",
+            "change_id",
+            "kind",
+            "person_id",
+            "name",
+            "person__id_number_encrypted",
+            "effective_date",
+            "fields",
+            "published_at",
+        )[: limit + 1]
     )
+    previous = previous_field_keys()
     items = [
         FeedItem(
-            seq=e.seq,
-            change_id=e.change_id,
-            kind=e.kind,
-            person_id=e.person_id,
-            name=e.name,
-            id_number=crypto.decrypt(
-                e.person.id_number_encrypted, key=FIELD_KEY, previous=previous_field_keys()
-            ),
-            effective_date=e.effective_date,
-            fields=list(e.fields),
-            published_at=e.published_at,
+            seq=seq,
+            change_id=change_id,
+            kind=kind,
+            person_id=person_id,
+            name=name,
+            id_number=crypto.decrypt(encrypted, key=FIELD_KEY, previous=previous),
+            effective_date=effective_date,
+            fields=list(fields),
+            published_at=published_at,
         )
-        for e in rows[:limit]
+        for seq, change_id, kind, person_id, name, encrypted, effective_date, fields, published_at in rows[
+            :limit
+        ]
     ]
     return FeedPage(items, items[-1].seq if items else after, len(rows) > limit)
 
