@@ -542,12 +542,15 @@ def population_indicator(
 ) -> tuple[int, float, float] | None:
     """(submitted, verified rate, average delay days) of a station's population changes, or None.
 
-    The population app does not yet expose a selector for this; until it does, the indicator is
-    "not available" (its weight stays configured and is left out of the total).
+    The changes submitted in ``[start, end)`` for people of the station's community
+    (:func:`sanji.population.selectors.change_stats_for_station`); None when there were none, so
+    the indicator is "not available" (its weight stays configured and is left out of the total).
     """
     if not apps.is_installed("sanji.population"):
         return None
-    return None
+    from sanji.population.selectors import change_stats_for_station
+
+    return change_stats_for_station(station.region_path, start, end)
 
 
 def _district(path: str) -> str:

@@ -163,6 +163,9 @@ def seed_people() -> list[DemoLogin]:
                     login.totp_secret = secret
             logins.append(login)
     _save_logins(logins)
+    from sanji.ops.demo_changes import seed_demo_changes  # needs the people above; skips without residents
+
+    seed_demo_changes()
     return logins
 
 

@@ -341,3 +341,117 @@ class ImportRowError(models.Model):
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.field}: {self.reason}"
+
+
+# --- changes and the change feed (人口变动, 公安核查, 变动发布) -------------------------------------------
+
+
+class ChangeKind(models.TextChoices):
+    BIRTH = "birth", _("出生登记")
+    DEATH = "death", _("死亡注销")
+    MOVE_IN = "move_in", _("迁入")
+    MOVE_OUT = "move_out", _("迁出")
+    MARRIAGE_STATUS = "marriage_status", _("婚姻状况变更")
+    ADDRESS = "address", _("住址变更")
+    NAME = "name", _("姓名变更")
+    CORRECTION = "correction", _("信息更正")
+
+
+class ChangeState(models.TextChoices):
+    SUBMITTED = "submitted", _("待核查")
+    VERIFIED = "verified", _("已核准")
+    REJECTED = "rejected", _("已退回")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class PersonChange(models.Model):
+    """A proposed change to the registry (人口变动), waiting for or decided by public security.
+
+    ``person`` is the person changed; for a birth or the move-in of someone new it is empty until
+    the change is verified, which creates the person. ``values`` holds the proposed values in
+    their stored form (codes, ISO dates; an ID number only masked — the clear number is in
+    ``id_number_encrypted`` with its blind index ``id_index``); ``before`` the person's facts at
+    submission (:meth:`Person.snapshot` plus the building's code and address) for the side-by-side
+    view; ``person_version`` the person's version then: a change is applied only if the person is
+    still at that version (optimistic concurrency), so of two changes to one person the second to
+    be verified is refused. ``region_path`` is the community of the person's residence (of the
+    destination household for a new person): the police queue's scope. States move only through
+    :mod:`sanji.population.transitions`.
+    """
+
+    kind = models.CharField(max_length=20, choices=ChangeKind.choices)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="changes"
+    )
+    values = models.JSONField(default=dict)
+    before = models.JSONField(default=dict, blank=True)
+    fields = models.JSONField(default=list, help_text="names of the Person fields the change sets")
+    id_number_encrypted = models.CharField(max_length=200, blank=True)
+    id_index = models.CharField(max_length=64, blank=True, db_index=True)
+    effective_date = models.DateField()
+    reason = models.CharField(max_length=500, blank=True, help_text="the submitter's reason")
+    evidence = models.CharField(max_length=500, blank=True, help_text="documents seen (证明材料)")
+    region_path = models.CharField(max_length=80)
+    person_version = models.PositiveIntegerField(null=True, blank=True)
+    state = models.CharField(max_length=16, choices=ChangeState.choices, default=ChangeState.SUBMITTED)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_by_name = models.CharField(max_length=150)
+    submitted_unit = models.ForeignKey(
+        "orgs.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_terminal = models.CharField(max_length=40, blank=True)
+    submitted_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by_name = models.CharField(max_length=150, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        indexes = [
+            models.Index(fields=["state", "region_path", "submitted_at"], name="population_change_queue"),
+            models.Index(fields=["region_path", "submitted_at"], name="population_change_area"),
+            models.Index(fields=["submitted_by", "submitted_at"], name="population_change_mine"),
+        ]
+
+    def __str__(self) -> str:
+        return f"change {self.pk} {self.kind} ({self.state})"
+
+
+class ChangeFeedEntry(models.Model):
+    """One verified change, published in order (变动发布): what department systems read from.
+
+    ``seq`` is the cursor: strictly increasing in commit order (allocated under the lock of
+    :class:`ChangeFeedHead` inside the applying transaction), so a reader that saw ``seq`` n has
+    seen every entry up to n. The person's name is kept as published; the ID number is read
+    from the person. ``fields`` names the Person fields that changed, never their values.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    change = models.OneToOneField(PersonChange, on_delete=models.PROTECT, related_name="feed_entry")
+    kind = models.CharField(max_length=20, choices=ChangeKind.choices)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="feed_entries")
+    name = models.CharField(max_length=60)
+    fields = models.JSONField(default=list)
+    effective_date = models.DateField()
+    region_path = models.CharField(max_length=80, db_index=True)
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"feed #{self.seq} {self.kind}"
+
+
+class ChangeFeedHead(models.Model):
+    """The feed's last sequence number (one row), locked while an entry is appended."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"feed head {self.seq}"

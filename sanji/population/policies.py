@@ -75,3 +75,72 @@ def can_configure_places(actor: Actor, region_path: str) -> bool:
 
 def can_rekey(actor: Actor) -> bool:
     return is_platform(actor)
+
+
+# --- changes (人口变动) and the change feed ----------------------------------------------------------
+# Submitters: the population data officer and community/grid workers, within reach of their unit;
+# verifiers: the police verifier (公安核查员) within reach; nobody decides their own submission.
+# Reach here is by place only (the person's community), whatever department the unit belongs to.
+# The change feed: department systems and department data officers, for the places they reach.
+
+CHANGE_SUBMITTER_ROLES = (Role.POPULATION_OFFICER, Role.COMMUNITY_WORKER)
+CHANGE_VERIFIER_ROLES = (Role.POLICE_VERIFIER,)
+FEED_READER_ROLES = (Role.DEPARTMENT_SYSTEM, Role.DEPARTMENT_DATA_OFFICER)
+
+
+def _reaches_place(actor: Actor, roles: tuple[str, ...], region_path: str) -> bool:
+    return any(region_path.startswith(g.region_path) for g in actor.grants_for(*roles))
+
+
+def can_submit_changes(actor: Actor) -> bool:
+    return actor.has_role(*CHANGE_SUBMITTER_ROLES)
+
+
+def can_verify_changes(actor: Actor) -> bool:
+    return actor.has_role(*CHANGE_VERIFIER_ROLES)
+
+
+def can_use_changes(actor: Actor) -> bool:
+    """The change pages: submitters and verifiers."""
+    return can_submit_changes(actor) or can_verify_changes(actor)
+
+
+def can_submit_change_at(actor: Actor, region_path: str) -> bool:
+    return _reaches_place(actor, CHANGE_SUBMITTER_ROLES, region_path)
+
+
+def scope_changes(actor: Actor, queryset: models.QuerySet[T]) -> models.QuerySet[T]:
+    """Changes the actor may see: in the reach of a submitter or verifier grant (by the person's place)."""
+    if is_platform(actor):
+        return queryset
+    return scope_filter(
+        queryset, actor, (*CHANGE_SUBMITTER_ROLES, *CHANGE_VERIFIER_ROLES), department_field=None
+    )
+
+
+def can_decide_change(actor: Actor, *, region_path: str, submitted_by_id: int | None) -> bool:
+    """Verify or reject: a police verifier reaching the person's place, not the change's submitter."""
+    if actor.user_id is not None and actor.user_id == submitted_by_id:
+        return False
+    return _reaches_place(actor, CHANGE_VERIFIER_ROLES, region_path)
+
+
+def can_withdraw_change(actor: Actor, *, submitted_by_id: int | None) -> bool:
+    return actor.user_id is not None and actor.user_id == submitted_by_id
+
+
+def can_read_feed(actor: Actor) -> bool:
+    return is_platform(actor) or actor.has_role(*FEED_READER_ROLES)
+
+
+def scope_feed(actor: Actor, queryset: models.QuerySet[T]) -> models.QuerySet[T]:
+    if is_platform(actor):
+        return queryset
+    return scope_filter(queryset, actor, FEED_READER_ROLES, department_field=None)
+
+
+def scope_filter_verifier(actor: Actor, queryset: models.QuerySet[T]) -> models.QuerySet[T]:
+    """Changes in the reach of the actor's police-verifier grants (the verification queue)."""
+    if is_platform(actor):
+        return queryset
+    return scope_filter(queryset, actor, CHANGE_VERIFIER_ROLES, department_field=None)

@@ -15,15 +15,26 @@ from typing import Any
 
 import numpy as np
 from django.db import models
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 
 from sanji.core import crypto, idnumber
 from sanji.core.actors import Actor
 from sanji.core.authz import get_in_scope
-from sanji.core.errors import NotFound, ValidationFailed
+from sanji.core.errors import Forbidden, NotFound, ValidationFailed
 from sanji.orgs.models import Region, RegionLevel
-from sanji.population import coords, policies
-from sanji.population.models import Building, CommunityBoundary, Grid, Person, PersonVersion
+from sanji.population import change_values, codes, coords, policies
+from sanji.population.models import (
+    Building,
+    ChangeFeedEntry,
+    ChangeKind,
+    ChangeState,
+    CommunityBoundary,
+    Grid,
+    Person,
+    PersonChange,
+    PersonStatus,
+    PersonVersion,
+)
 from sanji.population.services import FIELD_KEY, previous_field_keys
 
 
@@ -208,3 +219,267 @@ def population_per_grid(actor: Actor, region_code: str) -> list[GridPopulation]:
         GridPopulation(pk, code, name, path, int(totals.get(pk) or 0))
         for pk, code, name, path in grids.order_by("code").values_list("id", "code", "name", "region_path")
     ]
+
+
+# --- changes (人口变动) and the change feed ----------------------------------------------------------
+
+CHANGE_PAGE_SIZE = 50
+FEED_MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePage:
+    """One page of changes (no total count: ``has_next``). ``queue``: the verifier's queue."""
+
+    items: list[PersonChange]
+    page: int
+    has_next: bool
+    queue: bool
+    state: str
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def change_list_for(
+    actor: Actor,
+    *,
+    state: str | None = None,
+    page: int = 1,
+    page_size: int = CHANGE_PAGE_SIZE,
+    mine: bool | None = None,
+) -> ChangePage:
+    """The verifier's queue (changes in reach, oldest first; ``state`` defaults to submitted) or,
+    for submitters (``mine``; the default for anyone who is not a verifier), their own
+    submissions, newest first, optionally of one ``state``."""
+    if state and state not in ChangeState.values:
+        raise ValidationFailed(f"Unknown state {state!r}.", details=[{"field": "state", "reason": "choice"}])
+    page = max(1, page)
+    page_size = max(1, min(page_size, 200))
+    if mine is None:
+        mine = not policies.can_verify_changes(actor)
+    changes = policies.scope_changes(actor, PersonChange.objects.select_related("person"))
+    if mine:
+        changes = changes.filter(submitted_by_id=actor.user_id) if actor.user_id else changes.none()
+        if state:
+            changes = changes.filter(state=state)
+        changes = changes.order_by("-submitted_at", "-id")
+    else:
+        if not policies.can_verify_changes(actor):
+            changes = changes.none()
+        else:
+            changes = policies.scope_filter_verifier(actor, changes)
+        changes = changes.filter(state=state or ChangeState.SUBMITTED).order_by("submitted_at", "id")
+    start = (page - 1) * page_size
+    rows = list(changes[start : start + page_size + 1])
+    return ChangePage(rows[:page_size], page, len(rows) > page_size, not mine, state or "")
+
+
+def change_get_for(actor: Actor, change_id: int) -> PersonChange:
+    return get_in_scope(
+        policies.scope_changes(actor, PersonChange.objects.select_related("person", "person__building")),
+        pk=change_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DiffRow:
+    """One line of the side-by-side view: the value before, the proposed value, today's value."""
+
+    field: str
+    label: str
+    before: str
+    after: str
+    current: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeDetail:
+    change: PersonChange
+    rows: list[DiffRow]
+    can_verify: bool
+    can_reject: bool
+    can_withdraw: bool
+
+
+_CODE_TABLES = {
+    "ethnicity": codes.ETHNICITY,
+    "marital_status": codes.MARITAL_STATUS,
+    "relation": codes.RELATION,
+    "sex": codes.SEX,
+}
+_STATUS_LABELS = {s.value: str(s.label) for s in PersonStatus}
+
+
+def _shown(field: str, value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    text = str(value)
+    if field in _CODE_TABLES:
+        return f"{text} {_CODE_TABLES[field].get(text, '')}".strip()
+    if field == "status":
+        return _STATUS_LABELS.get(text, text)
+    return text
+
+
+#: Values keys → the Person snapshot key holding the same fact.
+_SNAPSHOT_KEY = {"id_number": "id_masked", "household_code": "household_id"}
+
+
+def _current(person: Person | None, field: str) -> str:
+    if person is None:
+        return ""
+    if field == "building_code":
+        return person.building.code if person.building else ""
+    if field in ("unit_number", "room_number", "lon", "lat"):
+        return ""
+    key = _SNAPSHOT_KEY.get(field, field)
+    value = person.snapshot().get(key, "")
+    return _shown(field, value)
+
+
+def change_rows(change: PersonChange) -> list[DiffRow]:
+    """The side-by-side rows of a change: every field it sets (the status for deaths and moves out)."""
+    values = change.values
+    proposed: list[tuple[str, Any]] = [
+        (k, v) for k, v in values.items() if k not in ("effective_date", "id_original")
+    ]
+    if change.kind == ChangeKind.DEATH:
+        proposed = [("status", PersonStatus.DECEASED), ("status_date", values.get("effective_date"))]
+    elif change.kind == ChangeKind.MOVE_OUT:
+        proposed = [("status", PersonStatus.MOVED_OUT), ("status_date", values.get("effective_date"))]
+    person = change.person
+    rows = []
+    for key, value in proposed:
+        before = change.before.get(_SNAPSHOT_KEY.get(key, key), "") if change.before else ""
+        rows.append(
+            DiffRow(
+                field=key,
+                label=str(change_values.LABELS.get(key, key)),
+                before=_shown(key, before),
+                after=_shown(key, value),
+                current=_current(person, key),
+            )
+        )
+    return rows
+
+
+def change_detail_for(actor: Actor, change_id: int) -> ChangeDetail:
+    """A change with its before/after rows and what the actor may do with it."""
+    change = change_get_for(actor, change_id)
+    waiting = change.state == ChangeState.SUBMITTED
+    decide = waiting and policies.can_decide_change(
+        actor, region_path=change.region_path, submitted_by_id=change.submitted_by_id
+    )
+    return ChangeDetail(
+        change=change,
+        rows=change_rows(change),
+        can_verify=decide,
+        can_reject=decide,
+        can_withdraw=waiting and policies.can_withdraw_change(actor, submitted_by_id=change.submitted_by_id),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    seq: int
+    change_id: int
+    kind: str
+    person_id: int
+    name: str
+    id_number: str
+    effective_date: dt.date
+    fields: list[str]
+    published_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    items: list[FeedItem]
+    next_cursor: int
+    has_more: bool
+
+
+def feed_read(actor: Actor, *, after: int = 0, limit: int = 100) -> FeedPage:
+    """Verified changes after the cursor ``after``, in order, for the places the reader reaches.
+
+    Each entry carries the person's name and ID number (unconditionally shared items, DESIGN §4),
+    the kind, the effective date and the NAMES of the fields that changed; other values only
+    through shared reads. ``next_cursor`` is the last sequence returned (``after`` when none).
+    """
+    if not policies.can_read_feed(actor):
+        raise Forbidden("Only department systems and department data officers read the change feed.")
+    if after < 0:
+        raise ValidationFailed("The cursor is 0 or more.", details=[{"field": "after", "reason": "range"}])
+    if not 1 <= limit <= FEED_MAX_LIMIT:
+        raise ValidationFailed(
+            f"The limit is 1 to {FEED_MAX_LIMIT}.", details=[{"field": "limit", "reason": "range"}]
+        )
+    rows = list(
+        policies.scope_feed(actor, ChangeFeedEntry.objects.filter(seq__gt=after))
+        .order_by("seq")
+        .values_list(
+            "seq",
+            "change_id",
+            "kind",
+            "person_id",
+            "name",
+            "person__id_number_encrypted",
+            "effective_date",
+            "fields",
+            "published_at",
+        )[: limit + 1]
+    )
+    previous = previous_field_keys()
+    items = [
+        FeedItem(
+            seq=seq,
+            change_id=change_id,
+            kind=kind,
+            person_id=person_id,
+            name=name,
+            id_number=crypto.decrypt(encrypted, key=FIELD_KEY, previous=previous),
+            effective_date=effective_date,
+            fields=list(fields),
+            published_at=published_at,
+        )
+        for seq, change_id, kind, person_id, name, encrypted, effective_date, fields, published_at in rows[
+            :limit
+        ]
+    ]
+    return FeedPage(items, items[-1].seq if items else after, len(rows) > limit)
+
+
+def change_stats_for_station(
+    region_path: str, start: dt.datetime, end: dt.datetime
+) -> tuple[int, float, float] | None:
+    """A community station's population-change indicator over ``[start, end)``, or None.
+
+    Counts the changes submitted in the period for people of the station's area (``region_path``
+    prefix), withdrawn ones left out: (submitted, verified rate = verified / submitted, average
+    delay in days from submission to the police decision over the decided ones, 0 when none is
+    decided yet). None when nothing was submitted: the indicator is then not available.
+    """
+    changes = PersonChange.objects.filter(
+        region_path__startswith=region_path, submitted_at__gte=start, submitted_at__lt=end
+    ).exclude(state=ChangeState.WITHDRAWN)
+    totals = changes.aggregate(
+        submitted=Count("id"), verified=Count("id", filter=Q(state=ChangeState.VERIFIED))
+    )
+    submitted = int(totals["submitted"] or 0)
+    if not submitted:
+        return None
+    delays = [
+        (decided - sent).total_seconds() / 86400
+        for sent, decided in changes.filter(decided_at__isnull=False).values_list(
+            "submitted_at", "decided_at"
+        )
+        if decided is not None
+    ]
+    average = round(sum(delays) / len(delays), 2) if delays else 0.0
+    return submitted, round(int(totals["verified"] or 0) / submitted, 4), average

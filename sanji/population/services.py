@@ -13,31 +13,37 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 
 from sanji.audit.services import record
-from sanji.core import clock, crypto
+from sanji.core import clock, crypto, idnumber
 from sanji.core.actors import Actor
-from sanji.core.authz import require
-from sanji.core.errors import NotFound, ValidationFailed
+from sanji.core.authz import get_in_scope, require, scope_filter
+from sanji.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sanji.orgs.models import Region, RegionLevel
-from sanji.population import bulk, coords, layout, policies, records
+from sanji.population import bulk, change_values, coords, layout, policies, records, transitions
 from sanji.population.models import (
     BoundarySource,
     Building,
+    ChangeFeedEntry,
+    ChangeFeedHead,
+    ChangeKind,
+    ChangeState,
     CommunityBoundary,
     Grid,
+    Household,
     ImportJob,
     ImportRowError,
     ImportStatus,
     Person,
+    PersonChange,
     PersonStatus,
     PersonVersion,
 )
@@ -701,3 +707,465 @@ def building_recount(*, building_ids: Sequence[int]) -> None:
     )
     for building_id in building_ids:
         Building.objects.filter(pk=building_id).update(resident_count=counts.get(building_id, 0))
+
+
+# --- changes (人口变动): submit → police verification → applied with history → the change feed ------
+# The change services; the import functions above belong to the import work. A change is checked
+# when submitted (the import's field checks, then the person, household and building against the
+# database), decided by a police verifier within reach, and applied in the deciding transaction.
+
+K = ChangeKind
+PERSON_INDEX_PURPOSE = "person"
+#: Person statuses in which the person's everyday facts may still change (corrections always may).
+_LIVING_ONLY = frozenset({K.DEATH, K.MOVE_OUT, K.MARRIAGE_STATUS, K.ADDRESS, K.NAME})
+
+
+def _community_code(region_path: str) -> str:
+    return region_path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _registered_locally(community_code: str, registered: str) -> bool:
+    return community_code == registered or (len(registered) < 12 and community_code.startswith(registered))
+
+
+def _submittable_people(actor: Actor) -> Any:
+    return scope_filter(Person.objects.all(), actor, policies.CHANGE_SUBMITTER_ROLES, department_field=None)
+
+
+def _resolve_place(
+    actor: Actor, values: dict[str, Any], problem: Any
+) -> tuple[Household | None, Building | None]:
+    """The household (existing) or the building of a new one named by the values; reports problems."""
+    code = values.get("household_code")
+    if code is None:
+        return None, None
+    household = Household.objects.filter(code=code).select_related("building").first()
+    if household is not None and not policies.can_submit_change_at(actor, household.region_path):
+        household = None  # another area's household is not revealed: it is "unknown" here
+        problem("household_code", f"household {code} is not in your area")
+        return None, None
+    if household is not None:
+        building: Building | None = household.building
+        if values.get("building_code") not in (None, household.building.code):
+            problem("building_code", f"household {code} lives in building {household.building.code}")
+        for key in ("unit_number", "room_number", "lon", "lat"):
+            if key in values:
+                problem(key, f"household {code} exists; its {key.replace('_', ' ')} is not changed here")
+        values["building_code"] = household.building.code
+        return household, building
+    if "building_code" not in values:
+        problem("household_code", f"unknown household {code}: give the building code to create it")
+        return None, None
+    building = (
+        policies.scope_places(actor, Building.objects.all()).filter(code=values["building_code"]).first()
+    )
+    if building is None or not policies.can_submit_change_at(actor, building.region_path):
+        problem("building_code", f"unknown building {values['building_code']} in your area")
+        return None, None
+    return None, building
+
+
+def change_submit(
+    *,
+    actor: Actor,
+    kind: str,
+    person_id: int | None,
+    values: Mapping[str, Any],
+    reason: str = "",
+    evidence: str = "",
+) -> PersonChange:
+    """Submit a change for police verification (人口变动申报).
+
+    ``person_id`` names the person changed (None for a birth or the move-in of someone new);
+    ``values`` the proposed values by field key (:data:`sanji.population.change_values.KIND_FIELDS`).
+    A person outside the submitter's area is :class:`NotFound`; bad values are
+    :class:`ValidationFailed` listing every problem (``details``: field, reason); nothing is
+    stored unless everything is right.
+    """
+    require(
+        policies.can_submit_changes(actor)
+        and transitions.may_perform(transitions.Action.SUBMIT, roles=actor.roles),
+        "Only the population data officer and community or grid workers submit changes.",
+    )
+    transitions.check(transitions.Action.SUBMIT, None)
+    today = clock.today()
+    person: Person | None = None
+    if kind in K.values and kind not in change_values.NEW_PERSON_KINDS:
+        if person_id is None:
+            raise ValidationFailed(
+                "This kind of change names the person.",
+                details=[{"field": "person_id", "reason": "required"}],
+            )
+        person = get_in_scope(
+            _submittable_people(actor).select_related("building", "household"), pk=person_id
+        )
+    cleaned = change_values.clean(kind, values, today=today)
+    errors = list(cleaned.errors)
+    if kind in change_values.NEW_PERSON_KINDS and person_id is not None:
+        errors.append({"field": "person_id", "reason": f"a {kind} creates the person: name nobody"})
+
+    def problem(field: str, reason: str) -> None:
+        errors.append({"field": field, "reason": reason})
+
+    new_values = dict(cleaned.values)
+    household, building = _resolve_place(actor, new_values, problem)
+    ident = cleaned.ident
+    index = crypto.blind_index(ident.number, purpose=PERSON_INDEX_PURPOSE) if ident is not None else ""
+    if ident is not None:
+        holders = Person.objects.filter(id_index=index)
+        if person is not None:
+            holders = holders.exclude(pk=person.pk)
+        if holders.exists():
+            problem("id_number", "this ID number is already in the registry")
+        elif (
+            person is None
+            and PersonChange.objects.filter(id_index=index, state=ChangeState.SUBMITTED).exists()
+        ):
+            problem("id_number", "a change for this ID number is already waiting for verification")
+        elif person is not None and index == person.id_index:
+            problem("id_number", "the ID number is the one registered")
+    if person is not None:
+        if kind in _LIVING_ONLY and person.status != PersonStatus.LIVING:
+            problem("person_id", f"the person's status is {person.get_status_display()}; no {kind} change")
+        if cleaned.effective_date is not None and cleaned.effective_date < person.birth_date:
+            problem("effective_date", "the date is before the person's birth date")
+        for key in (
+            "name",
+            "ethnicity",
+            "marital_status",
+            "relation",
+            "registered_code",
+            "registered_address",
+        ):
+            if key in new_values and new_values[key] == getattr(person, key):
+                problem(key, "the value is the one registered")
+        if household is not None and household.code == person.household_id:
+            problem("household_code", "the person already lives in this household")
+    if errors:
+        raise ValidationFailed(
+            f"{len(errors)} problems in the change; nothing was submitted.", details=errors
+        )
+
+    if building is None and household is not None:
+        building = household.building
+    if kind == K.BIRTH and building is not None:
+        new_values.setdefault("registered_code", _community_code(building.region_path))
+        new_values.setdefault("marital_status", "10")
+    if ident is not None and ident.upgraded:
+        new_values["id_original"] = crypto.encrypt(ident.original, key=FIELD_KEY)
+    before: dict[str, Any] = {}
+    if person is not None:
+        before = person.snapshot()
+        before["building_code"] = person.building.code if person.building else ""
+        before["unit_number"] = person.household.unit_number if person.household else ""
+        before["room_number"] = person.household.room_number if person.household else ""
+    region_path = person.region_path if person is not None else building.region_path if building else ""
+    effective = cleaned.effective_date or today
+    new_values["effective_date"] = effective.isoformat()
+    with transaction.atomic():
+        change = PersonChange.objects.create(
+            kind=kind,
+            person=person,
+            values=new_values,
+            before=before,
+            fields=change_values.person_fields(kind, cleaned.values),
+            id_number_encrypted=crypto.encrypt(ident.number, key=FIELD_KEY) if ident is not None else "",
+            id_index=index,
+            effective_date=effective,
+            reason=reason.strip()[:500],
+            evidence=evidence.strip()[:500],
+            region_path=region_path,
+            person_version=person.version if person is not None else None,
+            state=ChangeState.SUBMITTED,
+            submitted_by_id=actor.user_id,
+            submitted_by_name=actor.username,
+            submitted_unit_id=actor.unit_id,
+            submitted_terminal=actor.terminal_code,
+            submitted_at=clock.now(),
+        )
+        record(
+            actor=actor,
+            action=transitions.AUDIT_ACTIONS[transitions.Action.SUBMIT],
+            target=change,
+            region_path=region_path,
+            data={"kind": kind, "person": person.pk if person else None, "fields": change.fields},
+        )
+    return change
+
+
+def _locked_change(actor: Actor, change_id: int) -> PersonChange:
+    change = (
+        policies.scope_changes(actor, PersonChange.objects.select_for_update()).filter(pk=change_id).first()
+    )
+    if change is None:
+        raise NotFound()
+    return change
+
+
+def _check_state(change: PersonChange, action: str, expected_state: str, fields: Mapping[str, Any]) -> str:
+    target = transitions.check(action, change.state, fields=fields)  # a decided change: 409 here
+    if change.state != expected_state:
+        raise Conflict(
+            f"Change {change.pk} is {change.state}, not {expected_state}; reload it.",
+            details={"state": change.state},
+        )
+    return target
+
+
+def _feed_append(change: PersonChange, person: Person, now: dt.datetime) -> ChangeFeedEntry:
+    """Append the verified change to the feed, numbered under the head row's lock (commit order)."""
+    head = ChangeFeedHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        try:
+            with transaction.atomic():
+                ChangeFeedHead.objects.get_or_create(pk=1, defaults={"seq": 0})
+        except IntegrityError:  # created by a concurrent first append
+            pass
+        head = ChangeFeedHead.objects.select_for_update().get(pk=1)
+        # A head re-created (a flushed test database) continues after the last entry.
+        head.seq = max(
+            head.seq, ChangeFeedEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        )
+    head.seq += 1
+    head.save(update_fields=["seq"])
+    return ChangeFeedEntry.objects.create(
+        seq=head.seq,
+        change=change,
+        kind=change.kind,
+        person=person,
+        name=person.name,
+        fields=change.fields,
+        effective_date=change.effective_date,
+        region_path=person.region_path,
+        published_at=now,
+    )
+
+
+def _household_for(change: PersonChange, now: dt.datetime) -> Household:
+    values = change.values
+    household = Household.objects.filter(code=values["household_code"]).select_related("building").first()
+    if household is not None:
+        if household.building.code != values["building_code"]:
+            raise Conflict(
+                f"Household {household.code} was registered in another building after this change was "
+                "submitted; nothing was applied.",
+                details={"field": "household_code"},
+            )
+        return household
+    building = Building.objects.get(code=values["building_code"])
+    return Household.objects.create(
+        code=values["household_code"],
+        building=building,
+        unit_number=values.get("unit_number", ""),
+        room_number=values.get("room_number", ""),
+        region_path=building.region_path,
+        lon=values.get("lon"),
+        lat=values.get("lat"),
+        created_at=now,
+    )
+
+
+def _clear_id(change: PersonChange) -> idnumber.IdNumber:
+    number = crypto.decrypt(change.id_number_encrypted, key=FIELD_KEY, previous=previous_field_keys())
+    return idnumber.parse(number, today=dt.date.max)
+
+
+def _person_create(change: PersonChange, now: dt.datetime) -> Person:
+    if Person.objects.filter(id_index=change.id_index).exists():
+        raise Conflict(
+            "This ID number entered the registry after the change was submitted; nothing was applied.",
+            details={"field": "id_number"},
+        )
+    values = change.values
+    ident = _clear_id(change)
+    household = _household_for(change, now)
+    building = Building.objects.get(pk=household.building_id)
+    registered = values.get("registered_code") or _community_code(building.region_path)
+    return Person.objects.create(
+        id_index=change.id_index,
+        id_number_encrypted=change.id_number_encrypted,
+        id_number_original_encrypted=values.get("id_original", ""),
+        id_masked=ident.masked,
+        name=values["name"],
+        sex=ident.sex,
+        ethnicity=values["ethnicity"],
+        birth_date=ident.birth_date,
+        birthplace_code=ident.address_code,
+        marital_status=values.get("marital_status", "90"),
+        registered_code=registered,
+        registered_address=values.get("registered_address", ""),
+        registered_locally=_registered_locally(_community_code(building.region_path), registered),
+        household=household,
+        relation=values["relation"],
+        building=building,
+        region_path=building.region_path,
+        status=PersonStatus.LIVING,
+        source="change",
+        source_ref=f"change:{change.pk}",
+        source_at=change.submitted_at,
+        recorded_at=now,
+        verified=True,
+        verified_at=now,
+        version=1,
+        valid_from=now,
+    )
+
+
+def _apply(change: PersonChange, person: Person, now: dt.datetime) -> None:
+    """Set the change's values on the (locked, version-closed) person; the caller saves."""
+    values = change.values
+    if change.kind == K.DEATH:
+        person.status, person.status_date = PersonStatus.DECEASED, change.effective_date
+    elif change.kind == K.MOVE_OUT:
+        person.status, person.status_date = PersonStatus.MOVED_OUT, change.effective_date
+    for key in ("name", "ethnicity", "marital_status", "relation", "registered_code", "registered_address"):
+        if key in values:
+            setattr(person, key, values[key])
+    if "household_code" in values:
+        household = _household_for(change, now)
+        person.household = household
+        person.building_id = household.building_id
+        person.region_path = household.region_path
+    if "registered_code" in values or "household_code" in values:
+        person.registered_locally = _registered_locally(
+            _community_code(person.region_path), person.registered_code
+        )
+    if change.id_number_encrypted:
+        if Person.objects.filter(id_index=change.id_index).exclude(pk=person.pk).exists():
+            raise Conflict(
+                "The corrected ID number entered the registry meanwhile; nothing was applied.",
+                details={"field": "id_number"},
+            )
+        ident = _clear_id(change)
+        person.id_index = change.id_index
+        person.id_number_encrypted = change.id_number_encrypted
+        person.id_number_original_encrypted = values.get("id_original", "")
+        person.id_masked = ident.masked
+        person.birth_date, person.sex, person.birthplace_code = (
+            ident.birth_date,
+            ident.sex,
+            ident.address_code,
+        )
+    person.source = "change"
+    person.source_ref = f"change:{change.pk}"
+    person.source_at = change.submitted_at
+    person.recorded_at = now
+    person.verified = True
+    person.verified_at = now
+
+
+def change_verify(*, actor: Actor, change_id: int, expected_state: str) -> PersonChange:
+    """Verify a change (公安核查通过) and apply it, all in one transaction.
+
+    The person's current facts are closed into a version (:func:`person_version_close`), the new
+    facts set and marked verified by public security, the buildings' counts recomputed, the change
+    published on the feed and the audit entry written. Raises :class:`NotFound` outside reach,
+    :class:`Forbidden` for someone who may see but not decide it (their own submission),
+    :class:`IllegalTransition` when it is already decided, :class:`Conflict` when
+    ``expected_state`` is stale or the person changed since submission (another change was
+    applied first): then nothing is applied and the change stays waiting, to be rejected.
+    """
+    with transaction.atomic():
+        change = _locked_change(actor, change_id)
+        _check_state(change, transitions.Action.VERIFY, expected_state, {})
+        require(
+            policies.can_decide_change(
+                actor, region_path=change.region_path, submitted_by_id=change.submitted_by_id
+            ),
+            "Only a police verifier of the person's area decides a change, never their own submission.",
+        )
+        now = clock.now()
+        buildings: set[int] = set()
+        if change.kind in change_values.NEW_PERSON_KINDS:
+            person = _person_create(change, now)
+        else:
+            person = Person.objects.select_for_update().get(pk=change.person_id or 0)
+            if person.version != change.person_version:
+                raise Conflict(
+                    f"The person changed since this change was submitted (now version {person.version}, "
+                    f"submitted against {change.person_version}); nothing was applied. Reject it and "
+                    "submit it again against the current facts.",
+                    details={"person_version": person.version, "submitted_against": change.person_version},
+                )
+            if person.building_id is not None:
+                buildings.add(person.building_id)
+            person_version_close(
+                actor=actor, person=person, at=now, reason=f"change {change.pk}: {change.kind}"
+            )
+            _apply(change, person, now)
+            person.save()
+        if person.building_id is not None:
+            buildings.add(person.building_id)
+        building_recount(building_ids=sorted(buildings))
+        change.person = person
+        change.state = ChangeState.VERIFIED
+        change.decided_by_id = actor.user_id
+        change.decided_by_name = actor.username
+        change.decided_at = now
+        change.save(update_fields=["person", "state", "decided_by", "decided_by_name", "decided_at"])
+        record(
+            actor=actor,
+            action=transitions.AUDIT_ACTIONS[transitions.Action.VERIFY],
+            target=change,
+            region_path=change.region_path,
+            data={
+                "kind": change.kind,
+                "person": person.pk,
+                "version": person.version,
+                "fields": change.fields,
+            },
+        )
+        _feed_append(change, person, now)
+    return change
+
+
+def change_reject(
+    *, actor: Actor, change_id: int, reason: str, expected_state: str = ChangeState.SUBMITTED
+) -> PersonChange:
+    """Reject a change (核查不通过): it returns to the submitter with the reason; nothing is applied."""
+    with transaction.atomic():
+        change = _locked_change(actor, change_id)
+        _check_state(change, transitions.Action.REJECT, expected_state, {"reason": reason})
+        require(
+            policies.can_decide_change(
+                actor, region_path=change.region_path, submitted_by_id=change.submitted_by_id
+            ),
+            "Only a police verifier of the person's area decides a change, never their own submission.",
+        )
+        change.state = ChangeState.REJECTED
+        change.decided_by_id = actor.user_id
+        change.decided_by_name = actor.username
+        change.decided_at = clock.now()
+        change.decision_reason = reason.strip()[:500]
+        change.save(update_fields=["state", "decided_by", "decided_by_name", "decided_at", "decision_reason"])
+        record(
+            actor=actor,
+            action=transitions.AUDIT_ACTIONS[transitions.Action.REJECT],
+            target=change,
+            region_path=change.region_path,
+            data={"kind": change.kind, "reason": change.decision_reason},
+        )
+    return change
+
+
+def change_withdraw(
+    *, actor: Actor, change_id: int, expected_state: str = ChangeState.SUBMITTED, reason: str = ""
+) -> PersonChange:
+    """The submitter takes back a change still waiting for verification."""
+    with transaction.atomic():
+        change = _locked_change(actor, change_id)
+        _check_state(change, transitions.Action.WITHDRAW, expected_state, {})
+        if not policies.can_withdraw_change(actor, submitted_by_id=change.submitted_by_id):
+            raise Forbidden("Only the submitter withdraws a change.")
+        change.state = ChangeState.WITHDRAWN
+        change.decided_at = clock.now()
+        change.decision_reason = reason.strip()[:500]
+        change.save(update_fields=["state", "decided_at", "decision_reason"])
+        record(
+            actor=actor,
+            action=transitions.AUDIT_ACTIONS[transitions.Action.WITHDRAW],
+            target=change,
+            region_path=change.region_path,
+            data={"kind": change.kind},
+        )
+    return change

@@ -36,6 +36,7 @@ def _capabilities() -> list[Capability]:
     from sanji.catalog import policies as catalog_policies
     from sanji.evaluation import policies as evaluation_policies
     from sanji.orgs import policies as org_policies
+    from sanji.population import policies as population_policies
     from sanji.supervision import policies as supervision_policies
 
     return [
@@ -56,6 +57,18 @@ def _capabilities() -> list[Capability]:
             _("在线申报、上传材料、查询进度、补正和撤回"),
             "portal:home",
             lambda actor: not actor.has_role(*STAFF_ROLES),
+        ),
+        Capability(
+            _("人口变动申报"),
+            _("出生、死亡、迁入迁出、婚姻、住址、姓名及信息更正，提交公安核查"),
+            "population:change_new",
+            population_policies.can_submit_changes,
+        ),
+        Capability(
+            _("人口变动核查"),
+            _("公安核查队列：变动前后对照，核准或退回"),
+            "population:change_list",
+            population_policies.can_verify_changes,
         ),
         Capability(
             _("电子监察看板"),

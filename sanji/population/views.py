@@ -1,0 +1,212 @@
+"""Population pages.
+
+Changes (人口变动) and police verification (公安核查): the population data officer or grid worker
+submits a change (finding the person by ID number, shown masked) and follows "my changes"; the
+police verifier works the queue of the area, oldest first, and decides each change on a page
+showing the facts before and after side by side. Thin: parse, one service or selector call,
+render. Outside the actor's area a change is a 404; a decision that lost a race (decided meanwhile,
+or the person changed since submission) is shown as a 409 with what happened.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from sanji.core.actors import Actor, actor_of
+from sanji.core.errors import Conflict, Forbidden, NotFound, SanjiError
+from sanji.population import change_forms, change_values, policies, selectors, services
+from sanji.population.models import ChangeKind, ChangeState
+
+# --- changes (人口变动) ------------------------------------------------------------------------------
+
+CHANGE_DECISIONS = ("verify", "reject", "withdraw")
+
+
+def _change_user(request: HttpRequest) -> Actor:
+    actor = actor_of(request)
+    if not policies.can_use_changes(actor):
+        raise PermissionDenied
+    return actor
+
+
+def _change_nav(actor: Actor) -> dict[str, Any]:
+    return {
+        "can_submit": policies.can_submit_changes(actor),
+        "can_verify": policies.can_verify_changes(actor),
+    }
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return max(1, int(raw or 1))
+    except ValueError:
+        return 1
+
+
+@login_required
+@require_GET
+def change_list(request: HttpRequest) -> HttpResponse:
+    """The verifier's queue (待核查, oldest first) or the submitter's own changes, by state."""
+    actor = _change_user(request)
+    verifier = policies.can_verify_changes(actor)
+    tab = request.GET.get("tab") or ("queue" if verifier else "mine")
+    if tab not in ("queue", "mine") or (tab == "queue" and not verifier):
+        raise Http404
+    state = request.GET.get("state", "")
+    if state and state not in ChangeState.values:
+        raise Http404
+    result = selectors.change_list_for(
+        actor, state=state or None, page=_page_number(request.GET.get("page")), mine=tab == "mine"
+    )
+    return render(
+        request,
+        "population/change_list.html",
+        {
+            "result": result,
+            "tab": tab,
+            "state": state,
+            "states": [(s.value, s.label) for s in ChangeState],
+            **_change_nav(actor),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_new(request: HttpRequest) -> HttpResponse:
+    """申报人口变动: choose the kind, find the person by ID number (births and move-ins name nobody),
+    fill the values, submit. The ID number travels only in POST bodies and the page shows it
+    masked; the found person is carried by id. Problems come back from the service, each beside
+    its input."""
+    actor = _change_user(request)
+    if not policies.can_submit_changes(actor):
+        raise PermissionDenied
+    params = request.POST if request.method == "POST" else request.GET
+    kind = params.get("kind", "")
+    if kind and kind not in ChangeKind.values:
+        raise Http404
+    step = request.POST.get("step", "") if request.method == "POST" else ""
+    needs_person = bool(kind) and kind not in change_values.NEW_PERSON_KINDS
+    person = None
+    lookup_error = ""
+    not_found = _("未找到此身份号码的人员（或不在您的辖区内）。")
+    if needs_person and step == "find":
+        try:
+            person = selectors.person_find_by_id_number(actor, request.POST.get("lookup", ""))
+        except NotFound:
+            lookup_error = not_found
+    elif needs_person and step == "submit":
+        try:
+            person = selectors.person_get_for(actor, int(request.POST.get("person_id", "")))
+        except (NotFound, ValueError):
+            lookup_error = not_found
+    errors: dict[str, str] = {}
+    problems: list[str] = []
+    status = 404 if lookup_error and step == "submit" else 200
+    if step == "submit" and kind and not lookup_error:
+        try:
+            change = services.change_submit(
+                actor=actor,
+                kind=kind,
+                person_id=person.pk if person is not None else None,
+                values=change_forms.values_from(kind, request.POST),
+                reason=request.POST.get("reason", ""),
+                evidence=request.POST.get("evidence", ""),
+            )
+        except NotFound:
+            lookup_error, status = not_found, 404
+        except SanjiError as exc:
+            status = exc.status
+            problems.append(exc.message)
+            for detail in exc.details if isinstance(exc.details, list) else []:
+                errors[str(detail.get("field", ""))] = str(detail.get("reason", ""))
+        else:
+            messages.success(request, _("已提交人口变动申报，等待公安核查。"))
+            return redirect("population:change_detail", change_id=change.pk)
+    show_inputs = bool(kind) and (not needs_person or person is not None)
+    data = request.POST if step == "submit" else {}
+    return render(
+        request,
+        "population/change_new.html",
+        {
+            "kinds": change_forms.kinds(),
+            "kind": kind,
+            "needs_person": needs_person,
+            "person": person,
+            "lookup_error": lookup_error,
+            "inputs": change_forms.inputs_for(kind, data, errors) if show_inputs else [],
+            "person_error": errors.get("person_id", ""),
+            "other_errors": {k: v for k, v in errors.items() if k in ("values", "kind")},
+            "reason": data.get("reason", ""),
+            "evidence": data.get("evidence", ""),
+            "problems": problems,
+            **_change_nav(actor),
+        },
+        status=status,
+    )
+
+
+def _change_detail(actor: Actor, change_id: int) -> selectors.ChangeDetail:
+    try:
+        return selectors.change_detail_for(actor, change_id)
+    except NotFound:
+        raise Http404 from None
+
+
+def _render_change(
+    request: HttpRequest, actor: Actor, detail: selectors.ChangeDetail, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "population/change_detail.html",
+        {"d": detail, "change": detail.change, "error": error, **_change_nav(actor)},
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def change_detail(request: HttpRequest, change_id: int) -> HttpResponse:
+    """A change: the facts before and after side by side (and today's after the decision)."""
+    actor = _change_user(request)
+    return _render_change(request, actor, _change_detail(actor, change_id))
+
+
+@login_required
+@require_POST
+def change_decide(request: HttpRequest, change_id: int, action: str) -> HttpResponse:
+    """核准 (verify and apply), 退回 (reject, with the reason) or 撤回 (the submitter withdraws)."""
+    actor = _change_user(request)
+    if action not in CHANGE_DECISIONS:
+        raise Http404
+    detail = _change_detail(actor, change_id)
+    expected = request.POST.get("expected_state", "")
+    reason = request.POST.get("reason", "")
+    try:
+        if action == "verify":
+            services.change_verify(actor=actor, change_id=change_id, expected_state=expected)
+        elif action == "reject":
+            services.change_reject(actor=actor, change_id=change_id, reason=reason, expected_state=expected)
+        else:
+            services.change_withdraw(actor=actor, change_id=change_id, reason=reason, expected_state=expected)
+    except NotFound:
+        raise Http404 from None
+    except Forbidden:
+        raise PermissionDenied from None
+    except Conflict as exc:
+        return _render_change(
+            request, actor, _change_detail(actor, change_id), error=exc.message, status=exc.status
+        )
+    except SanjiError as exc:
+        return _render_change(request, actor, detail, error=exc.message, status=exc.status)
+    done = {"verify": _("已核准，人口信息已更新。"), "reject": _("已退回。"), "withdraw": _("已撤回。")}
+    messages.success(request, done[action])
+    return redirect("population:change_detail", change_id=change_id)
