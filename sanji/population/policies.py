@@ -75,3 +75,21 @@ def can_configure_places(actor: Actor, region_path: str) -> bool:
 
 def can_rekey(actor: Actor) -> bool:
     return is_platform(actor)
+
+
+# --- the population map and the grid worker's page ------------------------------------------------
+
+
+def can_view_map(actor: Actor) -> bool:
+    """The population map (places and counts, people only for people readers): any staff actor."""
+    return is_platform(actor) or actor.has_role(*STAFF_ROLES)
+
+
+def can_use_grid_page(actor: Actor) -> bool:
+    """The grid worker's page (我的网格): community workers / grid workers (社区工作人员/网格员)."""
+    return actor.has_role(Role.COMMUNITY_WORKER)
+
+
+def scope_grid_work(actor: Actor, queryset: models.QuerySet[T]) -> models.QuerySet[T]:
+    """Grids (or rows placed like them) a community worker looks after: within their reach."""
+    return scope_filter(queryset, actor, (Role.COMMUNITY_WORKER,), department_field=None)
