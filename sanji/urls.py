@@ -17,6 +17,7 @@ urlpatterns = [
     path("portal/", include("sanji.cases.portal_urls")),
     path("supervision/", include("sanji.supervision.urls")),
     path("evaluation/", include("sanji.evaluation.urls")),
+    path("population/", include("sanji.population.urls")),
     path("", include("sanji.web.urls")),
 ]
 

@@ -23,7 +23,7 @@ from sanji.core.authz import get_in_scope, is_platform
 from sanji.core.errors import NotFound, ValidationFailed
 from sanji.core.roles import STAFF_ROLES
 from sanji.orgs.models import Region, RegionLevel
-from sanji.population import coords, policies
+from sanji.population import codes, coords, policies
 from sanji.population.models import Building, CommunityBoundary, Grid, Person, PersonStatus, PersonVersion
 from sanji.population.services import FIELD_KEY, previous_field_keys
 
@@ -287,7 +287,7 @@ class MapLayer:
 def _gcj_coords(value: Any) -> Any:
     if value and isinstance(value[0], int | float):
         lon, lat = coords.wgs84_to_gcj02(float(value[0]), float(value[1]))
-        return [round(lon, 6), round(lat, 6)]
+        return [round(lon, 5), round(lat, 5)]
     return [_gcj_coords(v) for v in value]
 
 
@@ -496,6 +496,14 @@ class ResidentRow:
     room_number: str
     relation: str
     verified: bool
+
+    @property
+    def sex_label(self) -> str:
+        return codes.SEX.get(self.sex, self.sex)
+
+    @property
+    def relation_label(self) -> str:
+        return codes.RELATION.get(self.relation, self.relation)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ def _capabilities() -> list[Capability]:
     from sanji.catalog import policies as catalog_policies
     from sanji.evaluation import policies as evaluation_policies
     from sanji.orgs import policies as org_policies
+    from sanji.population import policies as population_policies
     from sanji.supervision import policies as supervision_policies
 
     return [
@@ -86,6 +87,18 @@ def _capabilities() -> list[Capability]:
             _("对已办结的办件进行好差评"),
             "evaluation:my_ratings",
             lambda actor: actor.user_id is not None and not actor.has_role(*STAFF_ROLES),
+        ),
+        Capability(
+            _("人口分布图"),
+            _("各社区、网格的实有人口密度，逐级查看楼栋和居民"),
+            "population:map",
+            population_policies.can_view_map,
+        ),
+        Capability(
+            _("我的网格"),
+            _("本人负责网格的楼栋、居民和人数"),
+            "population:grid_home",
+            population_policies.can_use_grid_page,
         ),
         Capability(
             _("用户与角色"),
