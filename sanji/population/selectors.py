@@ -308,10 +308,17 @@ def _map_geometry(text: str) -> tuple[dict[str, Any], float]:
 
 
 def _path_visible(actor: Actor, path: str) -> bool:
-    """May the actor open the map of this region? Within reach, or above it (then scoped below)."""
-    if policies.can_see_region(actor, path):
+    """May the actor open the map of this region? Within reach, or above it (then scoped below).
+
+    Places are not department data: a department-bound grant reaches its region's places whatever
+    the department (as :func:`policies.scope_places` filters them).
+    """
+    if is_platform(actor):
         return True
-    return any(g.region_path.startswith(path) for g in actor.grants_for(*STAFF_ROLES))
+    return any(
+        path.startswith(g.region_path) or g.region_path.startswith(path)
+        for g in actor.grants_for(*STAFF_ROLES)
+    )
 
 
 def map_default_region(actor: Actor) -> str:

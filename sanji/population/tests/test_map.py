@@ -19,7 +19,7 @@ from sanji.accounts import selectors as account_selectors
 from sanji.accounts import services as account_services
 from sanji.accounts.models import User
 from sanji.audit.models import Entry
-from sanji.core.actors import Actor
+from sanji.core.actors import Actor, Grant
 from sanji.core.errors import Forbidden, NotFound, ValidationFailed
 from sanji.core.roles import Role
 from sanji.orgs import services as org_services
@@ -164,6 +164,12 @@ def test_a_district_officer_sees_their_district_only(loaded: dict[str, Region]) 
     for code in ("150102", "150102001", "150102001001", "999999"):
         with pytest.raises(NotFound):
             selectors.map_layer_for(officer, code)
+    # Real officers hold department-bound grants; places are not department data.
+    grant = Grant(Role.POPULATION_OFFICER, unit_id=1, region_path=loaded["150105"].path, department_id=42)
+    bound = Actor(user_id=501, username="bound", grants=(grant,))
+    assert selectors.map_layer_for(bound, JIANKANG).residents == living_in(loaded[JIANKANG].path)
+    with pytest.raises(NotFound):
+        selectors.map_layer_for(bound, "150102001001")
 
 
 def test_a_community_worker_opens_on_their_community_and_an_applicant_on_nothing(
