@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import Sum
 
 from sanji.accounts.models import User
 from sanji.core import clock
@@ -31,7 +32,7 @@ from sanji.population.models import CommunityBoundary, Grid, Person
 
 CITY_CODE = "150100"
 DEFAULT_RESIDENTS = 100_000
-#: The demo grid worker (网格员) and the community whose first grids they look after.
+#: The demo grid worker (网格员) and the community whose first peopled grids they look after.
 GRID_WORKER = "jiankang.worker"
 GRID_WORKER_COMMUNITY = "150105001001"
 GRID_WORKER_GRIDS = 2
@@ -80,12 +81,17 @@ def seed_demo_population(*, residents: int | None = None) -> PopulationSeedSumma
 
 
 def _assign_grid_worker() -> int:
-    """Give the demo grid worker the first grids of their community (when they exist)."""
+    """Give the demo grid worker the first grids of their community that have residents."""
     worker = User.objects.filter(username=GRID_WORKER).first()
     if worker is None or Grid.objects.filter(worker=worker).exists():
         return 0
     platform = system_actor("demo", channel="system")
-    grids = Grid.objects.filter(community__code=GRID_WORKER_COMMUNITY).order_by("code")[:GRID_WORKER_GRIDS]
+    grids = (
+        Grid.objects.filter(community__code=GRID_WORKER_COMMUNITY)
+        .annotate(residents=Sum("buildings__resident_count"))
+        .filter(residents__gt=0)
+        .order_by("code")[:GRID_WORKER_GRIDS]
+    )
     for grid in grids:
         services.grid_worker_assign(actor=platform, grid_id=grid.pk, worker_id=worker.pk)
     return len(grids)
