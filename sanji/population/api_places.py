@@ -21,7 +21,6 @@ class CrumbOut(Schema):
     code: str
     name: str
     level: str
-    linked: bool
 
 
 class AreaOut(Schema):

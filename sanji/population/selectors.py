@@ -229,7 +229,6 @@ class MapCrumb:
     code: str
     name: str
     level: str
-    linked: bool  # False above the viewer's reach: shown, not a link
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,16 +292,14 @@ def _gcj_coords(value: Any) -> Any:
 
 def _map_geometry(text: str) -> tuple[dict[str, Any], float]:
     """A stored GeoJSON polygon → (the same in GCJ-02, simplified if large; its area in km²)."""
+    from shapely import get_num_coordinates
     from shapely.geometry import mapping, shape
 
     geometry = json.loads(text)
     geom = shape(geometry)
     lat = geom.centroid.y
     area = geom.area * _KM_PER_DEG_LAT**2 * float(np.cos(np.radians(lat)))
-    if len(geom.exterior.coords if geom.geom_type == "Polygon" else []) > MAP_SIMPLIFY_ABOVE or (
-        geom.geom_type == "MultiPolygon"
-        and sum(len(p.exterior.coords) for p in geom.geoms) > MAP_SIMPLIFY_ABOVE
-    ):
+    if get_num_coordinates(geom) > MAP_SIMPLIFY_ABOVE:
         geometry = dict(mapping(geom.simplify(MAP_SIMPLIFY_TOLERANCE, preserve_topology=True)))
     return {"type": geometry["type"], "coordinates": _gcj_coords(geometry["coordinates"])}, area
 
@@ -353,16 +350,10 @@ def map_layer_for(actor: Actor, region_code: str) -> MapLayer:
     if region is None or not policies.can_view_map(actor) or not _path_visible(actor, region.path):
         raise NotFound()
     crumbs = Region.objects.filter(code__in=region.path.rstrip("/").split("/")).order_by("path")
-    breadcrumb = [
-        MapCrumb(code, name, level, _path_visible(actor, path))
-        for code, name, level, path in crumbs.values_list("code", "name", "level", "path")
-    ]
+    # Every ancestor of a region the actor may open is itself open to them (scoped to their reach).
+    breadcrumb = [MapCrumb(*row) for row in crumbs.values_list("code", "name", "level")]
 
     buildings = policies.scope_places(actor, Building.objects.filter(region_path__startswith=region.path))
-    per_community = dict(
-        buildings.values("region_path").annotate(n=Sum("resident_count")).values_list("region_path", "n")
-    )
-    total = sum(int(v or 0) for v in per_community.values())
     features: list[dict[str, Any]] = []
     areas: list[MapArea] = []
     points: list[MapPoint] = []
@@ -384,6 +375,7 @@ def map_layer_for(actor: Actor, region_code: str) -> MapLayer:
         grid_totals = dict(
             buildings.values("grid_id").annotate(n=Sum("resident_count")).values_list("grid_id", "n")
         )
+        total = sum(int(v or 0) for v in grid_totals.values())
         grids = policies.scope_places(actor, Grid.objects.filter(region_path=region.path)).order_by("code")
         for grid in grids:
             residents = int(grid_totals.get(grid.pk) or 0)
@@ -395,11 +387,10 @@ def map_layer_for(actor: Actor, region_code: str) -> MapLayer:
             glon, glat = coords.wgs84_to_gcj02(lon, lat)
             points.append(MapPoint(pk, code, number, address, round(glon, 6), round(glat, 6), n))
     else:
-        names = dict(
-            Region.objects.filter(path__startswith=region.path, level=RegionLevel.COMMUNITY).values_list(
-                "path", "name"
-            )
+        per_community = dict(
+            buildings.values("region_path").annotate(n=Sum("resident_count")).values_list("region_path", "n")
         )
+        total = sum(int(v or 0) for v in per_community.values())
         boundaries = policies.scope_places(
             actor, CommunityBoundary.objects.filter(region_path__startswith=region.path)
         ).select_related("region")
@@ -407,7 +398,7 @@ def map_layer_for(actor: Actor, region_code: str) -> MapLayer:
             residents = int(per_community.get(boundary.region_path) or 0)
             add(
                 boundary.region.code,
-                names.get(boundary.region_path, boundary.region.name),
+                boundary.region.name,
                 "community",
                 None,
                 residents,
