@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -290,17 +291,38 @@ def _gcj_coords(value: Any) -> Any:
     return [_gcj_coords(v) for v in value]
 
 
-def _map_geometry(text: str) -> tuple[dict[str, Any], float]:
-    """A stored GeoJSON polygon → (the same in GCJ-02, simplified if large; its area in km²)."""
-    from shapely import get_num_coordinates
-    from shapely.geometry import mapping, shape
+def _polygons(geometry: dict[str, Any]) -> list[Any]:
+    return [geometry["coordinates"]] if geometry["type"] == "Polygon" else list(geometry["coordinates"])
 
+
+def _ring_area_deg2(ring: list[list[float]]) -> float:
+    """The shoelace area of a closed lon/lat ring, in square degrees (absolute)."""
+    total = 0.0
+    for i in range(len(ring) - 1):
+        total += ring[i][0] * ring[i + 1][1] - ring[i + 1][0] * ring[i][1]
+    return abs(total) / 2
+
+
+def _map_geometry(text: str) -> tuple[dict[str, Any], float]:
+    """A stored GeoJSON polygon → (the same in GCJ-02, simplified if large; its area in km²).
+
+    The area is the shoelace area scaled by the cosine of the mean latitude: exact enough for
+    shapes a few kilometres across, and without building a shapely geometry for the common case.
+    """
     geometry = json.loads(text)
-    geom = shape(geometry)
-    lat = geom.centroid.y
-    area = geom.area * _KM_PER_DEG_LAT**2 * float(np.cos(np.radians(lat)))
-    if get_num_coordinates(geom) > MAP_SIMPLIFY_ABOVE:
-        geometry = dict(mapping(geom.simplify(MAP_SIMPLIFY_TOLERANCE, preserve_topology=True)))
+    polygons = _polygons(geometry)
+    vertices = sum(len(ring) for polygon in polygons for ring in polygon)
+    if vertices > MAP_SIMPLIFY_ABOVE:
+        from shapely.geometry import mapping, shape
+
+        simplified = shape(geometry).simplify(MAP_SIMPLIFY_TOLERANCE, preserve_topology=True)
+        geometry = json.loads(json.dumps(mapping(simplified)))  # tuples → lists
+    lats = [p[1] for polygon in polygons for p in polygon[0]]
+    deg2 = sum(
+        _ring_area_deg2(polygon[0]) - sum(_ring_area_deg2(hole) for hole in polygon[1:])
+        for polygon in polygons
+    )
+    area = deg2 * _KM_PER_DEG_LAT**2 * math.cos(math.radians(sum(lats) / len(lats)))
     return {"type": geometry["type"], "coordinates": _gcj_coords(geometry["coordinates"])}, area
 
 
@@ -393,17 +415,11 @@ def map_layer_for(actor: Actor, region_code: str) -> MapLayer:
         total = sum(int(v or 0) for v in per_community.values())
         boundaries = policies.scope_places(
             actor, CommunityBoundary.objects.filter(region_path__startswith=region.path)
-        ).select_related("region")
-        for boundary in boundaries.order_by("region_path"):
-            residents = int(per_community.get(boundary.region_path) or 0)
-            add(
-                boundary.region.code,
-                boundary.region.name,
-                "community",
-                None,
-                residents,
-                boundary.geometry,
-            )
+        )
+        for code, name, path, geometry in boundaries.order_by("region_path").values_list(
+            "region__code", "region__name", "region_path", "geometry"
+        ):
+            add(code, name, "community", None, int(per_community.get(path) or 0), geometry)
         below = Region.objects.filter(parent=region).order_by("code")
         for code, name, level, path in below.values_list("code", "name", "level", "path"):
             if not _path_visible(actor, path):
