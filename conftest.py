@@ -13,6 +13,9 @@ import pytest
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls in that same
 # thread are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Tests that seed the demo people get no demo residents (≈ 25 s each); sanji/ops/tests/
+# test_demo_population.py seeds them explicitly.
+os.environ.setdefault("SANJI_DEMO_RESIDENTS", "0")
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -144,3 +144,21 @@ def scope_filter_verifier(actor: Actor, queryset: models.QuerySet[T]) -> models.
     if is_platform(actor):
         return queryset
     return scope_filter(queryset, actor, CHANGE_VERIFIER_ROLES, department_field=None)
+
+
+# --- the population map and the grid worker's page ------------------------------------------------
+
+
+def can_view_map(actor: Actor) -> bool:
+    """The population map (places and counts, people only for people readers): any staff actor."""
+    return is_platform(actor) or actor.has_role(*STAFF_ROLES)
+
+
+def can_use_grid_page(actor: Actor) -> bool:
+    """The grid worker's page (我的网格): community workers / grid workers (社区工作人员/网格员)."""
+    return actor.has_role(Role.COMMUNITY_WORKER)
+
+
+def scope_grid_work(actor: Actor, queryset: models.QuerySet[T]) -> models.QuerySet[T]:
+    """Grids (or rows placed like them) a community worker looks after: within their reach."""
+    return scope_filter(queryset, actor, (Role.COMMUNITY_WORKER,), department_field=None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +20,9 @@ from django.db.models import Count, Q, Sum
 
 from sanji.core import crypto, idnumber
 from sanji.core.actors import Actor
-from sanji.core.authz import get_in_scope
+from sanji.core.authz import get_in_scope, is_platform
 from sanji.core.errors import Forbidden, NotFound, ValidationFailed
+from sanji.core.roles import STAFF_ROLES
 from sanji.orgs.models import Region, RegionLevel
 from sanji.population import change_values, codes, coords, policies
 from sanji.population.models import (
@@ -483,3 +485,353 @@ def change_stats_for_station(
     ]
     average = round(sum(delays) / len(delays), 2) if delays else 0.0
     return submitted, round(int(totals["verified"] or 0) / submitted, 4), average
+
+
+# --- the population map and the grid worker's page ------------------------------------------------
+# Reads for /population/map/ and /population/grid/ (and their API, ``api_places``). Geometry leaves
+# here in GCJ-02, the datum Chinese web maps draw in; everything stored stays CGCS2000.
+
+#: Polygons with more vertices than this are simplified before they are sent to a browser.
+MAP_SIMPLIFY_ABOVE = 64
+#: Simplification tolerance in degrees (≈ 10 m): invisible at any zoom the map offers.
+MAP_SIMPLIFY_TOLERANCE = 1e-4
+_KM_PER_DEG_LAT = 111.32
+
+
+@dataclass(frozen=True, slots=True)
+class MapCrumb:
+    """One step of the map's breadcrumb (city → district → township → community)."""
+
+    code: str
+    name: str
+    level: str
+
+
+@dataclass(frozen=True, slots=True)
+class MapArea:
+    """One drawn polygon (a community, or a grid inside a community) and its population."""
+
+    code: str
+    name: str
+    kind: str  # "community" | "grid"
+    grid_id: int | None
+    residents: int
+    area_km2: float
+    density: float  # living residents per km²
+
+
+@dataclass(frozen=True, slots=True)
+class MapChild:
+    """A place one level down, for the drill-down list beside the map."""
+
+    code: str
+    name: str
+    level: str
+    residents: int
+
+
+@dataclass(frozen=True, slots=True)
+class MapPoint:
+    """A building drawn as a point (GCJ-02) with its resident count."""
+
+    building_id: int
+    code: str
+    number: str
+    address: str
+    lon: float
+    lat: float
+    residents: int
+
+
+@dataclass(frozen=True, slots=True)
+class MapLayer:
+    """What the map page draws for one region: polygons, their totals, points, the way up and down."""
+
+    code: str
+    name: str
+    level: str
+    residents: int
+    breadcrumb: list[MapCrumb]
+    children: list[MapChild]
+    areas: list[MapArea]
+    geojson: dict[str, Any]  # FeatureCollection in GCJ-02; properties.name is the area's code
+    points: list[MapPoint]  # the buildings, at community level only
+    can_read_people: bool
+
+
+def _gcj_coords(value: Any) -> Any:
+    if value and isinstance(value[0], int | float):
+        lon, lat = coords.wgs84_to_gcj02(float(value[0]), float(value[1]))
+        return [round(lon, 5), round(lat, 5)]
+    return [_gcj_coords(v) for v in value]
+
+
+def _polygons(geometry: dict[str, Any]) -> list[Any]:
+    return [geometry["coordinates"]] if geometry["type"] == "Polygon" else list(geometry["coordinates"])
+
+
+def _ring_area_deg2(ring: list[list[float]]) -> float:
+    """The shoelace area of a closed lon/lat ring, in square degrees (absolute)."""
+    total = 0.0
+    for i in range(len(ring) - 1):
+        total += ring[i][0] * ring[i + 1][1] - ring[i + 1][0] * ring[i][1]
+    return abs(total) / 2
+
+
+def _map_geometry(text: str) -> tuple[dict[str, Any], float]:
+    """A stored GeoJSON polygon → (the same in GCJ-02, simplified if large; its area in km²).
+
+    The area is the shoelace area scaled by the cosine of the mean latitude: exact enough for
+    shapes a few kilometres across, and without building a shapely geometry for the common case.
+    """
+    geometry = json.loads(text)
+    polygons = _polygons(geometry)
+    vertices = sum(len(ring) for polygon in polygons for ring in polygon)
+    if vertices > MAP_SIMPLIFY_ABOVE:
+        from shapely.geometry import mapping, shape
+
+        simplified = shape(geometry).simplify(MAP_SIMPLIFY_TOLERANCE, preserve_topology=True)
+        geometry = json.loads(json.dumps(mapping(simplified)))  # tuples → lists
+    lats = [p[1] for polygon in polygons for p in polygon[0]]
+    deg2 = sum(
+        _ring_area_deg2(polygon[0]) - sum(_ring_area_deg2(hole) for hole in polygon[1:])
+        for polygon in polygons
+    )
+    area = deg2 * _KM_PER_DEG_LAT**2 * math.cos(math.radians(sum(lats) / len(lats)))
+    return {"type": geometry["type"], "coordinates": _gcj_coords(geometry["coordinates"])}, area
+
+
+def _path_visible(actor: Actor, path: str) -> bool:
+    """May the actor open the map of this region? Within reach, or above it (then scoped below).
+
+    Places are not department data: a department-bound grant reaches its region's places whatever
+    the department (as :func:`policies.scope_places` filters them).
+    """
+    if is_platform(actor):
+        return True
+    return any(
+        path.startswith(g.region_path) or g.region_path.startswith(path)
+        for g in actor.grants_for(*STAFF_ROLES)
+    )
+
+
+def map_default_region(actor: Actor) -> str:
+    """The region the map opens on: the narrowest region covering every place the actor sees."""
+    if is_platform(actor):
+        city = Region.objects.filter(level=RegionLevel.CITY).order_by("path").first()
+        if city is None:
+            raise NotFound()
+        return city.code
+    paths = [g.region_path for g in actor.grants]
+    if not paths:
+        raise NotFound()
+    parts = [p.rstrip("/").split("/") for p in paths]
+    common = ""
+    for segments in zip(*parts, strict=False):
+        if len(set(segments)) > 1:
+            break
+        common += f"{segments[0]}/"
+    region = Region.objects.filter(path=common).first() or Region.objects.filter(path=paths[0]).first()
+    if region is None:
+        raise NotFound()
+    return region.code
+
+
+def map_layer_for(actor: Actor, region_code: str) -> MapLayer:
+    """The map of a region, scoped to the actor's reach.
+
+    City, district and township: every community's polygon coloured by its density; a community:
+    its grids' polygons and its buildings as points. Outside the actor's reach: NotFound.
+    """
+    region = Region.objects.filter(code=region_code).first()
+    if region is None or not policies.can_view_map(actor) or not _path_visible(actor, region.path):
+        raise NotFound()
+    crumbs = Region.objects.filter(code__in=region.path.rstrip("/").split("/")).order_by("path")
+    # Every ancestor of a region the actor may open is itself open to them (scoped to their reach).
+    breadcrumb = [MapCrumb(*row) for row in crumbs.values_list("code", "name", "level")]
+
+    buildings = policies.scope_places(actor, Building.objects.filter(region_path__startswith=region.path))
+    features: list[dict[str, Any]] = []
+    areas: list[MapArea] = []
+    points: list[MapPoint] = []
+    children: list[MapChild] = []
+
+    def add(code: str, name: str, kind: str, grid_id: int | None, residents: int, text: str) -> None:
+        geometry, area = _map_geometry(text)
+        density = residents / area if area > 0 else 0.0
+        areas.append(MapArea(code, name, kind, grid_id, residents, round(area, 4), round(density, 1)))
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"name": code, "label": name, "kind": kind},
+                "geometry": geometry,
+            }
+        )
+
+    if region.level == RegionLevel.COMMUNITY:
+        grid_totals = dict(
+            buildings.values("grid_id").annotate(n=Sum("resident_count")).values_list("grid_id", "n")
+        )
+        total = sum(int(v or 0) for v in grid_totals.values())
+        grids = policies.scope_places(actor, Grid.objects.filter(region_path=region.path)).order_by("code")
+        for grid in grids:
+            residents = int(grid_totals.get(grid.pk) or 0)
+            add(grid.code, grid.name, "grid", grid.pk, residents, grid.geometry)
+            children.append(MapChild(grid.code, grid.name, "grid", residents))
+        for pk, code, number, address, lon, lat, n in buildings.order_by("code").values_list(
+            "id", "code", "number", "address", "lon", "lat", "resident_count"
+        ):
+            glon, glat = coords.wgs84_to_gcj02(lon, lat)
+            points.append(MapPoint(pk, code, number, address, round(glon, 6), round(glat, 6), n))
+    else:
+        per_community = dict(
+            buildings.values("region_path").annotate(n=Sum("resident_count")).values_list("region_path", "n")
+        )
+        total = sum(int(v or 0) for v in per_community.values())
+        boundaries = policies.scope_places(
+            actor, CommunityBoundary.objects.filter(region_path__startswith=region.path)
+        )
+        for code, name, path, geometry in boundaries.order_by("region_path").values_list(
+            "region__code", "region__name", "region_path", "geometry"
+        ):
+            add(code, name, "community", None, int(per_community.get(path) or 0), geometry)
+        below = Region.objects.filter(parent=region).order_by("code")
+        for code, name, level, path in below.values_list("code", "name", "level", "path"):
+            if not _path_visible(actor, path):
+                continue
+            residents = sum(int(v or 0) for p, v in per_community.items() if p.startswith(path))
+            children.append(MapChild(code, name, level, residents))
+    return MapLayer(
+        code=region.code,
+        name=region.name,
+        level=region.level,
+        residents=total,
+        breadcrumb=breadcrumb,
+        children=children,
+        areas=areas,
+        geojson={"type": "FeatureCollection", "features": features},
+        points=points,
+        can_read_people=policies.can_read_people(actor),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GridSummary:
+    grid_id: int
+    code: str
+    name: str
+    community_code: str
+    community_name: str
+    buildings: int
+    residents: int
+    assigned: bool  # the actor is this grid's worker (网格员)
+
+
+def my_grids_for(actor: Actor) -> list[GridSummary]:
+    """The grid worker's grids: those assigned to them, else every grid within their reach.
+
+    A community worker (社区工作人员) with no grid of their own looks after the whole community.
+    Other roles have no grids here (an empty list).
+    """
+    if not policies.can_use_grid_page(actor):
+        return []
+    in_reach = policies.scope_grid_work(actor, Grid.objects.all())
+    assigned = in_reach.filter(worker_id=actor.user_id) if actor.user_id is not None else in_reach.none()
+    mine = assigned if assigned.exists() else in_reach
+    rows = (
+        mine.select_related("community")
+        .annotate(n_buildings=Count("buildings"), n_residents=Sum("buildings__resident_count"))
+        .order_by("code")
+    )
+    return [
+        GridSummary(
+            grid_id=g.pk,
+            code=g.code,
+            name=g.name,
+            community_code=g.community.code,
+            community_name=g.community.name,
+            buildings=int(g.n_buildings),
+            residents=int(g.n_residents or 0),
+            assigned=g.worker_id is not None and g.worker_id == actor.user_id,
+        )
+        for g in rows
+    ]
+
+
+def grid_buildings_for(actor: Actor, grid_id: int) -> tuple[Grid, list[MapPoint]]:
+    """A grid in reach and its buildings with resident counts (points in GCJ-02)."""
+    grid = get_in_scope(policies.scope_places(actor, Grid.objects.select_related("community")), pk=grid_id)
+    points = []
+    for pk, code, number, address, lon, lat, n in (
+        policies.scope_places(actor, Building.objects.filter(grid_id=grid.pk))
+        .order_by("number")
+        .values_list("id", "code", "number", "address", "lon", "lat", "resident_count")
+    ):
+        glon, glat = coords.wgs84_to_gcj02(lon, lat)
+        points.append(MapPoint(pk, code, number, address, round(glon, 6), round(glat, 6), n))
+    return grid, points
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentRow:
+    """One living resident as lists show them: the ID number masked, never clear."""
+
+    person_id: int
+    name: str
+    id_masked: str
+    sex: str
+    birth_date: dt.date
+    unit_number: str
+    room_number: str
+    relation: str
+    verified: bool
+
+    @property
+    def sex_label(self) -> str:
+        return codes.SEX.get(self.sex, self.sex)
+
+    @property
+    def relation_label(self) -> str:
+        return codes.RELATION.get(self.relation, self.relation)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildingResidents:
+    building: Building
+    resident_count: int
+    residents: list[ResidentRow] | None  # None: the actor may see counts only
+
+
+def building_residents_for(actor: Actor, building_id: int, *, limit: int = 500) -> BuildingResidents:
+    """A building in reach, its living resident count and — for people readers — who they are.
+
+    Roles that may not read people individually (:func:`policies.can_read_people`) get the count
+    only; people readers get the residents within their own reach (masked ID numbers).
+    """
+    building = get_in_scope(
+        policies.scope_places(actor, Building.objects.select_related("grid", "grid__community")),
+        pk=building_id,
+    )
+    if not policies.can_read_people(actor):
+        return BuildingResidents(building, building.resident_count, None)
+    people = (
+        _people(actor)
+        .filter(building_id=building.pk, status=PersonStatus.LIVING)
+        .select_related("household")
+        .order_by("household_id", "relation", "birth_date")[:limit]
+    )
+    rows = [
+        ResidentRow(
+            person_id=p.pk,
+            name=p.name,
+            id_masked=p.id_masked,
+            sex=p.sex,
+            birth_date=p.birth_date,
+            unit_number=p.household.unit_number if p.household else "",
+            room_number=p.household.room_number if p.household else "",
+            relation=p.relation,
+            verified=p.verified,
+        )
+        for p in people
+    ]
+    return BuildingResidents(building, building.resident_count, rows)

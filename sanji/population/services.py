@@ -1169,3 +1169,47 @@ def change_withdraw(
             data={"kind": change.kind},
         )
     return change
+
+
+# --- grid workers (网格员) -------------------------------------------------------------------------
+
+
+def grid_worker_assign(*, actor: Actor, grid_id: int, worker_id: int | None) -> Grid:
+    """Make a person the grid worker (网格员) of a grid, or clear it (``worker_id=None``).
+
+    The system administrator within reach (or the platform) assigns; the worker must be an active
+    person holding the community-worker role in a unit whose reach covers the grid.
+    """
+    # Imported here so that this block stays self-contained (merges with other population blocks).
+    from sanji.accounts import selectors as account_selectors
+    from sanji.accounts.models import User
+    from sanji.core.roles import Role
+
+    with transaction.atomic():
+        grid = Grid.objects.select_for_update().filter(pk=grid_id).first()
+        if grid is None or not policies.can_see_region(actor, grid.region_path):
+            raise NotFound()
+        require(
+            policies.can_configure_places(actor, grid.region_path),
+            "Only the system administrator assigns grid workers.",
+        )
+        if worker_id is not None:
+            user = User.objects.filter(pk=worker_id, is_active=True).first()
+            grants = account_selectors.grants_for_user(user.pk) if user is not None else ()
+            if user is None or not any(
+                g.role == Role.COMMUNITY_WORKER and g.reaches(grid.region_path) for g in grants
+            ):
+                raise ValidationFailed(
+                    "The grid worker must be a community worker whose unit covers the grid."
+                )
+        previous = grid.worker_id
+        grid.worker_id = worker_id
+        grid.save(update_fields=["worker"])
+        record(
+            actor=actor,
+            action="population.grid_worker_assigned",
+            target=grid,
+            region_path=grid.region_path,
+            data={"grid": grid.code, "worker_id": worker_id, "previous_worker_id": previous},
+        )
+    return grid

@@ -101,6 +101,18 @@ def _capabilities() -> list[Capability]:
             lambda actor: actor.user_id is not None and not actor.has_role(*STAFF_ROLES),
         ),
         Capability(
+            _("人口分布图"),
+            _("各社区、网格的实有人口密度，逐级查看楼栋和居民"),
+            "population:map",
+            population_policies.can_view_map,
+        ),
+        Capability(
+            _("我的网格"),
+            _("本人负责网格的楼栋、居民和人数"),
+            "population:grid_home",
+            population_policies.can_use_grid_page,
+        ),
+        Capability(
             _("用户与角色"),
             _("创建账号、授予和撤销角色、重置密码、解锁"),
             "accounts:user_list",
