@@ -14,6 +14,7 @@ from sanji.catalog.api import router as catalog_router
 from sanji.core.errors import SanjiError
 from sanji.evaluation.api import router as evaluation_router
 from sanji.orgs.api import router as orgs_router
+from sanji.sharing.api import router as sharing_router
 from sanji.supervision.api import router as supervision_router
 
 api = NinjaAPI(
@@ -41,3 +42,4 @@ api.add_router("/catalog", catalog_router)
 api.add_router("/cases", cases_router)
 api.add_router("/supervision", supervision_router)
 api.add_router("/evaluation", evaluation_router)
+api.add_router("/sharing", sharing_router)

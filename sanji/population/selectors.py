@@ -208,3 +208,25 @@ def population_per_grid(actor: Actor, region_code: str) -> list[GridPopulation]:
         GridPopulation(pk, code, name, path, int(totals.get(pk) or 0))
         for pk, code, name, path in grids.order_by("code").values_list("id", "code", "name", "region_path")
     ]
+
+
+# --- reads for the sharing app's person search and person page --------------------------------------
+
+
+def people_for(actor: Actor) -> models.QuerySet[Person]:
+    """The people the actor may read individually (empty for anyone else)."""
+    return _people(actor)
+
+
+def household_members(actor: Actor, person_id: int) -> list[Person]:
+    """The readable members of the person's household (the person included), head first."""
+    person = person_get_for(actor, person_id)
+    if person.household_id is None:
+        return [person]
+    return list(_people(actor).filter(household_id=person.household_id).order_by("relation", "id"))
+
+
+def person_versions(actor: Actor, person_id: int) -> models.QuerySet[PersonVersion]:
+    """The closed earlier states of a person the actor may read, newest first."""
+    person = person_get_for(actor, person_id)
+    return PersonVersion.objects.filter(person_id=person.pk).order_by("-version")
