@@ -17,6 +17,7 @@ urlpatterns = [
     path("portal/", include("sanji.cases.portal_urls")),
     path("supervision/", include("sanji.supervision.urls")),
     path("evaluation/", include("sanji.evaluation.urls")),
+    path("sharing/", include("sanji.sharing.urls")),
     path("", include("sanji.web.urls")),
 ]
 

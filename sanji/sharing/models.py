@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -53,8 +52,8 @@ class SharingGrant(models.Model):
     legal_basis = models.CharField(max_length=300)
     valid_from = models.DateField()
     valid_until = models.DateField(help_text="last day of validity (inclusive, city time)")
-    granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    granted_by_id = models.BigIntegerField(
+        null=True, blank=True, help_text="user id (as the audit trail keeps it)"
     )
     granted_by_username = models.CharField(max_length=150)
     granted_at = models.DateTimeField()
@@ -94,14 +93,7 @@ class AccessRecord(models.Model):
 
     at = models.DateTimeField()
     kind = models.CharField(max_length=16, choices=AccessKind.choices)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,
-    )
+    user_id = models.BigIntegerField(null=True, blank=True, help_text="user id (as the audit trail keeps it)")
     username = models.CharField(max_length=150)
     unit = models.ForeignKey(
         Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
