@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from sanji.accounts.scopes import require_scope
 from sanji.core.actors import Actor
@@ -81,7 +81,7 @@ def grant_create(request: HttpRequest, payload: GrantIn) -> Any:
         valid_from=payload.valid_from,
         valid_until=payload.valid_until,
     )
-    return 201, selectors.grant_get_for(actor, grant.pk)
+    return Status(201, selectors.grant_get_for(actor, grant.pk))
 
 
 @router.post("/grants/{grant_id}/revoke", response=GrantOut, summary="Revoke a grant at once")

@@ -62,7 +62,8 @@ def city(db: Any, settings: Any, tmp_path: Path, frozen_now: dt.datetime) -> Non
 def residents(city: None, tmp_path: Path) -> dict[str, Person]:
     xc = Building.objects.filter(code__startswith="150102001001").order_by("code").first()
     sh = Building.objects.filter(code__startswith="150105001001").order_by("code").first()
-    assert xc is not None and sh is not None
+    assert xc is not None
+    assert sh is not None
     rows = [
         person_row(xc, number=ID_XC_HEAD, name="王建国", household="H-XC-1", relation="02"),
         person_row(xc, number=ID_XC_WIFE, name="王丽", household="H-XC-1", relation="10"),

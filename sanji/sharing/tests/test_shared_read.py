@@ -34,11 +34,13 @@ PURPOSE = "核对低保申请人身份"
 def test_name_and_id_number_need_no_grant_and_the_read_is_recorded(residents) -> None:
     shared = selectors.person_get_for(reader(), ID_XC_HEAD, PURPOSE)
     assert (shared.name, shared.id_number, shared.id_masked) == ("王建国", ID_XC_HEAD, "150102********1237")
-    assert shared.fields == {} and shared.grant_id is None
+    assert shared.fields == {}
+    assert shared.grant_id is None
     access = AccessRecord.objects.get()
     assert access.pk == shared.access_id
     assert access.person_id == residents["王建国"].pk
-    assert access.kind == AccessKind.SHARED_READ and access.channel == AccessChannel.PAGE
+    assert access.kind == AccessKind.SHARED_READ
+    assert access.channel == AccessChannel.PAGE
     assert access.purpose == PURPOSE
     assert access.fields == ["name", "id_number"]
     assert access.department_id == department_of(CITY_CA)
@@ -46,19 +48,24 @@ def test_name_and_id_number_need_no_grant_and_the_read_is_recorded(residents) ->
     # The portal finds it from the digest accounts keeps of an applicant's ID number.
     assert access.subject_index == crypto.blind_index(ID_XC_HEAD, purpose="applicant")
     entry = Entry.objects.filter(action="sharing.person_read").get()
-    assert entry.purpose == PURPOSE and entry.target_id == str(access.pk)
-    assert ID_XC_HEAD not in str(entry.data) and "王建国" not in entry.target_label
+    assert entry.purpose == PURPOSE
+    assert entry.target_id == str(access.pk)
+    assert ID_XC_HEAD not in str(entry.data)
+    assert "王建国" not in entry.target_label
 
 
 def test_granted_fields_are_returned_with_labels() -> None:
     g = grant()
     shared = selectors.person_get_for(reader(), ID_SH, PURPOSE, grant_id=g.pk)
     assert shared.grant_id == g.pk
-    assert shared.fields["sex"] == "1" and shared.labels["sex"] == "男"
+    assert shared.fields["sex"] == "1"
+    assert shared.labels["sex"] == "男"
     assert shared.fields["birth_date"] == "1985-01-20"
-    assert shared.fields["marital_status"] == "20" and shared.labels["marital_status"] == "已婚"
+    assert shared.fields["marital_status"] == "20"
+    assert shared.labels["marital_status"] == "已婚"
     assert shared.fields["residence"].endswith("1单元101室")
-    assert "ethnicity" not in shared.fields and "relation" not in shared.fields
+    assert "ethnicity" not in shared.fields
+    assert "relation" not in shared.fields
     access = AccessRecord.objects.get()
     assert access.grant_id == g.pk
     assert access.fields == ["name", "id_number", "sex", "birth_date", "marital_status", "residence"]
@@ -119,7 +126,7 @@ def test_an_overlong_purpose_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "role, unit",
+    ("role", "unit"),
     [
         (Role.POPULATION_OFFICER, SAIHAN_HEALTH),
         (Role.WINDOW_CLERK, "150105-CSC-W-civil_affairs"),
