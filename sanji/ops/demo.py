@@ -24,6 +24,7 @@ from sanji.calendar import services as calendar_services
 from sanji.catalog import services as catalog_services
 from sanji.core.actors import Actor, system_actor
 from sanji.core.roles import SECOND_FACTOR_REQUIRED, Role
+from sanji.ops import demo_sharing
 from sanji.orgs import services as org_services
 from sanji.orgs.models import Unit
 
@@ -162,6 +163,7 @@ def seed_people() -> list[DemoLogin]:
                     )
                     login.totp_secret = secret
             logins.append(login)
+    demo_sharing.seed_demo_sharing()  # a data-sharing grant, once residents exist
     _save_logins(logins)
     return logins
 
