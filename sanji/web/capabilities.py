@@ -36,6 +36,7 @@ def _capabilities() -> list[Capability]:
     from sanji.catalog import policies as catalog_policies
     from sanji.evaluation import policies as evaluation_policies
     from sanji.orgs import policies as org_policies
+    from sanji.sharing import policies as sharing_policies
     from sanji.supervision import policies as supervision_policies
 
     return [
@@ -85,6 +86,30 @@ def _capabilities() -> list[Capability]:
             _("评价办件"),
             _("对已办结的办件进行好差评"),
             "evaluation:my_ratings",
+            lambda actor: actor.user_id is not None and not actor.has_role(*STAFF_ROLES),
+        ),
+        Capability(
+            _("共享查询"),
+            _("按用途查询人口基础信息：姓名、身份证号码及授权字段"),
+            "sharing:read",
+            sharing_policies.can_read_shared,
+        ),
+        Capability(
+            _("共享授权"),
+            _("各部门可共享的字段、用途、依据和期限"),
+            "sharing:grants",
+            sharing_policies.can_view_grants,
+        ),
+        Capability(
+            _("人员查询"),
+            _("按身份证号码或姓名查找人员，查看户、位置、历史和查询记录"),
+            "sharing:people",
+            sharing_policies.can_search_people,
+        ),
+        Capability(
+            _("谁查询了我的信息"),
+            _("政府部门查询您人口信息的单位、时间和用途"),
+            "sharing:my_reads",
             lambda actor: actor.user_id is not None and not actor.has_role(*STAFF_ROLES),
         ),
         Capability(
