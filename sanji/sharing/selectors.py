@@ -81,7 +81,7 @@ class SharedPerson:
     read_at: dt.datetime
 
 
-def _grant_for_read(actor: Actor, grant_id: int | None, departments: frozenset[int]) -> SharingGrant | None:
+def _grant_for_read(grant_id: int | None, departments: frozenset[int]) -> SharingGrant | None:
     if grant_id is None:
         return None
     grant = SharingGrant.objects.filter(pk=grant_id, department_id__in=departments).first()
@@ -137,7 +137,7 @@ def person_get_for(
     text = services.purpose_clean(purpose)
     number = id_number_clean(id_number)
     departments = policies.reader_department_ids(actor)
-    grant = _grant_for_read(actor, grant_id, departments)
+    grant = _grant_for_read(grant_id, departments)
     granted = list(grant.fields) if grant is not None else []
     wanted = granted if fields is None else [f.strip() for f in fields if f.strip()]
     refused = [f for f in wanted if f not in granted]
