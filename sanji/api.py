@@ -16,6 +16,7 @@ from sanji.evaluation.api import router as evaluation_router
 from sanji.orgs.api import router as orgs_router
 from sanji.population.api import router as population_router
 from sanji.population.api_places import router as population_places_router
+from sanji.sharing.api import router as sharing_router
 from sanji.supervision.api import router as supervision_router
 
 api = NinjaAPI(
@@ -45,3 +46,4 @@ api.add_router("/supervision", supervision_router)
 api.add_router("/evaluation", evaluation_router)
 api.add_router("/population", population_router)
 api.add_router("/population/places", population_places_router)
+api.add_router("/sharing", sharing_router)

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "sanji.supervision",
     "sanji.evaluation",
     "sanji.population",
+    "sanji.sharing",
     "sanji.ops",
     "sanji.web",
 ]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("supervision/", include("sanji.supervision.urls")),
     path("evaluation/", include("sanji.evaluation.urls")),
     path("population/", include("sanji.population.urls")),
+    path("sharing/", include("sanji.sharing.urls")),
     path("", include("sanji.web.urls")),
 ]
 

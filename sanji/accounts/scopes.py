@@ -34,6 +34,7 @@ SCOPES: dict[str, str | Promise] = {
     "population:read": _("读取人口基础信息"),
     "population:write": _("报送人口变动"),
     "sharing:read": _("共享数据查询"),
+    "sharing:write": _("管理共享授权"),
     "exchange:read": _("读取交换包与变更订阅"),
     "exchange:write": _("上传交换包"),
     "comparison:read": _("读取比对结果"),

@@ -835,3 +835,25 @@ def building_residents_for(actor: Actor, building_id: int, *, limit: int = 500) 
         for p in people
     ]
     return BuildingResidents(building, building.resident_count, rows)
+
+
+# --- reads for the sharing app's person search and person page --------------------------------------
+
+
+def people_for(actor: Actor) -> models.QuerySet[Person]:
+    """The people the actor may read individually (empty for anyone else)."""
+    return _people(actor)
+
+
+def household_members(actor: Actor, person_id: int) -> list[Person]:
+    """The readable members of the person's household (the person included), head first."""
+    person = person_get_for(actor, person_id)
+    if person.household_id is None:
+        return [person]
+    return list(_people(actor).filter(household_id=person.household_id).order_by("relation", "id"))
+
+
+def person_versions(actor: Actor, person_id: int) -> models.QuerySet[PersonVersion]:
+    """The closed earlier states of a person the actor may read, newest first."""
+    person = person_get_for(actor, person_id)
+    return PersonVersion.objects.filter(person_id=person.pk).order_by("-version")

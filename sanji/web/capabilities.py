@@ -37,6 +37,7 @@ def _capabilities() -> list[Capability]:
     from sanji.evaluation import policies as evaluation_policies
     from sanji.orgs import policies as org_policies
     from sanji.population import policies as population_policies
+    from sanji.sharing import policies as sharing_policies
     from sanji.supervision import policies as supervision_policies
 
     return [
@@ -111,6 +112,30 @@ def _capabilities() -> list[Capability]:
             _("本人负责网格的楼栋、居民和人数"),
             "population:grid_home",
             population_policies.can_use_grid_page,
+        ),
+        Capability(
+            _("共享查询"),
+            _("按用途查询人口基础信息：姓名、身份证号码及授权字段"),
+            "sharing:read",
+            sharing_policies.can_read_shared,
+        ),
+        Capability(
+            _("共享授权"),
+            _("各部门可共享的字段、用途、依据和期限"),
+            "sharing:grants",
+            sharing_policies.can_view_grants,
+        ),
+        Capability(
+            _("人员查询"),
+            _("按身份证号码或姓名查找人员，查看户、位置、历史和查询记录"),
+            "sharing:people",
+            sharing_policies.can_search_people,
+        ),
+        Capability(
+            _("谁查询了我的信息"),
+            _("政府部门查询您人口信息的单位、时间和用途"),
+            "sharing:my_reads",
+            lambda actor: actor.user_id is not None and not actor.has_role(*STAFF_ROLES),
         ),
         Capability(
             _("用户与角色"),
