@@ -98,7 +98,7 @@ def main() -> None:
     from bench.run import fresh_database
 
     workdir = Path(tempfile.mkdtemp(prefix="sanji-profile-"))
-    os.environ["DATABASE_URL"] = fresh_database(args.engine, workdir)
+    os.environ["DATABASE_URL"] = fresh_database(args.engine, workdir, f"sanji_profile_{os.getpid()}")
     os.environ["SANJI_DATA_DIR"] = str(workdir / "data")
     os.environ["DJANGO_SETTINGS_MODULE"] = "sanji.settings"
     os.environ.setdefault("SANJI_BENCH", "1")
