@@ -41,12 +41,21 @@ def secret_key(name: str, *, create: bool = True) -> bytes:
         raise FileNotFoundError(f"key {name!r} not found in {path.parent}")
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     raw = secrets.token_bytes(32)
+    # Written in full to a private temporary file, then linked into place: link() fails if the key
+    # exists, so a reader never sees a half-written key and two creators agree on one key.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
-        return base64.b64decode(path.read_text().strip())
-    with os.fdopen(fd, "w") as fh:
-        fh.write(base64.b64encode(raw).decode())
+        with os.fdopen(fd, "w") as fh:
+            fh.write(base64.b64encode(raw).decode())
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:  # another process created it first: use theirs
+            return base64.b64decode(path.read_text().strip())
+    finally:
+        tmp.unlink(missing_ok=True)
     return raw
 
 

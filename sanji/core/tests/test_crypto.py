@@ -46,3 +46,23 @@ def test_previous_key_still_decrypts_during_rotation(tmp_path):
     assert crypto.decrypt(new, key="field-next") == "value"
     with pytest.raises(ValueError, match="no key"):
         crypto.decrypt(old, key="field-next")
+
+
+def test_concurrent_creators_agree_on_one_complete_key(tmp_path):
+    """Processes creating the same key at once all get the one key that is on disk, never a partial one."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(4) as pool:
+        keys = pool.map(_create_key, [str(tmp_path)] * 16)
+    on_disk = crypto.secret_key("race", create=False)
+    assert set(keys) == {on_disk}
+    assert len(on_disk) == 32
+    assert [p.name for p in tmp_path.iterdir()] == ["race.key"]  # no temporary files left behind
+
+
+def _create_key(key_dir: str) -> bytes:
+    from django.conf import settings
+
+    settings.KEY_DIR = key_dir
+    return crypto.secret_key("race")
