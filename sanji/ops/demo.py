@@ -24,7 +24,7 @@ from sanji.calendar import services as calendar_services
 from sanji.catalog import services as catalog_services
 from sanji.core.actors import Actor, system_actor
 from sanji.core.roles import SECOND_FACTOR_REQUIRED, Role
-from sanji.ops import demo_population, demo_sharing
+from sanji.ops import demo_changes, demo_population, demo_sharing
 from sanji.orgs import services as org_services
 from sanji.orgs.models import Unit
 
@@ -166,9 +166,7 @@ def seed_people() -> list[DemoLogin]:
     demo_population.seed_demo_population()  # places and residents first: later demo data needs them
     demo_sharing.seed_demo_sharing()  # a data-sharing grant, once residents exist
     _save_logins(logins)
-    from sanji.ops.demo_changes import seed_demo_changes  # needs the people above; skips without residents
-
-    seed_demo_changes()
+    demo_changes.seed_demo_changes()  # needs the people above; skips without residents
     return logins
 
 
