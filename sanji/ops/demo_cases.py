@@ -59,7 +59,7 @@ A = Action
 S = State
 
 #: Cases seeded by ``sanji demo`` on its first run (see the module docstring for the cost).
-DEFAULT_COUNT = 2000
+DEFAULT_COUNT = 3000
 #: The districts the cases concentrate on, with their share of the cases.
 DISTRICTS: tuple[tuple[str, float], ...] = (("150105", 0.45), ("150102", 0.30), ("150103", 0.25))
 TOWNSHIPS_PER_DISTRICT = 3
