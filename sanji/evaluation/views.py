@@ -4,7 +4,6 @@ monthly scores with ranking, trend and evidence, the community ranking and the w
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -19,16 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sanji.core import clock
 from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import NotFound, SanjiError
+from sanji.core.pages import found
 from sanji.evaluation import policies, selectors, services
 from sanji.evaluation.models import FollowUpFinding, FollowUpState, RatingLevel, SubjectKind
 from sanji.supervision import policies as supervision_policies
-
-
-def _found(fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except NotFound:
-        raise Http404 from None
 
 
 def _nav(actor: Actor) -> dict[str, Any]:
@@ -67,7 +60,7 @@ def my_ratings(request: HttpRequest) -> HttpResponse:
 def rate(request: HttpRequest, case_id: int) -> HttpResponse:
     """The portal's rating form (好差评) for the applicant's own completed case."""
     actor = actor_of(request)
-    case, rating = _found(lambda: selectors.rateable_case_for(actor, case_id))
+    case, rating = found(lambda: selectors.rateable_case_for(actor, case_id))
     if request.method == "POST":
         try:
             services.rating_submit(
@@ -165,7 +158,7 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def follow_up_detail(request: HttpRequest, follow_up_id: int) -> HttpResponse:
     actor = actor_of(request)
-    follow_up = _found(lambda: selectors.follow_up_get_for(actor, follow_up_id))
+    follow_up = found(lambda: selectors.follow_up_get_for(actor, follow_up_id))
     return render(
         request,
         "evaluation/follow_up_detail.html",
@@ -225,7 +218,7 @@ def score_list(request: HttpRequest) -> HttpResponse:
 def score_detail(request: HttpRequest, score_id: int) -> HttpResponse:
     """One score: its items, each linking to the mark, case, rating or order behind it; and the trend."""
     actor = actor_of(request)
-    score = _found(lambda: selectors.score_get_for(actor, score_id))
+    score = found(lambda: selectors.score_get_for(actor, score_id))
     return render(
         request,
         "evaluation/score_detail.html",

@@ -10,7 +10,6 @@ or the person changed since submission) is shown as a 409 with what happened.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.contrib import messages
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import Conflict, Forbidden, NotFound, SanjiError
+from sanji.core.pages import found
 from sanji.population import change_forms, change_values, policies, selectors, services
 from sanji.population.models import ChangeKind, ChangeState
 
@@ -219,13 +219,6 @@ R = TypeVar("R")
 # --- the population map and the grid worker's page (人口地图, 我的网格) ------------------------------
 
 
-def _map_found(fn: Callable[[], R]) -> R:
-    try:
-        return fn()
-    except NotFound:
-        raise Http404 from None
-
-
 def _map_int(value: str | None) -> int | None:
     try:
         return int(value) if value else None
@@ -276,11 +269,11 @@ def population_map(request: HttpRequest) -> HttpResponse:
     grid_id = _map_int(request.GET.get("grid"))
     grid = points = None
     if grid_id is not None:
-        grid, points = _map_found(lambda: selectors.grid_buildings_for(actor, grid_id))
+        grid, points = found(lambda: selectors.grid_buildings_for(actor, grid_id))
         region_code = grid.community.code
     else:
-        region_code = request.GET.get("region") or _map_found(lambda: selectors.map_default_region(actor))
-    layer = _map_found(lambda: selectors.map_layer_for(actor, region_code))
+        region_code = request.GET.get("region") or found(lambda: selectors.map_default_region(actor))
+    layer = found(lambda: selectors.map_layer_for(actor, region_code))
     return render(
         request,
         "population/map.html",
@@ -298,7 +291,7 @@ def population_map(request: HttpRequest) -> HttpResponse:
 def map_grid(request: HttpRequest, grid_id: int) -> HttpResponse:
     """A grid's buildings with resident counts (a fragment of the map page)."""
     actor = actor_of(request)
-    grid, points = _map_found(lambda: selectors.grid_buildings_for(actor, grid_id))
+    grid, points = found(lambda: selectors.grid_buildings_for(actor, grid_id))
     if not request.headers.get("HX-Request"):
         return redirect(f"{reverse('population:map')}?grid={grid.pk}")
     return render(request, "population/map_grid.html", {"grid": grid, "points": points})
@@ -309,7 +302,7 @@ def map_grid(request: HttpRequest, grid_id: int) -> HttpResponse:
 def map_building(request: HttpRequest, building_id: int) -> HttpResponse:
     """A building's residents (masked IDs) for people readers, its count for everyone else."""
     actor = actor_of(request)
-    data = _map_found(lambda: selectors.building_residents_for(actor, building_id))
+    data = found(lambda: selectors.building_residents_for(actor, building_id))
     template = (
         "population/map_building.html"
         if request.headers.get("HX-Request")
@@ -335,7 +328,7 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
     actor = actor_of(request)
     if not policies.can_use_grid_page(actor):
         raise Http404
-    grid, points = _map_found(lambda: selectors.grid_buildings_for(actor, grid_id))
+    grid, points = found(lambda: selectors.grid_buildings_for(actor, grid_id))
     return render(request, "population/grid_detail.html", {"grid": grid, "points": points})
 
 

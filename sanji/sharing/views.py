@@ -6,7 +6,6 @@ number of a person is shown only in the answer to the post that read or unmasked
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -19,17 +18,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import NotFound, SanjiError
+from sanji.core.pages import found
 from sanji.orgs.models import Department
 from sanji.sharing import policies, selectors, services
 from sanji.sharing.forms import GrantForm, SharedReadForm, UnmaskForm
 from sanji.sharing.models import ShareableField
-
-
-def _found(fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except NotFound:
-        raise Http404 from None
 
 
 def _nav(actor: Actor) -> dict[str, Any]:
@@ -170,7 +163,7 @@ def person_search(request: HttpRequest) -> HttpResponse:
 
 
 def _person_page(request: HttpRequest, actor: Actor, person_id: int, **extra: Any) -> HttpResponse:
-    page = _found(lambda: selectors.person_page_for(actor, person_id))
+    page = found(lambda: selectors.person_page_for(actor, person_id))
     context = {"p": page, "person": page.person, **_nav(actor), **extra}
     context.setdefault("unmask_form", UnmaskForm())
     return render(request, "sharing/person.html", context)

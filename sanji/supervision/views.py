@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -15,16 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import NotFound, SanjiError
+from sanji.core.pages import found
 from sanji.supervision import policies, selectors, services
 from sanji.supervision.rules import THRESHOLD_MEANING, RuleCode, Severity
 from sanji.supervision.transitions import MarkState, OrderState
-
-
-def _found(fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except NotFound:
-        raise Http404 from None
 
 
 def _nav(actor: Actor) -> dict[str, Any]:
@@ -39,7 +32,7 @@ def _nav(actor: Actor) -> dict[str, Any]:
 def board(request: HttpRequest) -> HttpResponse:
     """The live board (实时监察): refreshed by htmx every 30 seconds; drill down by place."""
     actor = actor_of(request)
-    data = _found(lambda: selectors.board_for(actor, region_path=request.GET.get("path") or None))
+    data = found(lambda: selectors.board_for(actor, region_path=request.GET.get("path") or None))
     context = {"board": data, "last_sweep": selectors.last_sweep(), **_nav(actor)}
     if request.headers.get("HX-Request"):
         return render(request, "supervision/_board.html", context)
@@ -54,7 +47,7 @@ def board_unit(request: HttpRequest, unit_id: int) -> HttpResponse:
         page = int(request.GET.get("page", "1"))
     except ValueError:
         page = 1
-    data = _found(
+    data = found(
         lambda: selectors.board_unit_cases(
             actor, unit_id=unit_id, region_path=request.GET.get("path"), page=page
         )
@@ -109,7 +102,7 @@ def my_marks(request: HttpRequest) -> HttpResponse:
 @require_GET
 def mark_detail(request: HttpRequest, mark_id: int) -> HttpResponse:
     actor = actor_of(request)
-    mark = _found(lambda: selectors.mark_get_for(actor, mark_id))
+    mark = found(lambda: selectors.mark_get_for(actor, mark_id))
     return render(
         request,
         "supervision/mark_detail.html",
@@ -156,7 +149,7 @@ def mark_act(request: HttpRequest, mark_id: int, action: str) -> HttpResponse:
 def sweep_list(request: HttpRequest) -> HttpResponse:
     """The sweep history (巡检记录): when each sweep ran, how long, marks created per rule."""
     actor = actor_of(request)
-    runs = _found(lambda: selectors.sweep_list_for(actor))
+    runs = found(lambda: selectors.sweep_list_for(actor))
     page = Paginator(runs, 50).get_page(request.GET.get("page"))
     labels = dict(RuleCode.choices)
     rows = [
@@ -187,7 +180,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     actor = actor_of(request)
-    order = _found(lambda: selectors.order_get_for(actor, order_id))
+    order = found(lambda: selectors.order_get_for(actor, order_id))
     return render(
         request,
         "supervision/order_detail.html",
