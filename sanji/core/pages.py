@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.http import Http404
+from django.contrib import messages
+from django.http import Http404, HttpRequest
 
-from sanji.core.errors import NotFound
+from sanji.core.errors import NotFound, SanjiError
 
 R = TypeVar("R")
 
@@ -22,3 +23,19 @@ def found(fn: Callable[[], R]) -> R:
         return fn()
     except NotFound:
         raise Http404 from None
+
+
+def attempt(request: HttpRequest, fn: Callable[[], object], *, success: str) -> bool:
+    """Run a page's service call: NotFound is the page's 404, any other refusal a message on the next page.
+
+    Returns whether the call succeeded (its success message is then queued).
+    """
+    try:
+        fn()
+    except NotFound:
+        raise Http404 from None
+    except SanjiError as exc:
+        messages.error(request, exc.message)
+        return False
+    messages.success(request, success)
+    return True

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sanji.core import clock
 from sanji.core.actors import Actor, actor_of
-from sanji.core.errors import NotFound, SanjiError
-from sanji.core.pages import found
+from sanji.core.errors import SanjiError
+from sanji.core.pages import attempt, found
 from sanji.evaluation import policies, selectors, services
 from sanji.evaluation.models import FollowUpFinding, FollowUpState, RatingLevel, SubjectKind
 from sanji.supervision import policies as supervision_policies
@@ -176,8 +176,9 @@ def follow_up_detail(request: HttpRequest, follow_up_id: int) -> HttpResponse:
 def follow_up_act(request: HttpRequest, follow_up_id: int, action: str) -> HttpResponse:
     actor = actor_of(request)
     post = request.POST
-    try:
-        services.follow_up_act(
+    attempt(
+        request,
+        lambda: services.follow_up_act(
             actor=actor,
             follow_up_id=follow_up_id,
             action=action,
@@ -185,13 +186,9 @@ def follow_up_act(request: HttpRequest, follow_up_id: int, action: str) -> HttpR
             action_taken=post.get("action_taken", ""),
             reply=post.get("reply", ""),
             text=post.get("text", ""),
-        )
-    except NotFound:
-        raise Http404 from None
-    except SanjiError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("已处理。"))
+        ),
+        success=_("已处理。"),
+    )
     return redirect("evaluation:follow_up_detail", follow_up_id=follow_up_id)
 
 

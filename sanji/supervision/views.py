@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import NotFound, SanjiError
-from sanji.core.pages import found
+from sanji.core.pages import attempt, found
 from sanji.supervision import policies, selectors, services
 from sanji.supervision.rules import THRESHOLD_MEANING, RuleCode, Severity
 from sanji.supervision.transitions import MarkState, OrderState
@@ -126,21 +126,18 @@ def mark_act(request: HttpRequest, mark_id: int, action: str) -> HttpResponse:
     except ValueError:
         messages.error(request, _("请输入有效的数字。"))
         return redirect("supervision:mark_detail", mark_id=mark_id)
-    try:
-        services.mark_act(
+    attempt(
+        request,
+        lambda: services.mark_act(
             actor=actor,
             mark_id=mark_id,
             action=action,
             text=request.POST.get("text", ""),
             days=days,
             expected_version=version,
-        )
-    except NotFound:
-        raise Http404 from None
-    except SanjiError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("已处理。"))
+        ),
+        success=_("已处理。"),
+    )
     return redirect("supervision:mark_detail", mark_id=mark_id)
 
 
