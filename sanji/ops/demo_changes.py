@@ -70,7 +70,7 @@ def seed_demo_changes() -> str:
         number
         for s in range(1, 999, 2)  # odd: a boy (子)
         if not Person.objects.filter(
-            id_index=crypto.blind_index(number := idnumber.make(DISTRICT, born, s), purpose="person")
+            id_index=crypto.blind_digest(number := idnumber.make(DISTRICT, born, s), purpose="person")
         ).exists()
     )
     verified = [

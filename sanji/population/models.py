@@ -160,7 +160,8 @@ class Person(models.Model):
 
     - Identity: the 18-digit citizen ID number (GB 11643-1999) is stored only encrypted
       (``id_number_encrypted``, AES-GCM via ``sanji.core.crypto``), with a keyed blind index
-      (``id_index``, unique) for exact look-ups and a masked form (``id_masked``,
+      (``id_index``, unique: the 32 raw bytes of :func:`sanji.core.crypto.blind_digest`) for exact
+      look-ups and a masked form (``id_masked``,
       ``150102********1237``) for lists. A 15-digit number is upgraded; the original is kept,
       encrypted, in ``id_number_original_encrypted``.
     - Codes: ``sex`` GB/T 2261.1, ``ethnicity`` GB/T 3304, ``marital_status`` GB/T 2261.2,
@@ -179,7 +180,7 @@ class Person(models.Model):
       :class:`PersonVersion` rows.
     """
 
-    id_index = models.CharField(max_length=64, unique=True)
+    id_index = models.BinaryField(max_length=32, unique=True)
     id_number_encrypted = models.CharField(max_length=200)
     id_number_original_encrypted = models.CharField(max_length=200, blank=True)
     id_masked = models.CharField(max_length=18)
@@ -387,7 +388,7 @@ class PersonChange(models.Model):
     before = models.JSONField(default=dict, blank=True)
     fields = models.JSONField(default=list, help_text="names of the Person fields the change sets")
     id_number_encrypted = models.CharField(max_length=200, blank=True)
-    id_index = models.CharField(max_length=64, blank=True, db_index=True)
+    id_index = models.BinaryField(max_length=32, blank=True, default=b"", db_index=True)
     effective_date = models.DateField()
     reason = models.CharField(max_length=500, blank=True, help_text="the submitter's reason")
     evidence = models.CharField(max_length=500, blank=True, help_text="documents seen (证明材料)")

@@ -56,7 +56,7 @@ def person_find_by_id_number(actor: Actor, raw: str) -> Person:
         parsed = idnumber.parse(raw, today=dt.date.max)
     except idnumber.IdNumberError:
         raise NotFound() from None
-    index = crypto.blind_index(parsed.number, purpose="person")
+    index = crypto.blind_digest(parsed.number, purpose="person")
     return get_in_scope(_people(actor), id_index=index)
 
 

@@ -426,6 +426,18 @@ def _write_report(job: ImportJob) -> str:
     return str(path)
 
 
+def _record_removed_duplicates(actor: Actor, removed: Mapping[int, int]) -> None:
+    """Audit the people a load without the unique blind index stored twice and then removed."""
+    for job_id, count in removed.items():
+        with transaction.atomic():
+            record(
+                actor=actor,
+                action="population.import_duplicates_removed",
+                target=ImportJob.objects.get(pk=job_id),
+                data={"removed": count},
+            )
+
+
 def population_import(
     *,
     actor: Actor,
@@ -494,7 +506,8 @@ def _run_import(
         source.batches = bulk.open_source(source_path, job.batch_size).batches
     resumed = job.done_batches
 
-    bulk.restore_indexes()
+    _record_removed_duplicates(actor, bulk.restore_indexes())
+    job.refresh_from_db()
     saved: list[list[str]] = []
     with transaction.atomic():
         if job.done_batches == 0 and bulk.person_table_empty():
@@ -561,9 +574,13 @@ def _run_import(
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
         if saved:
-            bulk.create_indexes(saved)
-            ImportJob.objects.filter(pk=job.pk).update(saved_indexes=[])
+            with transaction.atomic():
+                removed = bulk.create_indexes(saved)
+                ImportJob.objects.filter(pk=job.pk).update(saved_indexes=[])
+            _record_removed_duplicates(actor, removed)
         bulk.end_session()
+
+    job.refresh_from_db()
 
     with transaction.atomic():
         job.report_path = _write_report(job)
@@ -810,7 +827,7 @@ def change_submit(
     new_values = dict(cleaned.values)
     household, building = _resolve_place(actor, new_values, problem)
     ident = cleaned.ident
-    index = crypto.blind_index(ident.number, purpose=PERSON_INDEX_PURPOSE) if ident is not None else ""
+    index = crypto.blind_digest(ident.number, purpose=PERSON_INDEX_PURPOSE) if ident is not None else b""
     if ident is not None:
         holders = Person.objects.filter(id_index=index)
         if person is not None:

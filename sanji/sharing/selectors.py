@@ -150,7 +150,7 @@ def person_get_for(
     for name in wanted:
         columns.extend(_COLUMNS[name])
     # One look-up on the unique blind index (no ORDER BY: nothing to tempt a planner off that index).
-    index = crypto.blind_index(number, purpose="person")
+    index = crypto.blind_digest(number, purpose="person")
     rows = list(Person.objects.filter(id_index=index).order_by().values(*columns)[:1])
     row = rows[0] if rows else None
     if row is None:

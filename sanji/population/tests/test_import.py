@@ -38,7 +38,7 @@ def test_good_rows_are_stored_encrypted_with_households_and_counts(buildings, wr
     number = rows[0]["id_number"]
     assert number not in person.id_number_encrypted
     assert crypto.decrypt(person.id_number_encrypted) == number
-    assert person.id_index == crypto.blind_index(number, purpose="person")
+    assert person.id_index == crypto.blind_digest(number, purpose="person")
     assert person.id_masked == idnumber.mask(number)
     assert person.building is not None
     assert person.household is not None
@@ -321,3 +321,84 @@ def test_sqlite_workers_hand_batches_over_in_scratch_files(
     if connection.vendor == "postgresql":  # foreign keys dropped for the load are back
         assert [n for n, _ in bulk.foreign_keys(bulk.PERSON_TABLE)] == [n for n, _ in PERSON_FKS]
         assert len(PERSON_FKS) == 3
+
+
+class Killed(BaseException):
+    """The process dying while the indexes dropped for a load are still missing."""
+
+
+def test_load_killed_without_its_indexes_is_put_right_by_the_rerun(
+    buildings, write_csv: WriteCsv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A load into an empty registry runs without the secondary indexes (on PostgreSQL also
+    # without the unique blind index): people repeated across batches get in. Killed before
+    # the indexes are back, the rerun removes and reports them, rebuilds the indexes and
+    # resumes; rows after the crash meet the unique index.
+    from django.db import connection
+
+    rows = many_rows(buildings, 40)
+    rows[13]["id_number"] = rows[3]["id_number"]  # line 15 repeats line 5 (batch 1 vs batch 0)
+    eighteen = rows[6]["id_number"]
+    rows[16]["id_number"] = eighteen[:6] + eighteen[8:17]  # line 18: line 8's 15-digit form
+    rows[25]["id_number"] = rows[4]["id_number"]  # line 27 repeats line 6, after the crash
+    path = write_csv(rows)
+    unique = bulk.unique_index(bulk.PERSON_TABLE)
+    foreign = bulk.foreign_keys(bulk.PERSON_TABLE)
+    postgresql = connection.vendor == "postgresql"
+    assert bool(unique) == postgresql
+
+    def killed(saved: Any) -> Any:
+        raise Killed
+
+    bulk.CRASH_AFTER_BATCHES = 2
+    monkeypatch.setattr(bulk, "create_indexes", killed)
+    with pytest.raises(Killed):
+        services.population_import(actor=SYSTEM, path=path, batch_rows=10, workers=0)
+    monkeypatch.undo()
+    bulk.CRASH_AFTER_BATCHES = None
+    job = ImportJob.objects.get()
+    assert job.saved_indexes  # what the next run must put back
+    assert not bulk.secondary_indexes(bulk.PERSON_TABLE)
+    assert bulk.unique_index(bulk.PERSON_TABLE) == []
+    assert Person.objects.count() == (20 if postgresql else 18)  # SQLite keeps its unique index
+
+    report = services.population_import(actor=SYSTEM, path=path, batch_rows=10, workers=0)
+    assert report.resumed_batches == 2
+    assert (report.rows, report.imported, report.rejected, report.duplicates) == (40, 37, 3, 3)
+    assert {e["line"]: e["reason"] for e in report_rows(report.report_path)} == {
+        "15": "duplicate person: same ID number as line 5",
+        "18": "duplicate person: same ID number as line 8 (the 15- and 18-digit forms of one number)",
+        "27": "duplicate person: same ID number as line 6",
+    }
+    assert Person.objects.count() == 37
+    assert sum(Building.objects.values_list("resident_count", flat=True)) == 37
+    assert ImportJob.objects.get().saved_indexes == []
+    assert bulk.secondary_indexes(bulk.PERSON_TABLE)
+    assert [n for n, _ in bulk.unique_index(bulk.PERSON_TABLE)] == [n for n, _ in unique]
+    assert [n for n, _ in bulk.foreign_keys(bulk.PERSON_TABLE)] == [n for n, _ in foreign]
+    removed = Entry.objects.filter(action="population.import_duplicates_removed")
+    assert [e.data for e in removed] == ([{"removed": 2}] if postgresql else [])
+
+    # The file again adds nothing; the same people in another file meet the unique index.
+    assert services.population_import(actor=SYSTEM, path=path, workers=0).already_done
+    copy = path.with_name("copy.csv")
+    copy.write_bytes(path.read_bytes() + b"\n")
+    third = services.population_import(actor=SYSTEM, path=copy, workers=0)
+    assert (third.imported, third.duplicates) == (0, 40)
+    assert Person.objects.count() == 37
+
+
+def test_duplicates_across_batches_of_a_load_without_the_unique_index(buildings, write_csv: WriteCsv) -> None:
+    rows = many_rows(buildings, 30)
+    rows[12]["id_number"] = rows[2]["id_number"]  # three batches hold one number
+    rows[21]["id_number"] = rows[2]["id_number"]
+    report = services.population_import(actor=SYSTEM, path=write_csv(rows), batch_rows=10, workers=0)
+    assert (report.rows, report.imported, report.rejected, report.duplicates) == (30, 28, 2, 2)
+    reasons = {e["line"]: e["reason"] for e in report_rows(report.report_path)}
+    assert reasons == {
+        "14": "duplicate person: same ID number as line 4",
+        "23": "duplicate person: same ID number as line 4",
+    }
+    assert Person.objects.filter(import_line__in=[14, 23]).count() == 0
+    assert Person.objects.filter(import_line=4).count() == 1
+    assert sum(Building.objects.values_list("resident_count", flat=True)) == 28

@@ -95,7 +95,7 @@ def test_correction_of_the_id_number_reindexes(world: World) -> None:
     number = new_id(dt.date(1982, 3, 5), seq=44)
     verify(world, submit(world, "correction", person, id_number=number))
     person.refresh_from_db()
-    assert person.id_index == crypto.blind_index(number, purpose="person")
+    assert person.id_index == crypto.blind_digest(number, purpose="person")
     assert person.birth_date == dt.date(1982, 3, 5)
     assert person.id_masked == idnumber.mask(number)
     assert selectors.person_find_by_id_number(world.officer, number).pk == person.pk
@@ -138,7 +138,7 @@ def test_birth_creates_a_person_in_the_household(world: World) -> None:
     assert change.values["id_number"] == idnumber.mask(number)
     assert number not in str(change.values)
     verify(world, change)
-    baby = Person.objects.get(id_index=crypto.blind_index(number, purpose="person"))
+    baby = Person.objects.get(id_index=crypto.blind_digest(number, purpose="person"))
     assert (baby.name, baby.sex, baby.birth_date, baby.marital_status) == (
         "张小宝",
         "1",
