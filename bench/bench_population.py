@@ -10,7 +10,8 @@
    polygon (the most populous community; ids, masked ID and name fetched), and population per
    grid for a whole district (赛罕区, the largest).
 4. Anchor: the raw engine loading the *same rows* (dumped from the table after step 2) with the
-   same indexes under the same rule (secondary indexes dropped, re-created after the load) and
+   same indexes under the same rule (secondary indexes and the unique blind index dropped,
+   re-created after the load) and
    the same session settings (``bulk.prepare_session``: SQLite page cache and in-memory sorts,
    PostgreSQL index-build memory), no checks, no encryption: ``executemany`` in 50,000-row
    transactions on SQLite, ``COPY`` on PostgreSQL. ratio = import / raw.

@@ -15,9 +15,9 @@ in one transaction together with the job's progress, its row errors and an audit
 Rows that hit the unique blind index are found afterwards and reported as duplicates. When the
 person table is empty at the start, its secondary indexes (and the household table's) are dropped
 for the load and re-created at the end; their DDL is kept on the job so a crashed load still gets
-them back on the next run (:func:`restore_indexes`). On PostgreSQL the unique blind index goes
-too (:func:`unique_index`): people repeated across batches are then found, removed and reported
-before it is built again (:func:`remove_duplicates`), at the end of the load or, after a crash,
+them back on the next run (:func:`restore_indexes`). The unique blind index goes too
+(:func:`unique_index`): people repeated across batches are then found, removed and reported
+when it is built again (:func:`remove_duplicates`), at the end of the load or, after a crash,
 at the start of the next run, which resumes with the index in place.
 """
 
@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from sanji.core import crypto
@@ -776,9 +776,11 @@ def _write_sqlite(raw: Any, result: BatchResult, job_id: int) -> int:
         "WHERE true ORDER BY rowid ON CONFLICT(code) DO NOTHING"
     )
     before = raw.total_changes
+    # Loading into an empty registry, the unique blind index is built afterwards (unique_index).
+    conflict = "ON CONFLICT(id_index) DO NOTHING" if unique_index(PERSON_TABLE) else ""
     cur.execute(
         f"INSERT INTO {PERSON_TABLE} ({p_cols}) SELECT {_SQLITE_PERSON_SELECT} FROM {person_rows} "  # noqa: S608
-        "WHERE true ORDER BY rowid ON CONFLICT(id_index) DO NOTHING",
+        f"WHERE true ORDER BY rowid {conflict}",
         [result.source_ref, result.now_db, result.now_db, result.now_db, job_id],
     )
     inserted: int = raw.total_changes - before
@@ -923,30 +925,34 @@ def foreign_keys(table: str) -> list[tuple[str, str]]:
         ]
 
 
-def unique_index(table: str) -> list[tuple[str, str]]:
-    """PostgreSQL: (name, ADD CONSTRAINT statement) of the person table's unique blind index.
+#: The person table's unique blind index (``Person.Meta.constraints``): an index of its own.
+UNIQUE_INDEX = "population_person_id_index"
 
-    Loading millions of rows into an empty table is about twice as fast without it: each row's
-    digest lands at a random place of the index, whereas the index built after the load is one
-    sort. Without it the database cannot turn away a person loaded twice: the workers still catch
-    duplicates within a batch, and :func:`create_indexes` reports and removes those across
-    batches before it builds the index (so a load that crashes part-way is put right by the
-    next run, which resumes with the index in place). SQLite keeps it: there it is part of the
-    table's definition.
+
+def unique_index(table: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the person table's unique blind index, if it is there.
+
+    Loading millions of rows into an empty table is much faster without it: each row's digest
+    lands at a random place of the index, whereas the index built after the load is one sort.
+    Without it the database cannot turn away a person loaded twice: the workers still catch
+    duplicates within a batch, and :func:`create_indexes` removes and reports those across
+    batches before it builds the index (so a load killed part-way is put right by the next run,
+    which resumes with the index in place).
     """
-    if connection.vendor != "postgresql" or table != PERSON_TABLE:
+    if table != PERSON_TABLE:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.conname FROM pg_constraint c JOIN pg_attribute a "
-            "ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey) "
-            "WHERE c.contype = 'u' AND c.conrelid = %s::regclass AND a.attname = 'id_index' "
-            "AND cardinality(c.conkey) = 1",
-            [table],
-        )
-        return [
-            (name, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" UNIQUE (id_index)') for (name,) in cursor
-        ]
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name = %s", [UNIQUE_INDEX]
+            )
+        else:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND indexname = %s",
+                [UNIQUE_INDEX],
+            )
+        return [(name, ddl) for name, ddl in cursor.fetchall()]
 
 
 def drop_indexes(tables: Sequence[str]) -> list[list[str]]:
@@ -959,10 +965,14 @@ def drop_indexes(tables: Sequence[str]) -> list[list[str]]:
             saved.append([name, ddl])
             with connection.cursor() as cursor:
                 cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
-        for name, ddl in [*foreign_keys(table), *unique_index(table)]:
+        for name, ddl in foreign_keys(table):
             saved.append([name, ddl])
             with connection.cursor() as cursor:
                 cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for name, ddl in unique_index(table):
+            saved.append([name, ddl])
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
     return saved
 
 
@@ -979,9 +989,10 @@ def create_indexes(saved: Sequence[Sequence[str]]) -> Counter[int]:
             if ddl.startswith("ALTER TABLE"):
                 cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = %s", [name])
                 if cursor.fetchone() is None:
-                    if " UNIQUE (" in ddl:
-                        removed += remove_duplicates()
                     cursor.execute(ddl)
+            elif name == UNIQUE_INDEX:
+                if not unique_index(PERSON_TABLE):
+                    removed += _create_unique_index(ddl)
             else:
                 cursor.execute(ddl.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
     if connection.vendor == "postgresql" and saved:
@@ -991,13 +1002,26 @@ def create_indexes(saved: Sequence[Sequence[str]]) -> Counter[int]:
     return removed
 
 
+def _create_unique_index(ddl: str) -> Counter[int]:
+    """Build the unique blind index; if people were loaded twice, remove them first (and say so)."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(ddl)
+    except IntegrityError:
+        removed = remove_duplicates()
+        with connection.cursor() as cursor:
+            cursor.execute(ddl)
+        return removed
+    return Counter()
+
+
 def remove_duplicates() -> Counter[int]:
     """Remove all but the first-loaded person of each blind index held twice; report the others.
 
     Each removed row becomes a row error of the job that loaded it (as the unique index would
     have reported it), its job's counts and its building's resident count are corrected.
-    Returns the rows removed per job. One aggregate over the table: run only while the unique
-    index is absent.
+    Returns the rows removed per job. One aggregate over the table: run only when building the
+    unique index failed.
     """
     with connection.cursor() as cursor:
         cursor.execute(

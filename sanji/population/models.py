@@ -180,7 +180,7 @@ class Person(models.Model):
       :class:`PersonVersion` rows.
     """
 
-    id_index = models.BinaryField(max_length=32, unique=True)
+    id_index = models.BinaryField(max_length=32)
     id_number_encrypted = models.CharField(max_length=200)
     id_number_original_encrypted = models.CharField(max_length=200, blank=True)
     id_masked = models.CharField(max_length=18)
@@ -224,6 +224,11 @@ class Person(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            # Unique as an index of its own, not part of the table's definition: a bulk load into
+            # an empty registry drops it and builds it once at the end (population.bulk).
+            models.UniqueConstraint(models.F("id_index"), name="population_person_id_index"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} {self.id_masked}"

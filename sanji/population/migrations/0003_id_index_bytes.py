@@ -2,7 +2,9 @@
 
 The unique index on the person's blind index is the largest part of a bulk import's cost; raw
 bytes halve its width and compare with memcmp (no collation), and PostgreSQL no longer keeps a
-second ``varchar_pattern_ops`` index on the column. The values are the same digests
+second ``varchar_pattern_ops`` index on the column. The uniqueness becomes an index of its own
+(``population_person_id_index``), which a bulk load can drop and build after the rows on both
+engines. The values are the same digests
 (:func:`sanji.core.crypto.blind_digest`): converted in place, both ways.
 """
 
@@ -52,5 +54,10 @@ class Migration(migrations.Migration):
         migrations.RunPython(_hex_to_bytes, _bytes_to_hex),
         migrations.RemoveField("person", "id_index_hex"),
         migrations.RemoveField("personchange", "id_index_hex"),
-        migrations.AlterField("person", "id_index", models.BinaryField(max_length=32, unique=True)),
+        migrations.AlterField("person", "id_index", models.BinaryField(max_length=32)),
+        # Unique through an index of its own (on SQLite a UNIQUE column is part of the table and
+        # cannot be dropped): a bulk load into an empty registry builds it after the rows.
+        migrations.AddConstraint(
+            "person", models.UniqueConstraint(models.F("id_index"), name="population_person_id_index")
+        ),
     ]
