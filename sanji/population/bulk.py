@@ -15,7 +15,7 @@ in one transaction together with the job's progress, its row errors and an audit
 Rows that hit the unique blind index are found afterwards and reported as duplicates. When the
 person table is empty at the start, its secondary indexes (and the household table's) are dropped
 for the load and re-created at the end; their DDL is kept on the job so a crashed load still gets
-them back on the next run (:func:`restore_indexes`). The unique blind index goes too
+them back on the next run (``services``). The unique blind index goes too
 (:func:`unique_index`): people repeated across batches are then found, removed and reported
 when it is built again (:func:`remove_duplicates`), at the end of the load or, after a crash,
 at the start of the next run, which resumes with the index in place.
@@ -1066,19 +1066,6 @@ def remove_duplicates() -> Counter[int]:
             )
         _bump_counts(_raw(), Counter({b: -n for b, n in living.items()}))
     _flush_deferred_checks()  # the deletes' foreign-key checks, before the index DDL
-    return removed
-
-
-def restore_indexes() -> Counter[int]:
-    """Re-create indexes a crashed load left dropped (jobs that still hold saved DDL).
-
-    Returns the people loaded twice meanwhile that were removed, per job (:func:`create_indexes`).
-    """
-    removed: Counter[int] = Counter()
-    for job in ImportJob.objects.exclude(saved_indexes=[]).only("id", "saved_indexes"):
-        with transaction.atomic():
-            removed += create_indexes(job.saved_indexes)
-            ImportJob.objects.filter(pk=job.pk).update(saved_indexes=[])
     return removed
 
 

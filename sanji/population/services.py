@@ -426,14 +426,17 @@ def _write_report(job: ImportJob) -> str:
     return str(path)
 
 
-def _record_removed_duplicates(actor: Actor, removed: Mapping[int, int]) -> None:
-    """Audit the people a load without the unique blind index stored twice and then removed."""
-    for job_id, count in removed.items():
-        with transaction.atomic():
+def _rebuild_indexes(actor: Actor, job_id: int, saved: Sequence[Sequence[str]]) -> None:
+    """Re-create the indexes a load dropped (``bulk.create_indexes``), in one transaction with the
+    removal of people stored twice meanwhile and its audit entries."""
+    with transaction.atomic():
+        removed = bulk.create_indexes(saved)
+        ImportJob.objects.filter(pk=job_id).update(saved_indexes=[])
+        for owner, count in removed.items():
             record(
                 actor=actor,
                 action="population.import_duplicates_removed",
-                target=ImportJob.objects.get(pk=job_id),
+                target=ImportJob.objects.get(pk=owner),
                 data={"removed": count},
             )
 
@@ -506,7 +509,9 @@ def _run_import(
         source.batches = bulk.open_source(source_path, job.batch_size).batches
     resumed = job.done_batches
 
-    _record_removed_duplicates(actor, bulk.restore_indexes())
+    # Indexes a killed load left dropped (this job's or another's) come back first.
+    for dropped in ImportJob.objects.exclude(saved_indexes=[]).only("id", "saved_indexes"):
+        _rebuild_indexes(actor, dropped.pk, dropped.saved_indexes)
     job.refresh_from_db()
     saved: list[list[str]] = []
     with transaction.atomic():
@@ -574,10 +579,7 @@ def _run_import(
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
         if saved:
-            with transaction.atomic():
-                removed = bulk.create_indexes(saved)
-                ImportJob.objects.filter(pk=job.pk).update(saved_indexes=[])
-            _record_removed_duplicates(actor, removed)
+            _rebuild_indexes(actor, job.pk, saved)
         bulk.end_session()
 
     job.refresh_from_db()
