@@ -39,6 +39,14 @@ def test_blind_index_is_keyed_and_purpose_bound():
     assert one != crypto.blind_index("150102199001011237", purpose="applicant")
 
 
+def test_blind_digest_is_the_raw_form_of_the_blind_index():
+    digest = crypto.blind_digest("150102199001011237", purpose="person")
+    assert isinstance(digest, bytes)
+    assert len(digest) == 32
+    assert digest.hex() == crypto.blind_index("150102199001011237", purpose="person")
+    assert digest != crypto.blind_digest("150102199001011238", purpose="person")
+
+
 def test_previous_key_still_decrypts_during_rotation(tmp_path):
     old = crypto.encrypt("value", key="field")
     new = crypto.encrypt("value", key="field-next")
