@@ -16,7 +16,6 @@ delivery (送达) stage.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
@@ -28,7 +27,6 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.db.models.expressions import RawSQL
 from stdnum.cn import uscc
 
 from sanji.audit.services import record
@@ -47,8 +45,8 @@ from sanji.cases.models import (
 )
 from sanji.cases.transitions import FINAL_STATES, TABLE, Action, State, allowed_actions, check
 from sanji.catalog.models import FlowStep, FlowVersion, Matter, StepCode
-from sanji.core import clock, crypto, hooks, idnumber
-from sanji.core.actors import Actor, Grant
+from sanji.core import clock, crypto, hooks, idnumber, prepared
+from sanji.core.actors import Actor
 from sanji.core.authz import require
 from sanji.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
 from sanji.core.roles import Role
@@ -541,12 +539,7 @@ def case_act(*, actor: Actor, case_id: int, action: str, expected_version: int, 
     or a step or event that only a versioned change writes. On SQLite the write lock (BEGIN
     IMMEDIATE) is therefore held for a few statements, not for the work.
     """
-    case = (
-        Case.objects.select_related("matter", "flow_version", "accepting_unit", "current_unit")
-        .filter(_visible(actor, case_id))
-        .order_by()
-        .first()
-    )
+    case = _case_for_change(actor, case_id)
     if case is None:
         raise NotFound()
     if case.version != expected_version:
@@ -578,7 +571,7 @@ def case_act(*, actor: Actor, case_id: int, action: str, expected_version: int, 
     _recompute(case, new=False)
     changed = {name: getattr(case, name) for name in _changed(case, before)}
     with transaction.atomic():
-        if not Case.objects.filter(pk=case.pk, version=expected_version).update(**changed):
+        if not prepared.update(Case, case.pk, changed, where={"version": expected_version}):
             raise _stale(
                 case,
                 expected_version,
@@ -601,39 +594,21 @@ def case_act(*, actor: Actor, case_id: int, action: str, expected_version: int, 
     return case
 
 
-#: A number that is never a case id: the placeholder of the compiled visibility check.
-_PROBE = -7_310_531
-
-
-@functools.lru_cache(maxsize=256)
-def _visibility_sql(
-    user_id: int | None, grants: tuple[Grant, ...], channel: str, alias: str
-) -> tuple[str, tuple[Any, ...], int] | None:
-    """The policy's visibility query for one case (``policies.scope``), compiled once per actor
-    (what it depends on: the user, the grants, the channel) with the case id as a placeholder.
-    Compiling it costs several times more than running it, and every transition asks. None when the
-    placeholder cannot be told apart in the parameters (the caller then asks the ORM)."""
-    actor = Actor(user_id=user_id, username="", grants=grants, channel=channel)
-    queryset = policies.scope(actor, Case.objects.using(alias).filter(pk=_PROBE)).order_by().values_list("pk")
-    sql, params = queryset.query.sql_with_params()
-    where = [i for i, value in enumerate(params) if value == _PROBE]
-    return (sql, tuple(params), where[0]) if len(where) == 1 else None
-
-
-def _visible(actor: Actor, case_id: int) -> Q:
+def _case_for_change(actor: Actor, case_id: int) -> Case | None:
     """The case ``case_id`` if it is within ``actor``'s scope (:func:`sanji.cases.policies.scope`),
-    as a filter: the compiled policy query as a subquery, so no compilation per request."""
-    # Only grants that carry their line (as accounts builds them) make the compiled query a function
-    # of the key alone; otherwise the policy looks the lines up, and the ORM compiles each time.
-    complete = all(g.department_id is None or g.department_kind for g in actor.grants)
-    compiled = (
-        _visibility_sql(actor.user_id, actor.grants, actor.channel, connection.alias) if complete else None
+    with what a transition reads of it. Every transition asks this, so the query is compiled once
+    per actor shape (user, grants, channel: all the scope depends on) and only the id is bound."""
+    base = Case.objects.select_related("matter", "flow_version", "accepting_unit", "current_unit")
+    # Only grants that carry their line (as accounts builds them) make the scope a function of the
+    # key alone; otherwise the policy looks the lines up, and the ORM compiles each time.
+    if not all(g.department_id is None or g.department_kind for g in actor.grants):
+        return policies.scope(actor, base.filter(pk=case_id)).order_by().first()
+    rows = prepared.fetch(
+        ("cases.case_for_change", actor.user_id, actor.grants, actor.channel),
+        lambda pk: policies.scope(actor, base.filter(pk=pk)).order_by()[:1],
+        case_id,
     )
-    if compiled is None:
-        return Q(pk=case_id) & Q(pk__in=policies.scope(actor, Case.objects.filter(pk=case_id)).values("pk"))
-    sql, params, at = compiled
-    # The SQL is the ORM's own compilation of the policy's query; only the case id is bound here.
-    return Q(pk=case_id) & Q(pk__in=RawSQL(sql, (*params[:at], case_id, *params[at + 1 :])))  # noqa: S611
+    return rows[0] if rows else None
 
 
 def _stale(case: Case, expected: int, version: int | None) -> Conflict:
@@ -670,10 +645,14 @@ def _steps_of(case: Case) -> list[CaseStep]:
     """All steps of the case, in order, loaded once per service call."""
     steps: list[CaseStep] | None = getattr(case, _STEPS, None)
     if steps is None:
-        steps = list(
-            CaseStep.objects.filter(case_id=case.pk)
-            .select_related("flow_step", "department", "unit")
-            .order_by("order", "id")
+        steps = prepared.fetch(
+            "cases.steps_of",
+            lambda pk: (
+                CaseStep.objects.filter(case_id=pk)
+                .select_related("flow_step", "department", "unit")
+                .order_by("order", "id")
+            ),
+            case.pk,
         )
         setattr(case, _STEPS, steps)
     return steps
@@ -685,10 +664,14 @@ def _touch(case: Case, step: CaseStep, *fields: str) -> None:
     dirty.setdefault(id(step), (step, set()))[1].update(fields)
 
 
+_STEP_COLUMNS = {f.name: f.attname for f in CaseStep._meta.concrete_fields}
+
+
 def _steps_save(case: Case) -> None:
     dirty: dict[int, tuple[CaseStep, set[str]]] = getattr(case, _DIRTY, None) or {}
     for step, fields in dirty.values():
-        step.save(update_fields=sorted(fields))
+        columns = [_STEP_COLUMNS[name] for name in sorted(fields)]  # "unit" → "unit_id"
+        prepared.update(CaseStep, step.pk, {column: getattr(step, column) for column in columns})
     setattr(case, _DIRTY, {})
 
 
@@ -989,7 +972,7 @@ def _append(
     """Append event ``seq``: the case's version after the change (one event per version), so the
     next number needs no query; the unique (case, seq) constraint refuses any gap in that rule."""
     data = {k: _jsonable(v) for k, v in fields.items() if k not in _TEXT_FIELDS and v is not None}
-    return CaseEvent.objects.create(
+    event = CaseEvent(
         case=case,
         seq=seq,
         action=action,
@@ -1007,6 +990,7 @@ def _append(
         legal_basis=str(fields.get("legal_basis") or "").strip(),
         data=data,
     )
+    return prepared.insert(event)
 
 
 _PAUSE_PAIRS = {
