@@ -121,6 +121,9 @@ def _database() -> dict[str, Any]:
         else:
             # One test database per process, so concurrent suites on one server never collide.
             db["TEST"] = {"NAME": f"test_{db['NAME']}_{os.getpid()}"}
+            # Server-side binding: psycopg prepares a statement the connection runs repeatedly
+            # (after 5 runs), so the hot queries of every request skip parsing and planning.
+            db.setdefault("OPTIONS", {})["server_side_binding"] = True
         return db
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {

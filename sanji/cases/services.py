@@ -122,10 +122,7 @@ def _codes(path: str) -> list[str]:
 def _department_for(kind: str, region_path: str, level: str) -> Department | None:
     """The department of line ``kind`` serving ``level`` on ``region_path`` (nearest at or above it)."""
     codes = _codes(region_path)[: LEVEL_DEPTH[RegionLevel(level)] + 1]
-    found = {
-        d.region.code: d
-        for d in Department.objects.filter(kind=kind, region__code__in=codes).select_related("region")
-    }
+    found = {d.region.code: d for d in _departments_of_lines([kind], codes)}
     for code in reversed(codes):
         if code in found:
             return found[code]
@@ -144,23 +141,57 @@ def _window_at(case: Case, level: str, department: Department | None) -> Unit:
     if handled is not None and handled.unit is not None:
         return handled.unit
     region_path = _region_path_at(case.region_path, level)
-    units = Unit.objects.filter(region_path=region_path, active=True)
+    units = Unit.objects.filter(active=True).order_by("code")
+    unit: Unit | None
     if department is not None:
-        unit = units.filter(kind=UnitKind.WINDOW, department=department).order_by("code").first()
-        unit = unit or units.filter(department=department).order_by("code").first()
+        unit = _first(
+            "cases.window_of_line",
+            lambda path, d: units.filter(region_path=path, kind=UnitKind.WINDOW, department_id=d)[:1],
+            region_path,
+            department.pk,
+        ) or _first(
+            "cases.unit_of_line",
+            lambda path, d: units.filter(region_path=path, department_id=d)[:1],
+            region_path,
+            department.pk,
+        )
         if unit is not None:
             return unit
-    unit = units.filter(kind__in=[UnitKind.SERVICE_CENTRE, UnitKind.TOWNSHIP_CENTRE]).order_by("code").first()
+    centres = (UnitKind.SERVICE_CENTRE, UnitKind.TOWNSHIP_CENTRE)
+    unit = _first(
+        "cases.centre_at",
+        lambda path: units.filter(region_path=path, kind__in=centres)[:1],
+        region_path,
+    )
     return unit or case.accepting_unit
+
+
+def _first(key: str, build: Any, *args: Any) -> Any:
+    """The first row of a prepared query (:func:`sanji.core.prepared.fetch`), or None."""
+    rows = prepared.fetch(key, build, *args)
+    return rows[0] if rows else None
+
+
+def _departments_of_lines(kinds: Sequence[str], codes: Sequence[str]) -> list[Department]:
+    """The departments of the lines ``kinds`` in the regions ``codes`` (with their region)."""
+    n = len(kinds)
+    return prepared.fetch(
+        ("cases.departments_of_lines", n, len(codes)),
+        lambda *a: Department.objects.filter(kind__in=a[:n], region__code__in=a[n:]).select_related("region"),
+        *kinds,
+        *codes,
+    )
 
 
 def _office_of(case: Case, department: Department | None, level: str) -> Unit:
     """The department office handling review/decision steps; the level's window when there is none."""
     if department is not None:
-        unit = (
-            Unit.objects.filter(department=department, kind=UnitKind.DEPARTMENT_OFFICE, active=True)
-            .order_by("code")
-            .first()
+        unit: Unit | None = _first(
+            "cases.office_of",
+            lambda d: Unit.objects.filter(
+                department_id=d, kind=UnitKind.DEPARTMENT_OFFICE, active=True
+            ).order_by("code")[:1],
+            department.pk,
         )
         if unit is not None:
             return unit
@@ -208,13 +239,19 @@ def _allocate_number(region_code: str, day: dt.date) -> str:
 
 
 def _matter_for(matter_code: str) -> tuple[Matter, FlowVersion, list[FlowStep]]:
-    matter = (
-        Matter.objects.filter(code=matter_code.strip(), active=True).select_related("current_version").first()
+    matter: Matter | None = _first(
+        "cases.matter_for",
+        lambda code: Matter.objects.filter(code=code, active=True).select_related("current_version")[:1],
+        matter_code.strip(),
     )
     if matter is None or matter.current_version is None:
         raise NotFound(f"No active matter {matter_code}.")
     version = matter.current_version
-    steps = list(FlowStep.objects.filter(flow_version=version).order_by("order", "id"))
+    steps: list[FlowStep] = prepared.fetch(
+        "cases.flow_steps",
+        lambda v: FlowStep.objects.filter(flow_version_id=v).order_by("order", "id"),
+        version.pk,
+    )
     return matter, version, steps
 
 
@@ -230,8 +267,7 @@ def _departments_near(kinds: set[str], region_path: str) -> dict[tuple[str, str]
     (nearest at or above it), as :func:`_department_for` finds it, in one query."""
     codes = _codes(region_path)
     found: dict[tuple[str, str], Department] = {
-        (d.kind, d.region.code): d
-        for d in Department.objects.filter(kind__in=kinds, region__code__in=codes).select_related("region")
+        (d.kind, d.region.code): d for d in _departments_of_lines(sorted(kinds), codes)
     }
     result: dict[tuple[str, str], Department | None] = {}
     for kind in kinds:
@@ -278,7 +314,11 @@ def _insert_steps(case: Case) -> None:
 def _actor_unit(actor: Actor) -> Unit:
     if actor.unit_id is None:
         raise Forbidden("You act for no unit.")
-    unit = Unit.objects.filter(pk=actor.unit_id, active=True).select_related("region", "department").first()
+    unit: Unit | None = _first(
+        "cases.actor_unit",
+        lambda pk: Unit.objects.filter(pk=pk, active=True).select_related("region", "department")[:1],
+        actor.unit_id,
+    )
     if unit is None:
         raise Forbidden("Your unit is inactive.")
     return unit
@@ -374,7 +414,7 @@ def case_receive(
     _recompute(case, new=True)
     with transaction.atomic():
         case.number = _allocate_number(unit.region.code, now.astimezone(clock.CITY_TZ).date())
-        case.save(force_insert=True)
+        prepared.insert(case)
         _insert_steps(case)
         event = _append(
             case,

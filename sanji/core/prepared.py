@@ -66,8 +66,9 @@ def _compile(queryset: QuerySet[Any], sentinels: Sequence[Any], alias: str) -> _
     missing = set(range(len(sentinels))) - {index for _, index in slots}
     if missing:
         raise Unpreparable(f"arguments {sorted(missing)} do not reach the SQL as parameters")
-    for value in params:
-        if isinstance(value, str) and "\x00sanji-prepared-" in value:
+    exact = {position for position, _ in slots}
+    for position, value in enumerate(params):
+        if position not in exact and isinstance(value, str) and "\x00sanji-prepared-" in value:
             raise Unpreparable("an argument reaches the SQL transformed (e.g. inside a pattern)")
     models = queryset._iterable_class is ModelIterable
     converters = compiler.get_converters([s[0] for s in compiler.select[0 : compiler.col_count]])
