@@ -113,7 +113,10 @@ TEMPLATES = [
 def _database() -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL")
     if url:
-        db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True))
+        # No health check (a ``SELECT 1`` round trip at the start of every request): after a
+        # database restart, the first query of each worker thread fails once and its connection
+        # is replaced, which the clients' retry covers.
+        db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600, conn_health_checks=False))
         if db["ENGINE"] == "django.db.backends.sqlite3":
             db["ENGINE"] = _SQLITE_ENGINE
             db["OPTIONS"] = _SQLITE_OPTIONS
