@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 #: Seconds a thread runs before the interpreter lets another one in (Python's default: 0.005).
-SWITCH_INTERVAL = 0.0005
+SWITCH_INTERVAL = 0.00005
 
 
 def post_fork(server: Any, worker: Any) -> None:

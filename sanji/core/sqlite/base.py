@@ -41,15 +41,9 @@ class _WriterQueue:
         deadline = time.monotonic() + timeout
         if not self.thread_lock.acquire(timeout=timeout):
             return False
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    self.thread_lock.release()
-                    return False
-                time.sleep(0.0005)  # another process writes: its transactions are short
+        del deadline
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return True
 
     def release(self) -> None:
         fcntl.flock(self.fd, fcntl.LOCK_UN)
