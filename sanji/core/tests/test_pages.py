@@ -15,7 +15,7 @@ from django.test import RequestFactory
 
 from sanji.core.actors import ANONYMOUS, Actor, Grant
 from sanji.core.errors import Forbidden, NotFound, ValidationFailed
-from sanji.core.pages import attempt, found, gate
+from sanji.core.pages import View, attempt, found, gate
 
 CLERK = Actor(user_id=7, username="clerk", grants=(Grant("window_clerk", 1, "150100/"),))
 
@@ -79,15 +79,20 @@ def _clerks_only(actor: Actor) -> bool:
     return actor.has_role("window_clerk")
 
 
-def test_gate_sends_the_signed_out_to_the_login_page_without_running_the_view() -> None:
-    ran: list[str] = []
+def _clerks_page(ran: list[str]) -> View:
+    """A page only clerks may open, noting in ``ran`` that it ran."""
 
     @gate(_clerks_only)
     def view(request: HttpRequest) -> HttpResponse:
         ran.append("view")
         return HttpResponse("ok")
 
-    response = view(_request(actor=ANONYMOUS, signed_in=False))
+    return view
+
+
+def test_gate_sends_the_signed_out_to_the_login_page_without_running_the_view() -> None:
+    ran: list[str] = []
+    response = _clerks_page(ran)(_request(actor=ANONYMOUS, signed_in=False))
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
     assert ran == []
@@ -95,15 +100,11 @@ def test_gate_sends_the_signed_out_to_the_login_page_without_running_the_view() 
 
 def test_gate_refuses_an_actor_the_policy_refuses() -> None:
     ran: list[str] = []
-
-    @gate(_clerks_only)
-    def view(request: HttpRequest) -> HttpResponse:
-        ran.append("view")
-        return HttpResponse("ok")
-
     with pytest.raises(PermissionDenied):
-        view(_request(actor=Actor(user_id=8, username="auditor")))
+        _clerks_page(ran)(_request(actor=Actor(user_id=8, username="auditor")))
     assert ran == []
+    assert _clerks_page(ran)(_request()).content == b"ok"
+    assert ran == ["view"]
 
 
 def test_gate_runs_the_view_with_its_arguments_and_keeps_its_name() -> None:
