@@ -179,6 +179,36 @@ def run_load(mode: str, port: int, token: str) -> dict[str, Any]:
     return result
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(root: int) -> tuple[float, float]:
+    """CPU seconds so far of the server (``root`` and its worker processes) and of the database
+    server's processes (PostgreSQL backends; 0 for SQLite, which runs inside the workers)."""
+    server = database = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        pid = int(entry.name)
+        if pid == root or ppid == root:
+            server += _cpu_seconds(pid)
+        elif name.startswith("postgres"):
+            database += _cpu_seconds(pid)
+    return server, database
+
+
 def loadavg() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -204,9 +234,12 @@ def run(engine: str) -> list[dict[str, Any]]:
     server = start_server(port, data_dir / "serve.log")
     try:
         load_before = loadavg()
+        cpu_before = process_cpu(server.pid)
         cases = run_load("cases", port, token)
+        cpu_after = process_cpu(server.pid)
         load_mid = loadavg()
         anchor = run_load("anchor", port, token)
+        cpu_anchor = process_cpu(server.pid)
         load_after = loadavg()
     finally:
         stop_server(server)
@@ -225,10 +258,15 @@ def run(engine: str) -> list[dict[str, Any]]:
     )
     rate = cases["rate"]
     anchor_rate = anchor["rate"]
+    served = max(1, cases["ok_total"])
+    server_ms = (cpu_after[0] - cpu_before[0]) / served * 1000
+    database_ms = (cpu_after[1] - cpu_before[1]) / served * 1000
+    anchor_ms = (cpu_anchor[0] - cpu_after[0]) / max(1, anchor["ok_total"]) * 1000
     setting = f"sanji serve gthread {WORKERS}x{THREADS}, {CLIENTS} clients x {SECONDS:g} s"
     common = (
         f"{setting}; {cases['ok']} transitions in the window ({completed} cases completed in all), "
         f"errors {cases['errors']}; client CPU {cases['client_cpu_s']} s; "
+        f"CPU per transition: server {server_ms:.2f} ms, database server {database_ms:.2f} ms; "
         f"loadavg before/after {load_before} / {load_mid}; {bookkeeping}; "
         f"audit chain {'verifies' if chain.ok else 'BROKEN: ' + chain.message}"
     )
@@ -248,7 +286,9 @@ def run(engine: str) -> list[dict[str, Any]]:
             "anchor": anchor_ref,
             "notes": (
                 f"{common}; anchor: {anchor['ok']} inserts, errors {anchor['errors']}, "
-                f"p50 {anchor['p50_ms']} ms p99 {anchor['p99_ms']} ms, loadavg after {load_after}; "
+                f"p50 {anchor['p50_ms']} ms p99 {anchor['p99_ms']} ms, "
+                f"server CPU {anchor_ms:.2f} ms per insert, "
+                f"loadavg after {load_after}; "
                 f"target >= {TARGET_RATE:g}/s and ratio >= 0.25"
             ),
         },
