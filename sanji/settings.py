@@ -110,6 +110,13 @@ TEMPLATES = [
 ]
 
 
+# Server-side binding: parameters travel apart from the SQL, so psycopg does not quote them into
+# the text of every statement (measured: about a fifth less CPU per case transition). Prepared
+# statements stay off (Django's default): their generic plans made the scoped case look-up
+# several times slower.
+_PG_OPTIONS: dict[str, Any] = {"server_side_binding": True}
+
+
 def _database() -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL")
     if url:
@@ -124,9 +131,7 @@ def _database() -> dict[str, Any]:
         else:
             # One test database per process, so concurrent suites on one server never collide.
             db["TEST"] = {"NAME": f"test_{db['NAME']}_{os.getpid()}"}
-            # Server-side binding: psycopg prepares a statement the connection runs repeatedly
-            # (after 5 runs), so the hot queries of every request skip parsing and planning.
-            db.setdefault("OPTIONS", {})["server_side_binding"] = True
+            db.setdefault("OPTIONS", {}).update(_PG_OPTIONS)
         return db
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
