@@ -16,6 +16,7 @@ from sanji.core import clock, crypto
 from sanji.core.actors import Actor
 from sanji.core.authz import get_in_scope, require
 from sanji.core.errors import Conflict, NotFound, ValidationFailed
+from sanji.core.prepared import insert_row
 from sanji.orgs.models import Department
 from sanji.population import selectors as population_selectors
 from sanji.sharing import policies
@@ -73,22 +74,24 @@ def access_record_add(
     The audit entry targets the access record, not the person: the trail says who read which
     record for what, without copying the person's name or number into it.
     """
+    values = {
+        "at": clock.now(),
+        "kind": kind,
+        "user_id": actor.user_id,
+        "username": actor.username,
+        "unit_id": actor.unit_id,
+        "department_id": department_id,
+        "terminal": actor.terminal_code[:40],
+        "channel": _channel(actor),
+        "person_id": person_id,
+        "subject_index": subject_index(id_number),
+        "purpose": purpose,
+        "grant_id": grant_id,
+        "fields": list(fields),
+    }
     with transaction.atomic():
-        access = AccessRecord.objects.create(
-            at=clock.now(),
-            kind=kind,
-            user_id=actor.user_id,
-            username=actor.username,
-            unit_id=actor.unit_id,
-            department_id=department_id,
-            terminal=actor.terminal_code[:40],
-            channel=_channel(actor),
-            person_id=person_id,
-            subject_index=subject_index(id_number),
-            purpose=purpose,
-            grant_id=grant_id,
-            fields=list(fields),
-        )
+        # One prepared INSERT (the row is append-only and AccessRecord has no save logic).
+        access = AccessRecord(id=insert_row(AccessRecord, values), **values)
         record(
             actor=actor,
             action=action,
@@ -96,7 +99,7 @@ def access_record_add(
             target_label=f"person {person_id}",
             region_path=region_path,
             purpose=purpose,
-            data={"kind": kind, "fields": list(fields), "grant": grant_id},
+            data={"kind": kind, "fields": values["fields"], "grant": grant_id},
         )
     return access
 
