@@ -26,6 +26,22 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 _local = threading.local()
 
+#: Field types whose Python values the drivers take as they are (no adaptation).
+_PLAIN = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "ForeignKey",
+        "IntegerField",
+        "PositiveIntegerField",
+        "SmallIntegerField",
+        "TextField",
+    }
+)
+
 
 def _cache() -> tuple[dict[Any, Any], BaseDatabaseWrapper]:
     """This thread's compiled statements and its connection (a new connection object compiles anew)."""
@@ -84,7 +100,9 @@ class PreparedRow:
 def insert_row(model: type[models.Model], values: dict[str, Any]) -> int:
     """Insert one row of ``model`` from ``{attname: value}`` (every column but the primary key); its pk.
 
-    Values are adapted by each field's ``get_db_prep_save``, as ``Model.save`` does.
+    Values must be of the field's Python type (as a service builds them): strings, integers,
+    booleans and keys go to the driver as they are; every other field's value is adapted by its
+    ``get_db_prep_save``, as ``Model.save`` does (aware datetimes, dates, JSON).
     """
     meta = model._meta
     cache, connection = _cache()
@@ -102,9 +120,14 @@ def insert_row(model: type[models.Model], values: dict[str, Any]) -> int:
         assert meta.pk is not None
         if returning:
             sql += f" RETURNING {quote(meta.pk.column)}"
-        compiled = cache[slot] = (sql, fields, returning)
-    sql, fields, returning = compiled
-    params = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values.values(), strict=True)]
+        # Plain columns go to the driver as given; the others (datetimes, dates, JSON …) are adapted.
+        adapt = [None if f.get_internal_type() in _PLAIN else f for f in fields]
+        compiled = cache[slot] = (sql, adapt, returning)
+    sql, adapt, returning = compiled
+    params = [
+        v if f is None else f.get_db_prep_save(v, connection)
+        for f, v in zip(adapt, values.values(), strict=True)
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if returning:
