@@ -105,7 +105,8 @@ _GRANT = PreparedRow(
 def _grant_for_read(grant_id: int | None, departments: frozenset[int]) -> _ReadGrant | None:
     if grant_id is None:
         return None
-    row = _GRANT.first(None, [grant_id])
+    # Out of the key's range is no grant (the ORM answers nothing there; a driver would raise).
+    row = _GRANT.first(None, [grant_id]) if 0 < grant_id < 2**63 else None
     if row is None or row["department_id"] not in departments:
         raise NotFound("Your department holds no such grant.")
     if row["revoked_at"] is not None:

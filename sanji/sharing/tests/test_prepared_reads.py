@@ -9,6 +9,7 @@ import pytest
 
 from sanji.audit.models import Entry
 from sanji.audit.verify import verify_chain
+from sanji.core.errors import NotFound
 from sanji.population import codes
 from sanji.population.models import Person
 from sanji.sharing import selectors
@@ -84,3 +85,11 @@ def test_the_records_written_read_back_as_written() -> None:
     assert entry.target_id == str(access.pk)
     assert entry.data == {"kind": "shared_read", "fields": access.fields, "grant": g.pk}
     assert verify_chain().ok  # the entry written by the prepared INSERT hashes as it reads back
+
+
+@pytest.mark.parametrize("grant_id", [0, -1, 2**63, 10**30])
+def test_a_grant_id_out_of_range_is_no_grant(grant_id: int) -> None:
+    grant()
+    with pytest.raises(NotFound):
+        selectors.person_get_for(reader(), ID_SH, PURPOSE, grant_id=grant_id)
+    assert not AccessRecord.objects.exists()
