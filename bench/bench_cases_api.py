@@ -7,40 +7,38 @@ civil-affairs window (赛罕区民政窗口) gets a registered terminal (127.0.0
 ``THREADS``) runs on a free loopback port with ``SANJI_BENCH=1``, which mounts ``/bench/anchor``.
 
 A separate load-generator process (this module run as ``python -m bench.bench_cases_api --load``;
-stdlib only, ``http.client`` keep-alive connections, one thread per client) drives ``CLIENTS``
-concurrent clients for ``SECONDS`` s after a short warm-up. Each client walks an immediate matter
-(即办件, 结婚登记 MZ-0003 received at the district) through the API: ``POST /api/v1/cases`` (接件),
-then ``accept``, ``approve``, ``deliver``, ``complete`` with ``expected_version``. Every successful
-write is one transition (audit entry and deadline recomputation included). Then the same clients,
-same server, POST ``/bench/anchor`` for the same time: the anchor rate.
+:mod:`bench.loadgen`: stdlib only, ``http.client`` keep-alive connections, one thread per client)
+drives ``CLIENTS`` concurrent clients in a closed loop for ``SECONDS`` s after a short warm-up.
+Each client walks an immediate matter (即办件, 结婚登记 MZ-0003 received at the district) through
+the API: ``POST /api/v1/cases`` (接件), then ``accept``, ``approve``, ``deliver``, ``complete`` with
+``expected_version``. Every successful write is one transition (audit entry and deadline
+recomputation included). Then the same clients, same server, POST ``/bench/anchor`` for the same
+time: the anchor rate. With ``SANJI_BENCH_PACED`` (offered rates, e.g. ``200,400``) each rate is
+also run open-loop (paced, latency from the scheduled send; see :mod:`bench.loadgen`),
+transitions and anchor, reported as ``cases_api_p99_paced_<R>``.
 
-Environment: ``SANJI_BENCH_SECONDS`` (30), ``SANJI_BENCH_CLIENTS`` (16), ``SANJI_BENCH_WORKERS`` (2),
-``SANJI_BENCH_THREADS`` (8), ``SANJI_BENCH_WARMUP`` (3 s).
+Environment: ``SANJI_BENCH_SECONDS`` (30), ``SANJI_BENCH_CLIENTS`` (16), ``SANJI_BENCH_WORKERS``,
+``SANJI_BENCH_THREADS`` (default: as ``sanji serve``), ``SANJI_BENCH_WARMUP`` (3 s),
+``SANJI_BENCH_PACED`` (none).
 """
 
 from __future__ import annotations
 
-import argparse
-import http.client
-import json
 import os
 import random
-import resource
-import socket
-import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
 from typing import Any
+
+from bench import loadgen
+from bench.loadgen import HOST, THREADS, WORKERS
+from bench.loadgen import loadavg as loadavg  # re-exported: other benchmarks import it from here
 
 NAME = "cases_api"
 SECONDS = float(os.environ.get("SANJI_BENCH_SECONDS", "30"))
 WARMUP = float(os.environ.get("SANJI_BENCH_WARMUP", "3"))
 CLIENTS = int(os.environ.get("SANJI_BENCH_CLIENTS", "16"))
-WORKERS = int(os.environ.get("SANJI_BENCH_WORKERS", "2"))
-THREADS = int(os.environ.get("SANJI_BENCH_THREADS", "8"))
-HOST = "127.0.0.1"
+#: Offered rates (requests/s) of optional open-loop runs, e.g. ``"200,400"``; none by default (the
+#: issue 3 target is defined on the closed loop).
+PACED = [float(r) for r in os.environ.get("SANJI_BENCH_PACED", "").split(",") if r.strip()]
 
 CITY_CODE = "150100"
 MATTER = "MZ-0003"  # 结婚登记: 即办件 accepted, decided and delivered at the district
@@ -126,64 +124,11 @@ def create_anchor_table() -> None:
             cursor.execute("CREATE TABLE IF NOT EXISTS bench_anchor (id integer PRIMARY KEY, at text)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
-    """``sanji serve`` with the bench database (inherited environment) and ``SANJI_BENCH=1``."""
-    sanji = Path(sys.executable).with_name("sanji")
-    cmd = [str(sanji), "serve", "--host", HOST, "--port", str(port)]
-    cmd += ["--workers", str(WORKERS), "--threads", str(THREADS)]
-    env = {**os.environ, "SANJI_BENCH": "1"}
-    out = log.open("wb")
-    proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"sanji serve exited ({proc.returncode}); see {log}")
-        try:
-            conn = http.client.HTTPConnection(HOST, port, timeout=2)
-            conn.request("GET", "/bench/anchor")
-            status = conn.getresponse().status
-            conn.close()
-            if status == 405:  # up, and the bench endpoint is mounted
-                return proc
-            raise RuntimeError(f"/bench/anchor answered {status}: is SANJI_BENCH honoured?")
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("sanji serve did not come up within 60 s")
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def run_load(mode: str, port: int, token: str) -> dict[str, Any]:
+def run_load(mode: str, port: int, token: str, rate: float | None = None) -> dict[str, Any]:
     """The load generator in its own process; answers its JSON summary."""
-    cmd = [sys.executable, "-m", "bench.bench_cases_api", "--load", mode, "--port", str(port)]
-    cmd += ["--clients", str(CLIENTS), "--seconds", str(SECONDS), "--warmup", str(WARMUP)]
-    env = {**os.environ, "SANJI_BENCH_TOKEN": token}
-    done = subprocess.run(
-        cmd, env=env, cwd=Path(__file__).resolve().parent.parent, capture_output=True, check=True
+    return loadgen.run_load(
+        "bench.bench_cases_api", mode, port, token, clients=CLIENTS, seconds=SECONDS, warmup=WARMUP, rate=rate
     )
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
 
 
 def run(engine: str) -> list[dict[str, Any]]:
@@ -198,18 +143,18 @@ def run(engine: str) -> list[dict[str, Any]]:
     audit_before = Entry.objects.count()
     connections.close_all()
 
-    data_dir = Path(os.environ.get("SANJI_DATA_DIR", "var"))
-    data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    server = start_server(port, data_dir / "serve.log")
-    try:
+    paced: list[tuple[float, dict[str, Any], dict[str, Any]]] = []
+    with loadgen.serving() as port:
         load_before = loadavg()
+        cpu_before = loadgen.server_cpu()
         cases = run_load("cases", port, token)
+        cpu_mid = loadgen.server_cpu()
         load_mid = loadavg()
         anchor = run_load("anchor", port, token)
+        cpu_after = loadgen.server_cpu()
         load_after = loadavg()
-    finally:
-        stop_server(server)
+        for rate in PACED:
+            paced.append((rate, run_load("cases", port, token, rate), run_load("anchor", port, token, rate)))
 
     from sanji.audit.verify import verify_chain
 
@@ -217,18 +162,23 @@ def run(engine: str) -> list[dict[str, Any]]:
     events = CaseEvent.objects.count()
     audit_added = Entry.objects.count() - audit_before
     completed = Case.objects.filter(state="completed").count()
+    ok_total = cases["ok_total"] + sum(run["ok_total"] for _, run, _ in paced)
     bookkeeping = (
-        f"{cases['ok_total']} writes answered OK = {events} case events = {audit_added} audit entries"
-        if cases["ok_total"] == events == audit_added
-        else f"MISMATCH: {cases['ok_total']} writes answered OK, {events} case events, "
-        f"{audit_added} audit entries"
+        f"{ok_total} writes answered OK = {events} case events = {audit_added} audit entries"
+        if ok_total == events == audit_added
+        else f"MISMATCH: {ok_total} writes answered OK, {events} case events, {audit_added} audit entries"
     )
     rate = cases["rate"]
     anchor_rate = anchor["rate"]
+    per_transition = [
+        (b - a) / max(1, cases["ok_total"]) * 1000 for a, b in zip(cpu_before, cpu_mid, strict=True)
+    ]
+    per_insert = (cpu_after[0] - cpu_mid[0]) / max(1, anchor["ok_total"]) * 1000
     setting = f"sanji serve gthread {WORKERS}x{THREADS}, {CLIENTS} clients x {SECONDS:g} s"
     common = (
         f"{setting}; {cases['ok']} transitions in the window ({completed} cases completed in all), "
         f"errors {cases['errors']}; client CPU {cases['client_cpu_s']} s; "
+        f"CPU per transition: server {per_transition[0]:.2f} ms, database server {per_transition[1]:.2f} ms; "
         f"loadavg before/after {load_before} / {load_mid}; {bookkeeping}; "
         f"audit chain {'verifies' if chain.ok else 'BROKEN: ' + chain.message}"
     )
@@ -239,7 +189,7 @@ def run(engine: str) -> list[dict[str, Any]]:
         "value": anchor_rate,
         "unit": "/s",
     }
-    return [
+    results = [
         {
             "name": "cases_api_transitions",
             "value": rate,
@@ -248,7 +198,8 @@ def run(engine: str) -> list[dict[str, Any]]:
             "anchor": anchor_ref,
             "notes": (
                 f"{common}; anchor: {anchor['ok']} inserts, errors {anchor['errors']}, "
-                f"p50 {anchor['p50_ms']} ms p99 {anchor['p99_ms']} ms, loadavg after {load_after}; "
+                f"p50 {anchor['p50_ms']} ms p99 {anchor['p99_ms']} ms, "
+                f"server CPU {per_insert:.2f} ms per insert, loadavg after {load_after}; "
                 f"target >= {TARGET_RATE:g}/s and ratio >= 0.25"
             ),
         },
@@ -269,6 +220,27 @@ def run(engine: str) -> list[dict[str, Any]]:
             "notes": f"per-request latency of the transitions run (mean {cases['mean_ms']} ms); {setting}",
         },
     ]
+    for rate, run_, anchor_ in paced:
+        results.append(
+            {
+                "name": f"cases_api_p99_paced_{rate:g}",
+                "value": run_["p99_ms"],
+                "unit": "ms",
+                "size": CLIENTS,
+                "anchor": {
+                    "name": "bare INSERT view p99, same rate",
+                    "value": anchor_["p99_ms"],
+                    "unit": "ms",
+                },
+                "notes": (
+                    f"open loop: {CLIENTS} clients offering {rate:g}/s in all for {SECONDS:g} s, "
+                    f"latency from the scheduled send; achieved {run_['rate']}/s, p50 {run_['p50_ms']} ms, "
+                    f"max {run_['max_ms']} ms, errors {run_['errors']}; anchor p50 {anchor_['p50_ms']} ms, "
+                    f"{anchor_['rate']}/s; sanji serve gthread {WORKERS}x{THREADS}"
+                ),
+            }
+        )
+    return results
 
 
 # --- the load generator (its own process; stdlib only, no Django) --------------------------------
@@ -285,133 +257,41 @@ def citizen_id(rng: random.Random) -> str:
     return body + "10X98765432"[total % 11]
 
 
-class _Client(threading.Thread):
-    def __init__(self, mode: str, port: int, token: str, start: float, stop: float, seed: int) -> None:
-        super().__init__(daemon=True)
-        self.mode, self.port, self.start_at, self.stop_at = mode, port, start, stop
-        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        self.rng = random.Random(seed)
-        self.latencies: list[float] = []  # of OK requests finished inside the window
-        self.ok_total = 0
-        self.errors = 0
-        self.error_samples: list[str] = []
-        self.conn = http.client.HTTPConnection(HOST, port, timeout=60)
-
-    def _post(self, path: str, body: dict[str, Any] | None) -> tuple[int, Any]:
-        payload = json.dumps(body).encode() if body is not None else b""
-        began = time.perf_counter()
-        try:
-            self.conn.request("POST", path, body=payload, headers=self.headers)
-            response = self.conn.getresponse()
-            raw = response.read()
-            status = response.status
-        except (OSError, http.client.HTTPException) as exc:
-            self.conn.close()
-            self.conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
-            status, raw = 0, repr(exc).encode()
-        ended = time.perf_counter()
-        ok = 200 <= status < 300
-        in_window = self.start_at <= ended <= self.stop_at
-        if ok:
-            self.ok_total += 1
-            if in_window:
-                self.latencies.append(ended - began)
-        elif in_window or ended < self.start_at:
-            self.errors += 1
-            if len(self.error_samples) < 5:
-                self.error_samples.append(f"{path} {status} {raw[:200].decode(errors='replace')}")
-        if not ok:
-            return status, None
-        return status, json.loads(raw) if raw else None
-
-    def _walk_case(self) -> None:
-        _status, body = self._post(
-            "/api/v1/cases",
-            {
-                "matter_code": MATTER,
-                "applicant_name": "王小明",
-                "applicant_id_number": citizen_id(self.rng),
-                "applicant_phone": "13800471234",
-                "materials_received": [
-                    "男女双方居民身份证",
-                    "双方近期半身免冠合影照片",
-                    "申请结婚登记声明书",
-                ],
-            },
+def _walk_case(client: loadgen.Client) -> None:
+    _status, body = client.post(
+        "/api/v1/cases",
+        {
+            "matter_code": MATTER,
+            "applicant_name": "王小明",
+            "applicant_id_number": citizen_id(client.rng),
+            "applicant_phone": "13800471234",
+            "materials_received": MATERIALS,
+        },
+    )
+    if body is None:
+        return
+    case_id, version = body["case"]["id"], body["case"]["version"]
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("accept", {}),
+        ("approve", {"opinion": "双方自愿，符合结婚条件，准予登记"}),
+        ("deliver", {"delivery_method": "window", "certificate_no": f"J150105-{case_id:08d}"}),
+        ("complete", {}),
+    ]
+    for action, fields in steps:
+        if client.done:
+            return
+        _status, body = client.post(
+            f"/api/v1/cases/{case_id}/actions/{action}", {"expected_version": version, **fields}
         )
         if body is None:
             return
-        case_id, version = body["case"]["id"], body["case"]["version"]
-        steps: list[tuple[str, dict[str, Any]]] = [
-            ("accept", {}),
-            ("approve", {"opinion": "双方自愿，符合结婚条件，准予登记"}),
-            ("deliver", {"delivery_method": "window", "certificate_no": f"J150105-{case_id:08d}"}),
-            ("complete", {}),
-        ]
-        for action, fields in steps:
-            if time.perf_counter() > self.stop_at:
-                return
-            _status, body = self._post(
-                f"/api/v1/cases/{case_id}/actions/{action}", {"expected_version": version, **fields}
-            )
-            if body is None:
-                return
-            version = body["version"]
-
-    def run(self) -> None:
-        while time.perf_counter() < self.stop_at:
-            if self.mode == "cases":
-                self._walk_case()
-            else:
-                self._post("/bench/anchor", None)
-        self.conn.close()
-
-
-def _percentile(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    k = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
-    return sorted_values[k]
-
-
-def load_main(mode: str, port: int, clients: int, seconds: float, warmup: float) -> dict[str, Any]:
-    token = os.environ["SANJI_BENCH_TOKEN"]
-    began = time.perf_counter()
-    start = began + warmup
-    stop = start + seconds
-    threads = [_Client(mode, port, token, start, stop, seed=i) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    latencies = sorted(x for t in threads for x in t.latencies)
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    ms = 1000.0
-    return {
-        "mode": mode,
-        "ok": len(latencies),
-        "ok_total": sum(t.ok_total for t in threads),
-        "rate": round(len(latencies) / seconds, 1),
-        "errors": sum(t.errors for t in threads),
-        "error_samples": [s for t in threads for s in t.error_samples][:5],
-        "p50_ms": round(_percentile(latencies, 0.50) * ms, 2),
-        "p99_ms": round(_percentile(latencies, 0.99) * ms, 2),
-        "max_ms": round(latencies[-1] * ms, 2) if latencies else None,
-        "mean_ms": round(sum(latencies) / len(latencies) * ms, 2) if latencies else None,
-        "client_cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
-    }
+        version = body["version"]
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="load generator of the cases API benchmark")
-    parser.add_argument("--load", choices=("cases", "anchor"), required=True)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--clients", type=int, default=CLIENTS)
-    parser.add_argument("--seconds", type=float, default=SECONDS)
-    parser.add_argument("--warmup", type=float, default=WARMUP)
-    args = parser.parse_args(argv)
-    result = load_main(args.load, args.port, args.clients, args.seconds, args.warmup)
-    sys.stdout.write(json.dumps(result, ensure_ascii=False))
+    loadgen.cli(
+        argv, description="load generator of the cases API benchmark", mode="cases", work=lambda _: _walk_case
+    )
 
 
 if __name__ == "__main__":

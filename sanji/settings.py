@@ -110,10 +110,20 @@ TEMPLATES = [
 ]
 
 
+# Server-side binding: parameters travel apart from the SQL, so psycopg does not quote them into
+# the text of every statement (measured: about a fifth less CPU per case transition). Prepared
+# statements stay off (Django's default): their generic plans made the scoped case look-up
+# several times slower.
+_PG_OPTIONS: dict[str, Any] = {"server_side_binding": True}
+
+
 def _database() -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL")
     if url:
-        db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True))
+        # No health check (a ``SELECT 1`` round trip at the start of every request): after a
+        # database restart, the first query of each worker thread fails once and its connection
+        # is replaced, which the clients' retry covers.
+        db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600, conn_health_checks=False))
         if db["ENGINE"] == "django.db.backends.sqlite3":
             db["ENGINE"] = _SQLITE_ENGINE
             db["OPTIONS"] = _SQLITE_OPTIONS
@@ -121,6 +131,7 @@ def _database() -> dict[str, Any]:
         else:
             # One test database per process, so concurrent suites on one server never collide.
             db["TEST"] = {"NAME": f"test_{db['NAME']}_{os.getpid()}"}
+            db.setdefault("OPTIONS", {}).update(_PG_OPTIONS)
         return db
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {

@@ -21,6 +21,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from sanji.accounts import policies, selectors, terminals
@@ -781,8 +782,14 @@ def api_token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
 def api_token_touch(*, token: ApiToken) -> None:
     """Note that a token was used (at most once a minute: reads must not all become writes)."""
     now = clock.now()
-    if token.last_used_at is None or now - token.last_used_at >= dt.timedelta(minutes=1):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    minute_ago = now - dt.timedelta(minutes=1)
+    if token.last_used_at is None or token.last_used_at <= minute_ago:
+        # In a transaction (on SQLite it queues with the other writers instead of polling the lock),
+        # and conditional, so of the requests that saw a stale time at once only the first writes.
+        with transaction.atomic():
+            ApiToken.objects.filter(
+                Q(last_used_at__isnull=True) | Q(last_used_at__lte=minute_ago), pk=token.pk
+            ).update(last_used_at=now)
 
 
 # --- applicants (citizen self-registration on the portal) ------------------------------------------

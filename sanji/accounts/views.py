@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 import segno
@@ -17,7 +16,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -39,11 +37,10 @@ from sanji.accounts.passwords import password_expired, password_expires_at
 from sanji.core import clock
 from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import NotFound, SanjiError
+from sanji.core.pages import attempt, gate
 from sanji.core.roles import Role
 
 _BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-View = Callable[..., HttpResponse]
 
 
 def _user(request: HttpRequest) -> User:
@@ -347,19 +344,8 @@ def my_token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
 # --- security administrator ---------------------------------------------------------------------------
 
 
-def admin_page(view: View) -> View:
-    """Signed in and allowed to manage users, else 403; :class:`NotFound` from inside becomes 404."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not policies.can_manage_users(actor_of(request)):
-            raise PermissionDenied()
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404() from None
-
-    return login_required(wrapper)
+#: Signed in and allowed to manage users, else 403; :class:`NotFound` from inside becomes 404.
+admin_page = gate(policies.can_manage_users)
 
 
 @admin_page
@@ -430,14 +416,7 @@ def _user_action(
 ) -> HttpResponse:
     actor = actor_of(request)
     user = selectors.user_get_for(actor, user_id)
-    try:
-        action(actor, user)
-    except NotFound:
-        raise
-    except SanjiError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
+    attempt(request, lambda: action(actor, user), success=done)
     return redirect("accounts:user_detail", user_id=user.pk)
 
 

@@ -15,7 +15,7 @@ from sanji.audit.chain import GENESIS_HASH, canonical_time, entry_hash, normalis
 from sanji.audit.models import ChainHead, Checkpoint, Entry
 from sanji.audit.selectors import EntryFilter, entry_filtered_for
 from sanji.audit.verify import VerifyResult, verify_chain
-from sanji.core import clock
+from sanji.core import clock, prepared
 from sanji.core.actors import Actor
 from sanji.core.authz import require
 from sanji.core.errors import Conflict, ValidationFailed
@@ -108,7 +108,7 @@ def record(
         head = _locked_head()
         values["seq"] = head.seq + 1
         digest = entry_hash(head.hash, values)
-        entry = Entry.objects.create(prev_hash=head.hash, hash=digest, **values)
+        entry = prepared.insert(Entry(prev_hash=head.hash, hash=digest, **values))
         _head_move(entry.seq, digest)
     return entry
 

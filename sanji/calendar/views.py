@@ -7,14 +7,10 @@ edit pages answer 403 as a whole to anyone else, GET and POST alike.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,30 +19,9 @@ from sanji.calendar import grid, policies, selectors, services
 from sanji.calendar.forms import CalculatorForm, ImportForm, YearForm
 from sanji.calendar.workdays import CalendarNotConfigured
 from sanji.core import clock
-from sanji.core.actors import Actor, actor_of
-from sanji.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-
-View = Callable[..., HttpResponse]
-
-
-def _gate(allowed: Callable[[Actor], bool]) -> Callable[[View], View]:
-    """Log-in required, the page's policy checked, and domain errors turned into 404/403."""
-
-    def decorate(view: View) -> View:
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not allowed(actor_of(request)):
-                raise PermissionDenied
-            try:
-                return view(request, *args, **kwargs)
-            except NotFound:
-                raise Http404 from None
-            except Forbidden as exc:
-                raise PermissionDenied(exc.message) from None
-
-        return login_required(wrapper)
-
-    return decorate
+from sanji.core.actors import actor_of
+from sanji.core.errors import Conflict, NotFound, ValidationFailed
+from sanji.core.pages import gate
 
 
 def _not_configured(exc: CalendarNotConfigured) -> str:
@@ -57,7 +32,7 @@ def _not_configured(exc: CalendarNotConfigured) -> str:
 
 
 @require_GET
-@_gate(policies.can_view)
+@gate(policies.can_view)
 def year_list(request: HttpRequest) -> HttpResponse:
     """The configured years, and the calculator (GET start + n → the last day of the period)."""
     form = CalculatorForm(request.GET if "start" in request.GET else None)
@@ -87,7 +62,7 @@ def year_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@_gate(policies.can_view)
+@gate(policies.can_view)
 def year_detail(request: HttpRequest, year: int) -> HttpResponse:
     row = selectors.calendar_year_get(year)
     days = list(row.days.all())
@@ -107,7 +82,7 @@ def year_detail(request: HttpRequest, year: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@_gate(policies.can_edit)
+@gate(policies.can_edit)
 def year_edit(request: HttpRequest) -> HttpResponse:
     """Add a year, or replace one (``?year=2026`` fills the form with what it holds now)."""
     errors: list[dict[str, Any]] = []
@@ -139,7 +114,7 @@ def year_edit(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@_gate(policies.can_edit)
+@gate(policies.can_edit)
 def calendar_import(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     errors: list[dict[str, Any]] = []
@@ -162,7 +137,7 @@ def calendar_import(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@_gate(policies.can_seed)
+@gate(policies.can_seed)
 def seed(request: HttpRequest) -> HttpResponse:
     """Copy every year the installed chinesecalendar package covers; administrators' years are kept."""
     try:

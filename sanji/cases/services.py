@@ -16,7 +16,6 @@ delivery (送达) stage.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
@@ -28,7 +27,6 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.db.models.expressions import RawSQL
 from stdnum.cn import uscc
 
 from sanji.audit.services import record
@@ -47,8 +45,8 @@ from sanji.cases.models import (
 )
 from sanji.cases.transitions import FINAL_STATES, TABLE, Action, State, allowed_actions, check
 from sanji.catalog.models import FlowStep, FlowVersion, Matter, StepCode
-from sanji.core import clock, crypto, hooks, idnumber
-from sanji.core.actors import Actor, Grant
+from sanji.core import clock, crypto, hooks, idnumber, prepared
+from sanji.core.actors import Actor
 from sanji.core.authz import require
 from sanji.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
 from sanji.core.roles import Role
@@ -124,10 +122,7 @@ def _codes(path: str) -> list[str]:
 def _department_for(kind: str, region_path: str, level: str) -> Department | None:
     """The department of line ``kind`` serving ``level`` on ``region_path`` (nearest at or above it)."""
     codes = _codes(region_path)[: LEVEL_DEPTH[RegionLevel(level)] + 1]
-    found = {
-        d.region.code: d
-        for d in Department.objects.filter(kind=kind, region__code__in=codes).select_related("region")
-    }
+    found = {d.region.code: d for d in _departments_of_lines([kind], codes)}
     for code in reversed(codes):
         if code in found:
             return found[code]
@@ -146,23 +141,57 @@ def _window_at(case: Case, level: str, department: Department | None) -> Unit:
     if handled is not None and handled.unit is not None:
         return handled.unit
     region_path = _region_path_at(case.region_path, level)
-    units = Unit.objects.filter(region_path=region_path, active=True)
+    units = Unit.objects.filter(active=True).order_by("code")
+    unit: Unit | None
     if department is not None:
-        unit = units.filter(kind=UnitKind.WINDOW, department=department).order_by("code").first()
-        unit = unit or units.filter(department=department).order_by("code").first()
+        unit = _first(
+            "cases.window_of_line",
+            lambda path, d: units.filter(region_path=path, kind=UnitKind.WINDOW, department_id=d)[:1],
+            region_path,
+            department.pk,
+        ) or _first(
+            "cases.unit_of_line",
+            lambda path, d: units.filter(region_path=path, department_id=d)[:1],
+            region_path,
+            department.pk,
+        )
         if unit is not None:
             return unit
-    unit = units.filter(kind__in=[UnitKind.SERVICE_CENTRE, UnitKind.TOWNSHIP_CENTRE]).order_by("code").first()
+    centres = (UnitKind.SERVICE_CENTRE, UnitKind.TOWNSHIP_CENTRE)
+    unit = _first(
+        "cases.centre_at",
+        lambda path: units.filter(region_path=path, kind__in=centres)[:1],
+        region_path,
+    )
     return unit or case.accepting_unit
+
+
+def _first(key: str, build: Any, *args: Any) -> Any:
+    """The first row of a prepared query (:func:`sanji.core.prepared.fetch`), or None."""
+    rows = prepared.fetch(key, build, *args)
+    return rows[0] if rows else None
+
+
+def _departments_of_lines(kinds: Sequence[str], codes: Sequence[str]) -> list[Department]:
+    """The departments of the lines ``kinds`` in the regions ``codes`` (with their region)."""
+    n = len(kinds)
+    return prepared.fetch(
+        ("cases.departments_of_lines", n, len(codes)),
+        lambda *a: Department.objects.filter(kind__in=a[:n], region__code__in=a[n:]).select_related("region"),
+        *kinds,
+        *codes,
+    )
 
 
 def _office_of(case: Case, department: Department | None, level: str) -> Unit:
     """The department office handling review/decision steps; the level's window when there is none."""
     if department is not None:
-        unit = (
-            Unit.objects.filter(department=department, kind=UnitKind.DEPARTMENT_OFFICE, active=True)
-            .order_by("code")
-            .first()
+        unit: Unit | None = _first(
+            "cases.office_of",
+            lambda d: Unit.objects.filter(
+                department_id=d, kind=UnitKind.DEPARTMENT_OFFICE, active=True
+            ).order_by("code")[:1],
+            department.pk,
         )
         if unit is not None:
             return unit
@@ -210,13 +239,19 @@ def _allocate_number(region_code: str, day: dt.date) -> str:
 
 
 def _matter_for(matter_code: str) -> tuple[Matter, FlowVersion, list[FlowStep]]:
-    matter = (
-        Matter.objects.filter(code=matter_code.strip(), active=True).select_related("current_version").first()
+    matter: Matter | None = _first(
+        "cases.matter_for",
+        lambda code: Matter.objects.filter(code=code, active=True).select_related("current_version")[:1],
+        matter_code.strip(),
     )
     if matter is None or matter.current_version is None:
         raise NotFound(f"No active matter {matter_code}.")
     version = matter.current_version
-    steps = list(FlowStep.objects.filter(flow_version=version).order_by("order", "id"))
+    steps: list[FlowStep] = prepared.fetch(
+        "cases.flow_steps",
+        lambda v: FlowStep.objects.filter(flow_version_id=v).order_by("order", "id"),
+        version.pk,
+    )
     return matter, version, steps
 
 
@@ -232,8 +267,7 @@ def _departments_near(kinds: set[str], region_path: str) -> dict[tuple[str, str]
     (nearest at or above it), as :func:`_department_for` finds it, in one query."""
     codes = _codes(region_path)
     found: dict[tuple[str, str], Department] = {
-        (d.kind, d.region.code): d
-        for d in Department.objects.filter(kind__in=kinds, region__code__in=codes).select_related("region")
+        (d.kind, d.region.code): d for d in _departments_of_lines(sorted(kinds), codes)
     }
     result: dict[tuple[str, str], Department | None] = {}
     for kind in kinds:
@@ -280,7 +314,11 @@ def _insert_steps(case: Case) -> None:
 def _actor_unit(actor: Actor) -> Unit:
     if actor.unit_id is None:
         raise Forbidden("You act for no unit.")
-    unit = Unit.objects.filter(pk=actor.unit_id, active=True).select_related("region", "department").first()
+    unit: Unit | None = _first(
+        "cases.actor_unit",
+        lambda pk: Unit.objects.filter(pk=pk, active=True).select_related("region", "department")[:1],
+        actor.unit_id,
+    )
     if unit is None:
         raise Forbidden("Your unit is inactive.")
     return unit
@@ -376,7 +414,7 @@ def case_receive(
     _recompute(case, new=True)
     with transaction.atomic():
         case.number = _allocate_number(unit.region.code, now.astimezone(clock.CITY_TZ).date())
-        case.save(force_insert=True)
+        prepared.insert(case)
         _insert_steps(case)
         event = _append(
             case,
@@ -541,12 +579,7 @@ def case_act(*, actor: Actor, case_id: int, action: str, expected_version: int, 
     or a step or event that only a versioned change writes. On SQLite the write lock (BEGIN
     IMMEDIATE) is therefore held for a few statements, not for the work.
     """
-    case = (
-        Case.objects.select_related("matter", "flow_version", "accepting_unit", "current_unit")
-        .filter(_visible(actor, case_id))
-        .order_by()
-        .first()
-    )
+    case = _case_for_change(actor, case_id)
     if case is None:
         raise NotFound()
     if case.version != expected_version:
@@ -578,7 +611,7 @@ def case_act(*, actor: Actor, case_id: int, action: str, expected_version: int, 
     _recompute(case, new=False)
     changed = {name: getattr(case, name) for name in _changed(case, before)}
     with transaction.atomic():
-        if not Case.objects.filter(pk=case.pk, version=expected_version).update(**changed):
+        if not prepared.update(Case, case.pk, changed, where={"version": expected_version}):
             raise _stale(
                 case,
                 expected_version,
@@ -601,39 +634,21 @@ def case_act(*, actor: Actor, case_id: int, action: str, expected_version: int, 
     return case
 
 
-#: A number that is never a case id: the placeholder of the compiled visibility check.
-_PROBE = -7_310_531
-
-
-@functools.lru_cache(maxsize=256)
-def _visibility_sql(
-    user_id: int | None, grants: tuple[Grant, ...], channel: str, alias: str
-) -> tuple[str, tuple[Any, ...], int] | None:
-    """The policy's visibility query for one case (``policies.scope``), compiled once per actor
-    (what it depends on: the user, the grants, the channel) with the case id as a placeholder.
-    Compiling it costs several times more than running it, and every transition asks. None when the
-    placeholder cannot be told apart in the parameters (the caller then asks the ORM)."""
-    actor = Actor(user_id=user_id, username="", grants=grants, channel=channel)
-    queryset = policies.scope(actor, Case.objects.using(alias).filter(pk=_PROBE)).order_by().values_list("pk")
-    sql, params = queryset.query.sql_with_params()
-    where = [i for i, value in enumerate(params) if value == _PROBE]
-    return (sql, tuple(params), where[0]) if len(where) == 1 else None
-
-
-def _visible(actor: Actor, case_id: int) -> Q:
+def _case_for_change(actor: Actor, case_id: int) -> Case | None:
     """The case ``case_id`` if it is within ``actor``'s scope (:func:`sanji.cases.policies.scope`),
-    as a filter: the compiled policy query as a subquery, so no compilation per request."""
-    # Only grants that carry their line (as accounts builds them) make the compiled query a function
-    # of the key alone; otherwise the policy looks the lines up, and the ORM compiles each time.
-    complete = all(g.department_id is None or g.department_kind for g in actor.grants)
-    compiled = (
-        _visibility_sql(actor.user_id, actor.grants, actor.channel, connection.alias) if complete else None
+    with what a transition reads of it. Every transition asks this, so the query is compiled once
+    per actor shape (user, grants, channel: all the scope depends on) and only the id is bound."""
+    base = Case.objects.select_related("matter", "flow_version", "accepting_unit", "current_unit")
+    # Only grants that carry their line (as accounts builds them) make the scope a function of the
+    # key alone; otherwise the policy looks the lines up, and the ORM compiles each time.
+    if not all(g.department_id is None or g.department_kind for g in actor.grants):
+        return policies.scope(actor, base.filter(pk=case_id)).order_by().first()
+    rows = prepared.fetch(
+        ("cases.case_for_change", actor.user_id, actor.grants, actor.channel),
+        lambda pk: policies.scope(actor, base.filter(pk=pk)).order_by()[:1],
+        case_id,
     )
-    if compiled is None:
-        return Q(pk=case_id) & Q(pk__in=policies.scope(actor, Case.objects.filter(pk=case_id)).values("pk"))
-    sql, params, at = compiled
-    # The SQL is the ORM's own compilation of the policy's query; only the case id is bound here.
-    return Q(pk=case_id) & Q(pk__in=RawSQL(sql, (*params[:at], case_id, *params[at + 1 :])))  # noqa: S611
+    return rows[0] if rows else None
 
 
 def _stale(case: Case, expected: int, version: int | None) -> Conflict:
@@ -670,10 +685,14 @@ def _steps_of(case: Case) -> list[CaseStep]:
     """All steps of the case, in order, loaded once per service call."""
     steps: list[CaseStep] | None = getattr(case, _STEPS, None)
     if steps is None:
-        steps = list(
-            CaseStep.objects.filter(case_id=case.pk)
-            .select_related("flow_step", "department", "unit")
-            .order_by("order", "id")
+        steps = prepared.fetch(
+            "cases.steps_of",
+            lambda pk: (
+                CaseStep.objects.filter(case_id=pk)
+                .select_related("flow_step", "department", "unit")
+                .order_by("order", "id")
+            ),
+            case.pk,
         )
         setattr(case, _STEPS, steps)
     return steps
@@ -685,10 +704,14 @@ def _touch(case: Case, step: CaseStep, *fields: str) -> None:
     dirty.setdefault(id(step), (step, set()))[1].update(fields)
 
 
+_STEP_COLUMNS = {f.name: f.attname for f in CaseStep._meta.concrete_fields}
+
+
 def _steps_save(case: Case) -> None:
     dirty: dict[int, tuple[CaseStep, set[str]]] = getattr(case, _DIRTY, None) or {}
     for step, fields in dirty.values():
-        step.save(update_fields=sorted(fields))
+        columns = [_STEP_COLUMNS[name] for name in sorted(fields)]  # "unit" → "unit_id"
+        prepared.update(CaseStep, step.pk, {column: getattr(step, column) for column in columns})
     setattr(case, _DIRTY, {})
 
 
@@ -989,7 +1012,7 @@ def _append(
     """Append event ``seq``: the case's version after the change (one event per version), so the
     next number needs no query; the unique (case, seq) constraint refuses any gap in that rule."""
     data = {k: _jsonable(v) for k, v in fields.items() if k not in _TEXT_FIELDS and v is not None}
-    return CaseEvent.objects.create(
+    event = CaseEvent(
         case=case,
         seq=seq,
         action=action,
@@ -1007,6 +1030,7 @@ def _append(
         legal_basis=str(fields.get("legal_basis") or "").strip(),
         data=data,
     )
+    return prepared.insert(event)
 
 
 _PAUSE_PAIRS = {

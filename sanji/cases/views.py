@@ -27,6 +27,7 @@ from sanji.cases.templatetags.cases_tags import ACTION_LABELS, WORKLIST_LABELS
 from sanji.cases.transitions import Action, State
 from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import Conflict, IllegalTransition, NotFound, SanjiError
+from sanji.core.pages import attempt, found
 from sanji.core.roles import Role
 
 #: Session key: query codes (查询码) not yet shown, by case id — printed once, then forgotten.
@@ -199,10 +200,7 @@ def receive(request: HttpRequest) -> HttpResponse:
 
 
 def _detail(actor: Actor, case_id: int) -> selectors.CaseDetail:
-    try:
-        return selectors.case_detail_for(actor, case_id)
-    except NotFound:
-        raise Http404 from None
+    return found(lambda: selectors.case_detail_for(actor, case_id))
 
 
 def _initial(action: str, detail: selectors.CaseDetail) -> dict[str, Any]:
@@ -256,6 +254,17 @@ def _render_case(
     )
 
 
+def _case_act(actor: Actor, case_id: int, action: str, form: forms.ActionForm) -> None:
+    """The transitions table's ``action`` on the case, with what its validated form carries."""
+    services.case_act(
+        actor=actor,
+        case_id=case_id,
+        action=action,
+        expected_version=form.cleaned_data["expected_version"],
+        **form.service_fields(),
+    )
+
+
 @login_required
 @require_GET
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
@@ -281,13 +290,7 @@ def case_act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     if not form.is_valid():
         return _render_case(request, actor, detail, bound=form, bound_action=action, status=422)
     try:
-        services.case_act(
-            actor=actor,
-            case_id=case_id,
-            action=action,
-            expected_version=form.cleaned_data["expected_version"],
-            **form.service_fields(),
-        )
+        _case_act(actor, case_id, action, form)
     except NotFound:
         raise Http404 from None
     except Conflict as exc:
@@ -321,20 +324,17 @@ def _upload(
                 messages.error(request, str(message))
         return HttpResponseRedirect(redirect_to)
     filename, content = form.cleaned_data["file"]
-    try:
-        services.attachment_add(
+    attempt(
+        request,
+        lambda: services.attachment_add(
             actor=actor,
             case_id=detail.case.pk,
             material_name=form.cleaned_data["material_name"],
             filename=filename,
             content=content,
-        )
-    except NotFound:
-        raise Http404 from None
-    except SanjiError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("材料已上传。"))
+        ),
+        success=_("材料已上传。"),
+    )
     return HttpResponseRedirect(redirect_to)
 
 
@@ -342,10 +342,9 @@ def _upload(
 @require_GET
 def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
     """Download one material of a case the actor may see (audited by the service)."""
-    try:
-        attachment, content = services.attachment_open(actor=actor_of(request), attachment_id=attachment_id)
-    except NotFound:
-        raise Http404 from None
+    attachment, content = found(
+        lambda: services.attachment_open(actor=actor_of(request), attachment_id=attachment_id)
+    )
     response = HttpResponse(content, content_type=attachment.content_type)
     disposition = content_disposition_header(as_attachment=True, filename=attachment.original_filename)
     response["Content-Disposition"] = disposition or "attachment"
@@ -359,10 +358,7 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
 def case_print(request: HttpRequest, case_id: int, kind: str) -> HttpResponse:
     """A printable notice (受理通知书, 一次性告知书, 不予受理通知书, 许可决定书, 收件回执)."""
     actor = actor_of(request)
-    try:
-        notice = selectors.case_notice_for(actor, case_id, kind)
-    except NotFound:
-        raise Http404 from None
+    notice = found(lambda: selectors.case_notice_for(actor, case_id, kind))
     query_code = _take_code(request, case_id) if kind in CODE_NOTICES else ""
     staff = policies.can_use_worklists(actor)
     back_url = reverse("cases:detail" if staff else "portal:case", args=[case_id])
@@ -477,10 +473,7 @@ def portal_my_cases(request: HttpRequest) -> HttpResponse:
 
 
 def _own(actor: Actor, case_id: int) -> selectors.CaseDetail:
-    try:
-        return selectors.own_case_for(actor, case_id)
-    except NotFound:
-        raise Http404 from None
+    return found(lambda: selectors.own_case_for(actor, case_id))
 
 
 def _render_own(
@@ -524,13 +517,7 @@ def portal_act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     if not form.is_valid():
         return _render_own(request, detail, error=_("表单有误，请重试。"), status=422)
     try:
-        services.case_act(
-            actor=actor,
-            case_id=case_id,
-            action=action,
-            expected_version=form.cleaned_data["expected_version"],
-            **form.service_fields(),
-        )
+        _case_act(actor, case_id, action, form)
     except NotFound:
         raise Http404 from None
     except Conflict as exc:

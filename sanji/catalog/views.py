@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -17,15 +17,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sanji.catalog import forms, policies, selectors, services
 from sanji.catalog.models import Matter, MatterKind, MatterType
 from sanji.core.actors import Actor, actor_of
-from sanji.core.errors import NotFound, SanjiError
+from sanji.core.errors import SanjiError
+from sanji.core.pages import attempt, found
 from sanji.orgs.models import DepartmentKind, RegionLevel
 
 
 def _matter(request: HttpRequest, code: str) -> Matter:
-    try:
-        return selectors.matter_get(code, actor=actor_of(request))
-    except NotFound:
-        raise Http404 from None
+    return found(lambda: selectors.matter_get(code, actor=actor_of(request)))
 
 
 def _editor(request: HttpRequest) -> Actor:
@@ -99,10 +97,7 @@ def matter_detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def blank_form(request: HttpRequest, code: str, material_id: int) -> HttpResponse:
     """Download a material's blank form (空白表格)."""
-    try:
-        material = selectors.blank_form_get(code, material_id, actor=actor_of(request))
-    except NotFound:
-        raise Http404 from None
+    material = found(lambda: selectors.blank_form_get(code, material_id, actor=actor_of(request)))
     head = '<!doctype html><html lang="zh-CN"><meta charset="utf-8">'
     body = f"{head}<body>{material.blank_form_template}</body></html>"
     response = HttpResponse(body, content_type="text/html; charset=utf-8")
@@ -164,15 +159,18 @@ def matter_edit(request: HttpRequest, code: str) -> HttpResponse:
 def matter_set_active(request: HttpRequest, code: str, active: bool) -> HttpResponse:
     matter = _matter(request, code)
     actor = _editor(request)
-    try:
-        if active:
-            services.matter_activate(actor=actor, matter=matter)
-            messages.success(request, _("事项已启用。"))
-        else:
-            services.matter_deactivate(actor=actor, matter=matter)
-            messages.success(request, _("事项已停用。"))
-    except SanjiError as exc:
-        messages.error(request, exc.message)
+    if active:
+        attempt(
+            request,
+            lambda: services.matter_activate(actor=actor, matter=matter),
+            success=_("事项已启用。"),
+        )
+    else:
+        attempt(
+            request,
+            lambda: services.matter_deactivate(actor=actor, matter=matter),
+            success=_("事项已停用。"),
+        )
     return redirect("catalog:edit", code=matter.code)
 
 
@@ -234,10 +232,7 @@ def version_list(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def version_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
     matter = _matter(request, code)
-    try:
-        version = selectors.flow_version_of(matter, number, actor=actor_of(request))
-    except NotFound:
-        raise Http404 from None
+    version = found(lambda: selectors.flow_version_of(matter, number, actor=actor_of(request)))
     return render(
         request,
         "catalog/version_detail.html",

@@ -6,15 +6,20 @@ that with Django's 404, the same page for "missing" and "not yours".
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 
-from sanji.core.errors import NotFound, SanjiError
+from sanji.core.actors import Actor, actor_of
+from sanji.core.errors import Forbidden, NotFound, SanjiError
 
 R = TypeVar("R")
+View = Callable[..., HttpResponse]
 
 
 def found(fn: Callable[[], R]) -> R:
@@ -39,3 +44,27 @@ def attempt(request: HttpRequest, fn: Callable[[], object], *, success: str) -> 
         return False
     messages.success(request, success)
     return True
+
+
+def gate(allowed: Callable[[Actor], bool]) -> Callable[[View], View]:
+    """A whole page behind a policy: signed in, else the login page; ``allowed(actor)``, else 403.
+
+    Inside, :class:`~sanji.core.errors.NotFound` is the page's 404 and
+    :class:`~sanji.core.errors.Forbidden` its 403, GET and POST alike.
+    """
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not allowed(actor_of(request)):
+                raise PermissionDenied
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound:
+                raise Http404 from None
+            except Forbidden as exc:
+                raise PermissionDenied(exc.message) from None
+
+        return login_required(wrapper)
+
+    return decorate

@@ -7,12 +7,11 @@ real services, so these tests also prove that the demo seeder works.
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
-import pyotp
 import pytest
 
+from sanji.e2e.conftest import sign_in
 from sanji.ops import demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,18 +23,15 @@ def people(live_server: Any) -> dict[str, demo.DemoLogin]:
     return {login.username: login for login in demo.seed_people()}
 
 
-def sign_in(page: Any, login: demo.DemoLogin, *, password: str | None = None) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", login.username)
-    page.fill("input[name=password]", password or login.password)
-    if login.terminal_code and page.locator("input[name=enrolment_code]").count():
-        page.fill("input[name=enrolment_code]", login.terminal_code)
-    page.click("main button[type=submit]")
-    if "/totp/verify/" in page.url:
-        # The seeder confirmed enrolment with the current step; the next one (allowed by the ±1
-        # window) is not a replay.
-        page.fill("input[name=code]", pyotp.TOTP(login.totp_secret).at(time.time() + 30))
-        page.click("main button[type=submit]")
+def sign_in_as(page: Any, login: demo.DemoLogin, *, password: str | None = None) -> None:
+    """A demo person signs in (with their terminal's code where this browser is not enrolled yet)."""
+    sign_in(
+        page,
+        login.username,
+        password or login.password,
+        terminal_code=login.terminal_code,
+        totp_secret=login.totp_secret,
+    )
 
 
 def console_errors(page: Any) -> list[str]:
@@ -47,7 +43,7 @@ def console_errors(page: Any) -> list[str]:
 
 def test_security_admin_creates_a_clerk_who_must_change_the_password(page, people, browser, live_server):
     errors = console_errors(page)
-    sign_in(page, people["secadmin"])
+    sign_in_as(page, people["secadmin"])
     assert page.locator("h1").inner_text() == "工作台"
     page.click("text=用户与角色")
     page.click("text=新建用户")
@@ -65,7 +61,7 @@ def test_security_admin_creates_a_clerk_who_must_change_the_password(page, peopl
 
     # This workstation is the operator unit's terminal: out of a Saihan clerk's reach.
     clerk_password_page = page
-    sign_in(page, demo.DemoLogin("saihan.newclerk", "", "", "", initial))
+    sign_in_as(page, demo.DemoLogin("saihan.newclerk", "", "", "", initial))
     assert "终端" in page.locator("main").inner_text()
 
     # At the Saihan window's workstation the clerk gets in, and must choose a new password.
@@ -79,7 +75,7 @@ def test_security_admin_creates_a_clerk_who_must_change_the_password(page, peopl
         password=initial,
         terminal_code=people["saihan.clerk"].terminal_code,
     )
-    sign_in(page, clerk)
+    sign_in_as(page, clerk)
     assert "/accounts/password/" in page.url
     page.fill("input[name=old_password]", initial)
     page.fill("input[name=new_password]", "Qingcheng#2026ok")
@@ -95,7 +91,7 @@ def test_security_admin_creates_a_clerk_who_must_change_the_password(page, peopl
 
 def test_system_admin_browses_the_organisation_and_calendar_but_not_users(page, people):
     errors = console_errors(page)
-    sign_in(page, people["sysadmin"])
+    sign_in_as(page, people["sysadmin"])
     page.click("text=组织机构")
     page.click("button.org-expand")  # htmx loads the districts in place
     page.click("a:has-text('赛罕区')")
@@ -110,7 +106,7 @@ def test_system_admin_browses_the_organisation_and_calendar_but_not_users(page, 
 
 def test_auditor_searches_the_trail_and_exports_it(page, people):
     errors = console_errors(page)
-    sign_in(page, people["auditor"])
+    sign_in_as(page, people["auditor"])
     page.click("text=审计日志")
     page.fill("input[name=action]", "accounts.role_granted")
     page.click("form.audit-search button[type=submit]")
@@ -132,7 +128,7 @@ def test_auditor_searches_the_trail_and_exports_it(page, people):
 
 def test_clerk_home_language_switch_and_lockout(page, people):
     errors = console_errors(page)
-    sign_in(page, people["saihan.clerk"])
+    sign_in_as(page, people["saihan.clerk"])
     assert page.locator(".terminal").inner_text().startswith("T150105-")
     page.click("header button:has-text('English')")
     assert page.locator("html").get_attribute("lang") == "en"
@@ -141,6 +137,6 @@ def test_clerk_home_language_switch_and_lockout(page, people):
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     page.click("header button:has-text('退出')")
     for _ in range(5):
-        sign_in(page, people["xincheng.clerk"], password="Wrong-password-123")
+        sign_in_as(page, people["xincheng.clerk"], password="Wrong-password-123")
     assert re.search("锁定", page.locator("main").inner_text())
     assert errors == []

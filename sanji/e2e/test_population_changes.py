@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from sanji.core import crypto
 from sanji.core.actors import system_actor
 from sanji.core.roles import Role
-from sanji.e2e.test_cases import City
+from sanji.e2e.conftest import City
 from sanji.orgs import services as org_services
 from sanji.population import services as population
 from sanji.population.models import Building, Person, PersonChange
@@ -35,10 +34,8 @@ POLICE_UNIT = "150105-DEPT-public_security"
 
 
 @pytest.fixture
-def town(browser: Any, live_server: Any, settings: Any, tmp_path: Path) -> Iterator[City]:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def town(browser: Any, live_server: Any, settings: Any, fresh_site: None, tmp_path: Path) -> Iterator[City]:
     settings.DATA_DIR = tmp_path
-    cache.clear()
     platform = system_actor("browser-test", channel="system")
     org_services.region_import_csv(actor=platform, text=SMALL_CSV)
     org_services.org_structure_seed(actor=platform, city_code="150100")
@@ -55,12 +52,8 @@ def town(browser: Any, live_server: Any, settings: Any, tmp_path: Path) -> Itera
         encoding="utf-8",
     )
     population.population_import(actor=platform, path=path, workers=0)
-    world = City(browser, live_server.url)
-    try:
+    with City(browser, live_server.url) as world:
         yield world
-    finally:
-        world.close()
-        cache.clear()
 
 
 def test_submit_verify_visible_and_reject(town: City) -> None:

@@ -1,10 +1,11 @@
 """Browser tests of the population map (人口分布图) and the grid worker's page (我的网格).
 
-The world is the one of :mod:`sanji.e2e.test_cases` (the real divisions and organisation, people at
-their units' terminals) plus the demo's places and a few thousand synthetic residents, seeded by
-:func:`sanji.ops.demo_population.seed_demo_population` as ``sanji demo`` does. The map is drawn by
-ECharts on a canvas from the platform's own vector layers (no tile server, nothing from the
-internet); clicks go through the page's own lists, which carry the same links as the map.
+The world is the one of the case tests (the ``city`` fixture of :mod:`sanji.e2e.conftest`: the
+real divisions and organisation, people at their units' terminals) plus the demo's places and a few
+thousand synthetic residents, seeded by :func:`sanji.ops.demo_population.seed_demo_population` as
+``sanji demo`` does. The map is drawn by ECharts on a canvas from the platform's own vector layers
+(no tile server, nothing from the internet); clicks go through the page's own lists, which carry the
+same links as the map.
 """
 
 from __future__ import annotations
@@ -16,15 +17,12 @@ import pytest
 from playwright.sync_api import expect
 
 from sanji.core.roles import Role
-from sanji.e2e import test_cases
-from sanji.e2e.test_cases import JIANKANG_STATION, City, Station
+from sanji.e2e.conftest import City, Station
+from sanji.e2e.test_cases import JIANKANG_STATION
 from sanji.ops import demo_population
 from sanji.population.models import Building, Grid
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-#: The seeded city of :mod:`sanji.e2e.test_cases` (its fixture, shared by name).
-city = test_cases.city
 
 MASKED = re.compile(r"^\d{6}\*{8}\d{3}[\dX]$")
 SAIHAN_HEALTH = "150105-DEPT-health"

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from sanji.accounts import services as account_services
@@ -24,7 +23,7 @@ from sanji.audit.models import Entry
 from sanji.core import clock
 from sanji.core.actors import system_actor
 from sanji.core.roles import Role
-from sanji.e2e.test_cases import PASSWORD, T0, City
+from sanji.e2e.conftest import PASSWORD, T0, City
 from sanji.orgs import services as org_services
 from sanji.orgs.models import Unit
 from sanji.population import services as population_services
@@ -41,10 +40,8 @@ XINCHENG_HEALTH = "150102-DEPT-health"
 
 
 @pytest.fixture
-def world(browser: Any, live_server: Any, settings: Any, tmp_path: Path) -> Iterator[City]:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def world(browser: Any, live_server: Any, settings: Any, fresh_site: None, tmp_path: Path) -> Iterator[City]:
     settings.DATA_DIR = tmp_path / "data"
-    cache.clear()
     with clock.frozen(T0):
         actor = system_actor("browser-test", channel="system")
         org_services.region_import_csv(actor=actor, text=SMALL_CSV)
@@ -81,12 +78,8 @@ def world(browser: Any, live_server: Any, settings: Any, tmp_path: Path) -> Iter
             password=PASSWORD,
             ip="127.0.0.1",
         )
-        city = City(browser, live_server.url)
-        try:
+        with City(browser, live_server.url) as city:
             yield city
-        finally:
-            city.close()
-            cache.clear()
 
 
 def test_a_shared_read_is_seen_by_the_resident_and_unmasking_is_audited(world: City) -> None:
@@ -133,12 +126,8 @@ def test_a_shared_read_is_seen_by_the_resident_and_unmasking_is_audited(world: C
     ]
 
     # The resident signs in on the portal and sees both reads: which organ, when, why.
-    resident = world.station()
+    resident = world.sign_in_at_home("wangjianguo")
     page = resident.page
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", "wangjianguo")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
     page.goto("/portal/")
     page.click("header a:text-is('谁查询了我的信息')")
     table = page.locator("#my-reads")

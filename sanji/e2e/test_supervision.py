@@ -2,9 +2,10 @@
 
 The live board of a city supervisor and of a district supervisor, the lifecycle of a yellow card
 (黄牌) from the sweep to a supervision order (督办), and a bad rating's follow-up (差评整改) by the
-responsible unit. The world is the one of :mod:`sanji.e2e.test_cases` (its ``city`` fixture, people
-at their units' terminals, the frozen clock); the supervision sweep is run by the platform in the
-test, as the scheduler would. Cases are received and decided through the case pages.
+responsible unit. The world is the one of the case tests (the ``city`` fixture of
+:mod:`sanji.e2e.conftest`: people at their units' terminals, the frozen clock); the supervision
+sweep is run by the platform in the test, as the scheduler would. Cases are received and decided
+through the case pages.
 """
 
 from __future__ import annotations
@@ -12,30 +13,23 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
 from sanji.accounts import services as account_services
-from sanji.accounts.models import User
 from sanji.cases.models import Case
 from sanji.core import clock
 from sanji.core.roles import Role
-from sanji.e2e import test_cases
+from sanji.e2e.conftest import PASSWORD, City, Station
 from sanji.e2e.test_cases import (
     ID_A,
     ID_B,
     IMMEDIATE,
-    PASSWORD,
     PROMISED,
     SAIHAN_CA_OFFICE,
     SAIHAN_CA_WINDOW,
     XINCHENG_CA_WINDOW,
-    City,
-    Person,
-    Station,
     receive,
     scan,
 )
@@ -45,34 +39,8 @@ from sanji.supervision.models import Mark, SupervisionOrder
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-#: The seeded city of :mod:`sanji.e2e.test_cases` (its fixture, shared by name).
-city = test_cases.city
-
 CITY_SUP = "150100-SUP"
 XINCHENG_SUP = "150102-SUP"
-
-
-def sign_in_with_totp(world: City, person: Person) -> Station:
-    """A supervisor's sign-in: the second factor (动态口令) is bound first, as the person would at their
-    first sign-in, then the login page asks for the next code after password and terminal."""
-    user = User.objects.get(username=person.username)
-    secret = parse_qs(urlparse(account_services.totp_begin(user=user)).query)["secret"][0]
-    account_services.totp_confirm(
-        user=user, code=pyotp.TOTP(secret).at(clock.now().timestamp()), ip="127.0.0.1"
-    )
-    station = world.station()
-    page = station.page
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", person.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=enrolment_code]", person.terminal_code)
-    page.click("main button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/totp/verify/"))
-    # The frozen clock's next step (within the ±1 window, never a replay of the last one).
-    page.fill("input[name=code]", pyotp.TOTP(secret).at(clock.now().timestamp() + 30))
-    page.click("main button[type=submit]")
-    expect(page.locator("header .terminal")).to_have_text(person.terminal)
-    return station
 
 
 def sweep(world: City) -> Any:
@@ -128,7 +96,7 @@ def test_live_board_drills_down_and_a_district_supervisor_sees_only_their_distri
     assert saihan_case.current_unit.code == SAIHAN_CA_OFFICE, saihan_case.current_unit.code
 
     # Before any sweep the board says so; after it, it counts.
-    city_sup = sign_in_with_totp(city, city_sup_p)
+    city_sup = city.sign_in(city_sup_p, second_factor=True)
     city_sup.goto("/supervision/")
     expect(city_sup.page.locator("h1")).to_have_text("电子监察实时看板")
     expect(city_sup.page.locator("#board")).to_contain_text("尚未运行监察扫描")
@@ -169,7 +137,7 @@ def test_live_board_drills_down_and_a_district_supervisor_sees_only_their_distri
     with clock.frozen(after(promised_due)):
         sweep(city)
         mark = Mark.objects.get(case_id=saihan_id, rule="yellow_card")
-        sup = sign_in_with_totp(city, xincheng_sup_p)
+        sup = city.sign_in(xincheng_sup_p, second_factor=True)
         sup.goto("/supervision/")
         expect(sup.page.locator("#board .sup-crumbs")).to_have_text("新城区")  # only the places within reach
         expect(sup.page.locator("#board")).not_to_contain_text("赛罕区")
@@ -265,7 +233,7 @@ def test_yellow_card_explained_appealed_upheld_and_escalated_to_a_supervision_or
         other.assert_clean()
 
         # The supervisor upholds the mark, then escalates it to a supervision order of 3 working days.
-        sup = sign_in_with_totp(city, sup_p)
+        sup = city.sign_in(sup_p, second_factor=True)
         sp = sup.page
         sup.goto("/supervision/marks/")
         sp.select_option("#rule", "yellow_card")
@@ -332,18 +300,6 @@ def test_yellow_card_explained_appealed_upheld_and_escalated_to_a_supervision_or
 # --- 3. a bad rating's follow-up --------------------------------------------------------------------
 
 
-def portal_sign_in(world: City, username: str, full_name: str) -> Station:
-    citizen = world.station()  # a home computer: no terminal
-    page = citizen.page
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    expect(page.locator("header .terminal")).to_have_count(0)
-    expect(page.locator("header")).to_contain_text(full_name)
-    return citizen
-
-
 def test_very_dissatisfied_rating_opens_a_follow_up_the_unit_answers(city: City) -> None:
     account_services.applicant_register(
         username="lisi",
@@ -367,8 +323,9 @@ def test_very_dissatisfied_rating_opens_a_follow_up_the_unit_answers(city: City)
     number = clerk.case_number()
     clerk.act("accept")
 
-    citizen = portal_sign_in(city, "lisi", "李四")
+    citizen = city.sign_in_at_home("lisi")
     cp = citizen.page
+    expect(cp.locator("header")).to_contain_text("李四")
     # Not completed yet: nothing to rate.
     citizen.goto(f"/evaluation/rate/{case_id}/")
     expect(cp.locator("main")).to_contain_text("办件办结后才能评价")

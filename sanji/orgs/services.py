@@ -880,7 +880,9 @@ def terminal_authenticate(*, code: str, secret: str, ip: str) -> Terminal:
     if terminal.ip_address and not _same_ip(terminal.ip_address, ip):
         raise Forbidden("This terminal may only be used from its registered address.")
     now = clock.now()
-    Terminal.objects.filter(pk=terminal.pk).update(last_seen_at=now, last_seen_ip=ip[:45])
+    # In a transaction: on SQLite it queues with the other writers instead of polling the lock.
+    with transaction.atomic():
+        Terminal.objects.filter(pk=terminal.pk).update(last_seen_at=now, last_seen_ip=ip[:45])
     terminal.last_seen_at = now
     terminal.last_seen_ip = ip[:45]
     return terminal
@@ -906,6 +908,8 @@ def terminal_touch(*, terminal: Terminal, ip: str) -> None:
     )
     if recent and terminal.last_seen_ip == ip[:45]:
         return
-    Terminal.objects.filter(pk=terminal.pk).update(last_seen_at=now, last_seen_ip=ip[:45])
+    # In a transaction: on SQLite it queues with the other writers instead of polling the lock.
+    with transaction.atomic():
+        Terminal.objects.filter(pk=terminal.pk).update(last_seen_at=now, last_seen_ip=ip[:45])
     terminal.last_seen_at = now
     terminal.last_seen_ip = ip[:45]

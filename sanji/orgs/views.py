@@ -6,20 +6,17 @@ outside the actor's reach answers 404 (:class:`NotFound`), as everywhere.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sanji.core.actors import Actor, actor_of
-from sanji.core.errors import Forbidden, NotFound, ValidationFailed
+from sanji.core.actors import actor_of
+from sanji.core.errors import NotFound, ValidationFailed
+from sanji.core.pages import gate
 from sanji.orgs import policies, selectors, services
 from sanji.orgs.forms import (
     RegionImportForm,
@@ -29,8 +26,6 @@ from sanji.orgs.forms import (
     WindowCreateForm,
 )
 from sanji.orgs.models import RegionLevel, Unit, UnitKind
-
-View = Callable[..., HttpResponse]
 
 #: Unit kinds that hold windows.
 WINDOW_HOLDERS = frozenset(
@@ -43,26 +38,6 @@ WINDOW_HOLDERS = frozenset(
 )
 
 
-def _gate(allowed: Callable[[Actor], bool]) -> Callable[[View], View]:
-    """Log-in required, the page's policy checked, and domain errors turned into 404/403."""
-
-    def decorate(view: View) -> View:
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not allowed(actor_of(request)):
-                raise PermissionDenied
-            try:
-                return view(request, *args, **kwargs)
-            except NotFound:
-                raise Http404 from None
-            except Forbidden as exc:
-                raise PermissionDenied(exc.message) from None
-
-        return login_required(wrapper)
-
-    return decorate
-
-
 def _no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     return response
@@ -72,7 +47,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 
 
 @require_GET
-@_gate(policies.can_view_organisation)
+@gate(policies.can_view_organisation)
 def tree(request: HttpRequest) -> HttpResponse:
     roots = selectors.region_tree_for(actor_of(request))
     return render(
@@ -83,14 +58,14 @@ def tree(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@_gate(policies.can_view_organisation)
+@gate(policies.can_view_organisation)
 def region_children(request: HttpRequest, code: str) -> HttpResponse:
     """HTMX fragment: the child nodes of one region."""
     return render(request, "orgs/_region_nodes.html", {"regions": selectors.region_children(code)})
 
 
 @require_GET
-@_gate(policies.can_view_organisation)
+@gate(policies.can_view_organisation)
 def region_detail(request: HttpRequest, code: str) -> HttpResponse:
     actor = actor_of(request)
     region = selectors.region_get(code)
@@ -134,13 +109,13 @@ def _unit_page(request: HttpRequest, unit: Unit, **extra: Any) -> HttpResponse:
 
 
 @require_GET
-@_gate(policies.can_view_organisation)
+@gate(policies.can_view_organisation)
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _unit_page(request, selectors.unit_get_for(actor_of(request), pk))
 
 
 @require_POST
-@_gate(policies.can_edit_units)
+@gate(policies.can_edit_units)
 def unit_rename(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     unit = selectors.unit_get_for(actor, pk)
@@ -157,7 +132,7 @@ def unit_rename(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@_gate(policies.can_edit_units)
+@gate(policies.can_edit_units)
 def unit_add_window(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     unit = selectors.unit_get_for(actor, pk)
@@ -180,7 +155,7 @@ def unit_add_window(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@_gate(policies.can_edit_units)
+@gate(policies.can_edit_units)
 def unit_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     unit = selectors.unit_get_for(actor, pk)
@@ -193,7 +168,7 @@ def unit_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@_gate(policies.can_import_regions)
+@gate(policies.can_import_regions)
 def region_import(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     form = RegionImportForm(request.POST or None, request.FILES or None)
@@ -217,7 +192,7 @@ def region_import(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@_gate(policies.can_manage_terminals)
+@gate(policies.can_manage_terminals)
 def terminal_list(request: HttpRequest) -> HttpResponse:
     form = TerminalSearchForm(request.GET)
     q = form.cleaned_data["q"] if form.is_valid() else ""
@@ -226,7 +201,7 @@ def terminal_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@_gate(policies.can_manage_terminals)
+@gate(policies.can_manage_terminals)
 def terminal_register(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     if request.method != "POST":
@@ -258,7 +233,7 @@ def terminal_register(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@_gate(policies.can_manage_terminals)
+@gate(policies.can_manage_terminals)
 def terminal_rekey(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     terminal = selectors.terminal_get_for(actor, pk)
@@ -273,7 +248,7 @@ def terminal_rekey(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@_gate(policies.can_manage_terminals)
+@gate(policies.can_manage_terminals)
 def terminal_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     terminal = selectors.terminal_get_for(actor, pk)

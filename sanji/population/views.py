@@ -10,7 +10,7 @@ or the person changed since submission) is shown as a 409 with what happened.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -157,10 +157,7 @@ def change_new(request: HttpRequest) -> HttpResponse:
 
 
 def _change_detail(actor: Actor, change_id: int) -> selectors.ChangeDetail:
-    try:
-        return selectors.change_detail_for(actor, change_id)
-    except NotFound:
-        raise Http404 from None
+    return found(lambda: selectors.change_detail_for(actor, change_id))
 
 
 def _render_change(
@@ -213,8 +210,6 @@ def change_decide(request: HttpRequest, change_id: int, action: str) -> HttpResp
     messages.success(request, done[action])
     return redirect("population:change_detail", change_id=change_id)
 
-
-R = TypeVar("R")
 
 # --- the population map and the grid worker's page (人口地图, 我的网格) ------------------------------
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from sanji.accounts.models import User
 from sanji.audit.services import record
-from sanji.core import clock, crypto, idnumber
+from sanji.core import clock, crypto, idnumber, prepared
 from sanji.core.actors import Actor
 from sanji.core.authz import get_in_scope, require
 from sanji.core.errors import Forbidden, NotFound, ValidationFailed
@@ -81,20 +81,42 @@ class SharedPerson:
     read_at: dt.datetime
 
 
-def _grant_for_read(grant_id: int | None, departments: frozenset[int]) -> SharingGrant | None:
+@dataclass(frozen=True, slots=True)
+class _ReadGrant:
+    """The terms of an active grant that a shared read needs."""
+
+    pk: int
+    department_id: int
+    fields: list[str]
+
+
+_GRANT_COLUMNS = ("department_id", "fields", "revoked_at", "valid_from", "valid_until")
+
+
+def _grant_for_read(grant_id: int | None, departments: frozenset[int]) -> _ReadGrant | None:
     if grant_id is None:
         return None
-    grant = SharingGrant.objects.filter(pk=grant_id, department_id__in=departments).first()
-    if grant is None:
+    # Out of the key's range is no grant (the ORM answers nothing there; a driver would raise).
+    rows = (
+        prepared.fetch(
+            "sharing.grant_for_read",
+            lambda pk: SharingGrant.objects.filter(pk=pk).order_by().values_list(*_GRANT_COLUMNS)[:1],
+            grant_id,
+        )
+        if 0 < grant_id < 2**63
+        else []
+    )
+    row = dict(zip(_GRANT_COLUMNS, rows[0], strict=True)) if rows else None
+    if row is None or row["department_id"] not in departments:
         raise NotFound("Your department holds no such grant.")
-    if grant.revoked_at is not None:
-        raise Forbidden(f"Grant {grant.pk} was revoked on {grant.revoked_at:%Y-%m-%d}.")
+    if row["revoked_at"] is not None:
+        raise Forbidden(f"Grant {grant_id} was revoked on {row['revoked_at']:%Y-%m-%d}.")
     today = clock.today()
-    if today > grant.valid_until:
-        raise Forbidden(f"Grant {grant.pk} expired on {grant.valid_until:%Y-%m-%d}.")
-    if today < grant.valid_from:
-        raise Forbidden(f"Grant {grant.pk} is valid from {grant.valid_from:%Y-%m-%d}.")
-    return grant
+    if today > row["valid_until"]:
+        raise Forbidden(f"Grant {grant_id} expired on {row['valid_until']:%Y-%m-%d}.")
+    if today < row["valid_from"]:
+        raise Forbidden(f"Grant {grant_id} is valid from {row['valid_from']:%Y-%m-%d}.")
+    return _ReadGrant(pk=grant_id, department_id=row["department_id"], fields=list(row["fields"]))
 
 
 def _values(row: dict[str, Any], name: str) -> dict[str, Any]:
@@ -138,7 +160,7 @@ def person_get_for(
     number = id_number_clean(id_number)
     departments = policies.reader_department_ids(actor)
     grant = _grant_for_read(grant_id, departments)
-    granted = list(grant.fields) if grant is not None else []
+    granted = grant.fields if grant is not None else []
     wanted = granted if fields is None else list(dict.fromkeys(f.strip() for f in fields if f.strip()))
     refused = [f for f in wanted if f not in granted]
     if refused:
@@ -151,8 +173,13 @@ def person_get_for(
         columns.extend(_COLUMNS[name])
     # One look-up on the unique blind index (no ORDER BY: nothing to tempt a planner off that index).
     index = crypto.blind_digest(number, purpose="person")
-    rows = list(Person.objects.filter(id_index=index).order_by().values(*columns)[:1])
-    row = rows[0] if rows else None
+    # Compiled once per field set (it runs on every shared read).
+    found = prepared.fetch(
+        ("sharing.person_by_index", tuple(columns)),
+        lambda key: Person.objects.filter(id_index=key).order_by().values_list(*columns)[:1],
+        index,
+    )
+    row = dict(zip(columns, found[0], strict=True)) if found else None
     if row is None:
         record(actor=actor, action="sharing.person_not_found", purpose=text)
         raise NotFound("No person with this ID number.")

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from sanji.accounts.services import APPLICANT_INDEX_PURPOSE
 from sanji.audit.services import record
-from sanji.core import clock, crypto
+from sanji.core import clock, crypto, prepared
 from sanji.core.actors import Actor
 from sanji.core.authz import get_in_scope, require
 from sanji.core.errors import Conflict, NotFound, ValidationFailed
@@ -73,22 +73,24 @@ def access_record_add(
     The audit entry targets the access record, not the person: the trail says who read which
     record for what, without copying the person's name or number into it.
     """
+    values = {
+        "at": clock.now(),
+        "kind": kind,
+        "user_id": actor.user_id,
+        "username": actor.username,
+        "unit_id": actor.unit_id,
+        "department_id": department_id,
+        "terminal": actor.terminal_code[:40],
+        "channel": _channel(actor),
+        "person_id": person_id,
+        "subject_index": subject_index(id_number),
+        "purpose": purpose,
+        "grant_id": grant_id,
+        "fields": list(fields),
+    }
     with transaction.atomic():
-        access = AccessRecord.objects.create(
-            at=clock.now(),
-            kind=kind,
-            user_id=actor.user_id,
-            username=actor.username,
-            unit_id=actor.unit_id,
-            department_id=department_id,
-            terminal=actor.terminal_code[:40],
-            channel=_channel(actor),
-            person_id=person_id,
-            subject_index=subject_index(id_number),
-            purpose=purpose,
-            grant_id=grant_id,
-            fields=list(fields),
-        )
+        # One prepared INSERT (the row is append-only and AccessRecord has no save logic).
+        access = prepared.insert(AccessRecord(**values))
         record(
             actor=actor,
             action=action,
@@ -96,7 +98,7 @@ def access_record_add(
             target_label=f"person {person_id}",
             region_path=region_path,
             purpose=purpose,
-            data={"kind": kind, "fields": list(fields), "grant": grant_id},
+            data={"kind": kind, "fields": values["fields"], "grant": grant_id},
         )
     return access
 

@@ -150,6 +150,17 @@ def late_step(case_id: int, order: int) -> LateStep | None:
     return LateStep(row[0], row[1], due, finished, row[4], row[5] or "")
 
 
+def step_rows(case_id: int) -> list[tuple[int, str, dt.datetime | None, str]]:
+    """The case's steps as ``(order, state, finished_at, handled_by)`` (the 体外循环 rule's input)."""
+    table = CaseStep._meta.db_table
+    sql = (
+        f'SELECT "order", state, finished_at, handled_by FROM {table} WHERE case_id = %s ORDER BY "order", id'  # noqa: S608
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [case_id])
+        return [(row[0], row[1], aware(row[2]), row[3] or "") for row in cursor.fetchall()]
+
+
 def event_times(case_id: int) -> list[dt.datetime]:
     """The times of the case's events, in order."""
     table = CaseEvent._meta.db_table

@@ -26,7 +26,7 @@ from django.db.models import Max
 from sanji.audit.services import record
 from sanji.calendar.selectors import work_calendar
 from sanji.calendar.workdays import CalendarNotConfigured, deadline
-from sanji.cases.models import CaseEvent, CaseStep
+from sanji.cases.models import CaseEvent
 from sanji.core import clock
 from sanji.core.actors import Actor, system_actor
 from sanji.core.authz import require
@@ -340,12 +340,7 @@ def event_candidates(event: facts.EventFacts, settings: dict[str, RuleSetting]) 
 
 
 def _out_of_flow(event: facts.EventFacts, base: dict[str, Any]) -> list[MarkCandidate]:
-    steps = [
-        rules.StepRecord(order, state, finished_at, handled_by)
-        for order, state, finished_at, handled_by in CaseStep.objects.filter(
-            case_id=event.case_id
-        ).values_list("order", "state", "finished_at", "handled_by")
-    ]
+    steps = [rules.StepRecord(*row) for row in facts.step_rows(event.case_id)]
     missing = rules.steps_missing_before(steps, event.step_order or 0, event.at)
     if not missing and event.accepted_at is not None:
         return []

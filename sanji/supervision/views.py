@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sanji.core.actors import Actor, actor_of
-from sanji.core.errors import NotFound, SanjiError
+from sanji.core.errors import SanjiError
 from sanji.core.pages import attempt, found
 from sanji.supervision import policies, selectors, services
 from sanji.supervision.rules import THRESHOLD_MEANING, RuleCode, Severity
@@ -189,14 +189,13 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 @require_POST
 def order_act(request: HttpRequest, order_id: int, action: str) -> HttpResponse:
     actor = actor_of(request)
-    try:
-        services.order_act(actor=actor, order_id=order_id, action=action, text=request.POST.get("text", ""))
-    except NotFound:
-        raise Http404 from None
-    except SanjiError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("已处理。"))
+    attempt(
+        request,
+        lambda: services.order_act(
+            actor=actor, order_id=order_id, action=action, text=request.POST.get("text", "")
+        ),
+        success=_("已处理。"),
+    )
     return redirect("supervision:order_detail", order_id=order_id)
 
 

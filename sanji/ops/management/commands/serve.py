@@ -8,6 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from sanji.ops.gunicorn_config import DEFAULT_THREADS, DEFAULT_WORKERS
+
 
 def gunicorn_argv(*, host: str, port: int, workers: int, threads: int) -> list[str]:
     return [
@@ -38,8 +40,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("SANJI_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("SANJI_PORT", "8000")))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("SANJI_WORKERS", "2")))
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("SANJI_THREADS", "8")))
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("SANJI_WORKERS", DEFAULT_WORKERS))
+        )
+        parser.add_argument(
+            "--threads", type=int, default=int(os.environ.get("SANJI_THREADS", DEFAULT_THREADS))
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         argv = gunicorn_argv(

@@ -1,0 +1,359 @@
+"""The load generator and server harness shared by the HTTP API benchmarks.
+
+Two halves:
+
+- **In the benchmark process** (Django configured): :func:`serving` runs ``sanji serve``
+  (gunicorn gthread, ``WORKERS`` x ``THREADS``) on a free loopback port with ``SANJI_BENCH=1``
+  (which mounts ``/bench/anchor``), :func:`run_load` runs a load generator in its own process and
+  answers its JSON summary, :func:`loadavg` notes how busy the machine was.
+- **In the load-generator process** (stdlib only, no Django): :func:`load_main` drives ``clients``
+  threads, each with one keep-alive ``http.client`` connection, for ``seconds`` after ``warmup``.
+  What a client sends is the benchmark's ``work(client)`` function, called again and again; it
+  sends requests with :meth:`Client.post`.
+
+Two ways to load (:func:`load_main` ``rate``):
+
+- **Closed loop** (``rate`` None): each client sends its next request as soon as the previous one
+  is answered. This measures saturation throughput; the latency it reports is clients /
+  throughput (Little's law), not the latency a caller sees at a given demand. A request counts if
+  it ends inside the window; its latency is from send to answer.
+- **Open loop, paced** (``rate`` R requests/s in all): client ``i`` of ``C`` has send slots at
+  ``start + i/R + k*C/R``, so together they offer R/s evenly spread. A client waits for its next
+  slot; when it is late (the previous answer came after the slot) it sends at once. Latency is
+  measured from the *scheduled* slot, not from the actual send, so time spent queued behind a slow
+  answer is counted (no coordinated omission, as in wrk2 / HdrHistogram's corrected mode). A
+  request counts if its slot is inside the window; the run goes on past the window until every
+  counted request is answered. With only ``C`` connections, R above what the server sustains
+  shows as latencies that grow with the run's length: the report gives the achieved rate beside
+  the offered one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import random
+import resource
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sanji.ops.gunicorn_config import DEFAULT_THREADS, DEFAULT_WORKERS
+
+HOST = "127.0.0.1"
+# The server as ``sanji serve`` runs it by default, unless the environment says otherwise.
+WORKERS = int(os.environ.get("SANJI_BENCH_WORKERS", DEFAULT_WORKERS))
+THREADS = int(os.environ.get("SANJI_BENCH_THREADS", DEFAULT_THREADS))
+ROOT = Path(__file__).resolve().parent.parent
+
+Work = Callable[["Client"], None]
+
+
+# --- the server and the load-generator process, seen from the benchmark --------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
+    """``sanji serve`` with the bench database (inherited environment) and ``SANJI_BENCH=1``."""
+    sanji = Path(sys.executable).with_name("sanji")
+    cmd = [str(sanji), "serve", "--host", HOST, "--port", str(port)]
+    cmd += ["--workers", str(WORKERS), "--threads", str(THREADS)]
+    env = {**os.environ, "SANJI_BENCH": "1"}
+    out = log.open("wb")
+    proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"sanji serve exited ({proc.returncode}); see {log}")
+        try:
+            conn = http.client.HTTPConnection(HOST, port, timeout=2)
+            conn.request("GET", "/bench/anchor")
+            status = conn.getresponse().status
+            conn.close()
+            if status == 405:  # up, and the bench endpoint is mounted
+                return proc
+            raise RuntimeError(f"/bench/anchor answered {status}: is SANJI_BENCH honoured?")
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("sanji serve did not come up within 60 s")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+#: The process id of the server :func:`serving` runs (for :func:`server_cpu`).
+_serving_pid: list[int] = []
+
+
+@contextlib.contextmanager
+def serving() -> Iterator[int]:
+    """``sanji serve`` on a free port for the block (log: ``$SANJI_DATA_DIR/serve.log``); the port."""
+    data_dir = Path(os.environ.get("SANJI_DATA_DIR", "var"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server = start_server(port, data_dir / "serve.log")
+    _serving_pid[:] = [server.pid]
+    try:
+        yield port
+    finally:
+        _serving_pid.clear()
+        stop_server(server)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu() -> tuple[float, float]:
+    """CPU seconds so far of the running server (gunicorn's master and workers) and of the
+    database server's processes (PostgreSQL backends — all of them, so other users of the server
+    count too; 0 for SQLite, which runs inside the workers). Differences over a run divided by its
+    requests give the CPU per request, a figure far less sensitive to other load than a rate."""
+    root = _serving_pid[0] if _serving_pid else -1
+    server = database = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        pid = int(entry.name)
+        if pid == root or ppid == root:
+            server += _cpu_seconds(pid)
+        elif name.startswith("postgres"):
+            database += _cpu_seconds(pid)
+    return server, database
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def run_load(
+    module: str,
+    mode: str,
+    port: int,
+    token: str,
+    *,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    rate: float | None = None,
+    extra: list[str] | None = None,
+) -> dict[str, Any]:
+    """Run ``python -m <module> --load <mode> ...`` (a load generator) and answer its JSON summary."""
+    cmd = [sys.executable, "-m", module, "--load", mode, "--port", str(port)]
+    cmd += ["--clients", str(clients), "--seconds", str(seconds), "--warmup", str(warmup)]
+    if rate is not None:
+        cmd += ["--rate", str(rate)]
+    cmd += extra or []
+    env = {**os.environ, "SANJI_BENCH_TOKEN": token}
+    done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, check=True)
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def cli(
+    argv: list[str] | None,
+    *,
+    description: str,
+    mode: str,
+    work: Callable[[argparse.Namespace], Work],
+    arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> None:
+    """A load generator's command line: ``--load <mode>|anchor`` and the load options; JSON to stdout.
+
+    ``work(args)`` answers the benchmark's work function; ``arguments`` adds the benchmark's options.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--load", choices=(mode, "anchor"), required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--clients", type=int, required=True)
+    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--warmup", type=float, required=True)
+    parser.add_argument("--rate", type=float, default=None, help="offered requests/s in all (open loop)")
+    if arguments is not None:
+        arguments(parser)
+    args = parser.parse_args(argv)
+    result = load_main(
+        anchor_work if args.load == "anchor" else work(args),
+        args.load,
+        args.port,
+        clients=args.clients,
+        seconds=args.seconds,
+        warmup=args.warmup,
+        rate=args.rate,
+    )
+    sys.stdout.write(json.dumps(result, ensure_ascii=False))
+
+
+# --- the load generator (its own process; stdlib only) --------------------------------------------
+
+
+class Client(threading.Thread):
+    """One client: a keep-alive connection, a random stream, and the latencies of its answers."""
+
+    def __init__(
+        self,
+        work: Work,
+        port: int,
+        token: str,
+        *,
+        start: float,
+        stop: float,
+        seed: int,
+        interval: float | None = None,
+        first_slot: float = 0.0,
+    ) -> None:
+        super().__init__(daemon=True)
+        self.work, self.port, self.start_at, self.stop_at = work, port, start, stop
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self.rng = random.Random(seed)
+        self.interval = interval  # None: closed loop; else seconds between this client's slots
+        self.next_slot = first_slot
+        self.latencies: list[float] = []  # of the OK requests counted in the window
+        self.ok_total = 0  # every OK answer, warm-up included (the benchmarks' bookkeeping)
+        self.errors = 0
+        self.error_samples: list[str] = []
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=60)
+
+    @property
+    def done(self) -> bool:
+        """No more requests to send: past the window (closed loop) or no slot left in it (paced)."""
+        if self.interval is None:
+            return time.perf_counter() >= self.stop_at
+        return self.next_slot >= self.stop_at
+
+    def post(self, path: str, body: dict[str, Any] | None) -> tuple[int, Any]:
+        """POST ``body`` (JSON) to ``path``, at the next slot when paced; (status, JSON answer or None)."""
+        payload = json.dumps(body).encode() if body is not None else b""
+        if self.interval is None:
+            began = time.perf_counter()
+        else:
+            began = self.next_slot  # latency counts from the slot, even when we are late for it
+            self.next_slot += self.interval
+            wait = began - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+        try:
+            self.conn.request("POST", path, body=payload, headers=self.headers)
+            response = self.conn.getresponse()
+            raw = response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException) as exc:
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
+            status, raw = 0, repr(exc).encode()
+        ended = time.perf_counter()
+        counted_at = ended if self.interval is None else began
+        in_window = self.start_at <= counted_at <= self.stop_at
+        ok = 200 <= status < 300
+        if ok:
+            self.ok_total += 1
+            if in_window:
+                self.latencies.append(ended - began)
+        elif in_window or counted_at < self.start_at:
+            self.errors += 1
+            if len(self.error_samples) < 5:
+                self.error_samples.append(f"{path} {status} {raw[:200].decode(errors='replace')}")
+        if not ok:
+            return status, None
+        return status, json.loads(raw) if raw else None
+
+    def run(self) -> None:
+        while not self.done:
+            self.work(self)
+        self.conn.close()
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """The ``q`` quantile of already sorted values (nearest rank); NaN when there are none."""
+    if not sorted_values:
+        return float("nan")
+    k = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return sorted_values[k]
+
+
+def load_main(
+    work: Work, mode: str, port: int, *, clients: int, seconds: float, warmup: float, rate: float | None
+) -> dict[str, Any]:
+    """Drive ``clients`` threads doing ``work``; the summary the benchmarks report."""
+    token = os.environ["SANJI_BENCH_TOKEN"]
+    began = time.perf_counter()
+    start = began + warmup
+    stop = start + seconds
+    threads = []
+    for i in range(clients):
+        if rate is None:
+            client = Client(work, port, token, start=start, stop=stop, seed=i)
+        else:  # slots of all clients interleave evenly: client i starts i/R after client 0
+            interval = clients / rate
+            client = Client(
+                work,
+                port,
+                token,
+                start=start,
+                stop=stop,
+                seed=i,
+                interval=interval,
+                first_slot=began + i / rate,
+            )
+        threads.append(client)
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    latencies = sorted(x for t in threads for x in t.latencies)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    ms = 1000.0
+    return {
+        "mode": mode,
+        "loop": "closed" if rate is None else "paced",
+        "offered_rate": rate,
+        "ok": len(latencies),
+        "ok_total": sum(t.ok_total for t in threads),
+        "rate": round(len(latencies) / seconds, 1),
+        "errors": sum(t.errors for t in threads),
+        "error_samples": [s for t in threads for s in t.error_samples][:5],
+        "p50_ms": round(percentile(latencies, 0.50) * ms, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * ms, 2),
+        "max_ms": round(latencies[-1] * ms, 2) if latencies else None,
+        "mean_ms": round(sum(latencies) / len(latencies) * ms, 2) if latencies else None,
+        "client_cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+    }
+
+
+def anchor_work(client: Client) -> None:
+    """The anchor's request: ``POST /bench/anchor`` (a bare one-row INSERT)."""
+    client.post("/bench/anchor", None)

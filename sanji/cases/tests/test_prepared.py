@@ -1,0 +1,99 @@
+"""sanji.core.prepared: a prepared query answers what the queryset answers; single-row writes
+write what ``save()`` would. On the real database (both engines in CI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db.models import QuerySet
+
+from sanji.core import prepared
+from sanji.orgs.models import Department, Region, Unit, UnitKind
+
+pytestmark = pytest.mark.django_db
+
+
+def _units(path: str) -> QuerySet[Unit]:
+    return (
+        Unit.objects.filter(region_path=path, active=True)
+        .select_related("region", "department")
+        .order_by("code")
+    )
+
+
+def test_rows_and_related_objects_equal_the_orm(org: None) -> None:
+    paths = sorted(set(Unit.objects.values_list("region_path", flat=True)))[:4]
+    assert paths
+    for path in paths:
+        got = prepared.fetch("test.units_at", _units, path)
+        expected = list(_units(path))
+        assert [u.pk for u in got] == [u.pk for u in expected]
+        for a, b in zip(got, expected, strict=True):
+            assert [getattr(a, f.attname) for f in Unit._meta.concrete_fields] == [
+                getattr(b, f.attname) for f in Unit._meta.concrete_fields
+            ]
+            assert a.region.code == b.region.code  # select_related filled without a query
+            assert (a.department.code if a.department else None) == (
+                b.department.code if b.department else None
+            )
+
+
+def test_values_list_rows_are_converted_tuples(org: None) -> None:
+    unit = Unit.objects.order_by("pk").first()
+    assert unit is not None
+    rows = prepared.fetch(
+        "test.unit_flags",
+        lambda pk: Unit.objects.filter(pk=pk).values_list("code", "active", "kind"),
+        unit.pk,
+    )
+    assert rows == [(unit.code, True, unit.kind)]
+    assert isinstance(rows[0][1], bool)  # SQLite's 0/1 converted as the ORM converts it
+    assert prepared.fetch("test.unit_flags", lambda pk: Unit.objects.none(), -1) == []
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda code: Region.objects.filter(code__startswith=code),  # the value reaches SQL as a pattern
+        lambda code: Region.objects.filter(code__icontains=code),
+    ],
+)
+def test_a_value_the_sql_transforms_cannot_be_prepared(build: Any) -> None:
+    with pytest.raises(prepared.Unpreparable):
+        prepared.fetch(("test.unpreparable", id(build)), build, "150105")
+
+
+def test_only_int_and_str_arguments() -> None:
+    with pytest.raises(prepared.Unpreparable):
+        prepared.fetch("test.float", lambda x: Region.objects.filter(pk=x), 1.5)
+
+
+def test_insert_sets_the_key_and_update_checks_its_conditions(org: None) -> None:
+    region = Region.objects.order_by("pk").first()
+    department = Department.objects.order_by("pk").first()
+    assert region is not None
+    assert department is not None
+    unit = Unit(
+        code="TEST-PREPARED-1",
+        name="测试窗口",
+        kind=UnitKind.WINDOW,
+        region=region,
+        region_path=region.path,
+        department=department,
+    )
+    prepared.insert(unit)
+    assert unit.pk is not None
+    assert not unit._state.adding
+    stored = Unit.objects.get(pk=unit.pk)
+    assert (stored.code, stored.department_id, stored.active) == ("TEST-PREPARED-1", department.pk, True)
+
+    assert prepared.update(Unit, unit.pk, {"name": "改名"}, where={"code": "OTHER"}) == 0
+    assert Unit.objects.get(pk=unit.pk).name == "测试窗口"
+    assert (
+        prepared.update(Unit, unit.pk, {"name": "改名", "department": None}, where={"code": unit.code}) == 1
+    )
+    stored = Unit.objects.get(pk=unit.pk)
+    assert (stored.name, stored.department_id) == ("改名", None)
+    with pytest.raises(ValueError, match="new rows only"):
+        prepared.insert(stored)

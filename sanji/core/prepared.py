@@ -1,0 +1,228 @@
+"""Querysets compiled once and run many times with new values (the hot paths of a transition).
+
+Compiling a queryset (``SQLCompiler.as_sql``: joins of ``select_related``, the policy's scope
+subquery, ordering) costs several times more than running it on an indexed key, and a case
+transition asks the same few questions on every request. :func:`fetch` builds the queryset once
+per key and database connection with *sentinel* values in place of its arguments, keeps the
+compiled SQL and the compiler (which knows how to turn rows into model instances, related objects
+included), and afterwards only binds the real values and runs the SQL.
+
+The result is exactly what iterating the queryset would give (the same converters, the same
+``select_related`` instances); only the compilation is skipped. Limits: arguments are ``int`` or
+``str`` and must reach the SQL as parameters unchanged (a lookup that transforms its value, or an
+``__in`` list, cannot be prepared: :class:`Unpreparable` is raised at the first call, so a wrong use
+fails in the tests, never silently).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import connections
+from django.db.models import Field, Model, QuerySet
+from django.db.models import query as django_query
+from django.db.models.query import ModelIterable
+
+M = TypeVar("M", bound=Model)
+
+_local = threading.local()
+
+
+class Unpreparable(RuntimeError):
+    """The queryset's arguments cannot be bound in its compiled SQL (see the module docstring)."""
+
+
+def _sentinel(index: int, value: Any) -> Any:
+    """A value of the argument's type that no real query uses (found back among the parameters)."""
+    if isinstance(value, bool) or not isinstance(value, int | str | bytes):
+        raise Unpreparable(
+            f"argument {index} is {type(value).__name__}; only int, str and bytes can be prepared"
+        )
+    if isinstance(value, int):
+        return -8_191_000_000_017 - index
+    if isinstance(value, bytes):
+        return f"\x00sanji-prepared-{index}\x00".encode()
+    return f"\x00sanji-prepared-{index}\x00"
+
+
+def _plain(value: Any) -> Any:
+    """A parameter as the caller gave it: binary columns wrap bytes for the driver (a memoryview on
+    SQLite, psycopg's ``Binary`` on PostgreSQL), and both drivers take plain bytes as well."""
+    if isinstance(value, memoryview):
+        return bytes(value)
+    wrapped = getattr(value, "obj", None)
+    return wrapped if isinstance(wrapped, bytes) else value
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[tuple[int, int], ...]  # (position in params, argument index)
+    compiler: Any
+    converters: dict[int, Any]  # the compiler's column converters (computed once)
+    models: bool  # rows become model instances (else: the converted rows, e.g. values_list)
+
+
+def _compile(queryset: QuerySet[Any], sentinels: Sequence[Any], alias: str) -> _Compiled:
+    compiler = queryset.query.get_compiler(using=alias)
+    sql, params = compiler.as_sql()
+    slots: list[tuple[int, int]] = []
+    for position, value in enumerate(map(_plain, params)):
+        for index, sentinel in enumerate(sentinels):
+            if type(value) is type(sentinel) and value == sentinel:
+                slots.append((position, index))
+    missing = set(range(len(sentinels))) - {index for _, index in slots}
+    if missing:
+        raise Unpreparable(f"arguments {sorted(missing)} do not reach the SQL as parameters")
+    exact = {position for position, _ in slots}
+    for position, value in enumerate(params):
+        if position not in exact and isinstance(value, str) and "\x00sanji-prepared-" in value:
+            raise Unpreparable("an argument reaches the SQL transformed (e.g. inside a pattern)")
+    models = queryset._iterable_class is ModelIterable
+    converters = compiler.get_converters([s[0] for s in compiler.select[0 : compiler.col_count]])
+    return _Compiled(sql, tuple(params), tuple(slots), compiler, converters, models)
+
+
+def fetch(
+    key: Hashable, build: Callable[..., QuerySet[Any]], *args: Any, using: str = "default"
+) -> list[Any]:
+    """The rows of ``build(*args)``: model instances for a model queryset, converted tuples for
+    ``values_list``. ``key`` names the query's shape: the same key must always build the same
+    SQL for any arguments (put whatever else the queryset depends on, e.g. an actor's grants, in it)."""
+    cache: dict[tuple[str, Hashable], _Compiled] = getattr(_local, "cache", None) or {}
+    _local.cache = cache
+    compiled = cache.get((using, key))
+    if compiled is None:
+        sentinels = [_sentinel(i, v) for i, v in enumerate(args)]
+        compiled = _compile(build(*sentinels), sentinels, using)
+        if len(cache) > 512:  # keys include actors: keep the cache bounded
+            cache.clear()
+        cache[(using, key)] = compiled
+    params = list(compiled.params)
+    for position, index in compiled.slots:
+        params[position] = args[index]
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        rows = cursor.fetchall()
+    if compiled.converters:
+        rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
+    if compiled.models:
+        return _instances(compiled, rows, using)
+    return [tuple(row) for row in rows]
+
+
+def _instances(compiled: _Compiled, rows: list[Any], alias: str) -> list[Any]:
+    """Rows to model instances exactly as Django's ``ModelIterable`` does (``select_related`` too)."""
+    compiler = compiled.compiler
+    select, klass_info, annotations = compiler.select, compiler.klass_info, compiler.annotation_col_map
+    model_cls = klass_info["model"]
+    fields = klass_info["select_fields"]
+    start, end = fields[0], fields[-1] + 1
+    init_list = [f[0].target.attname for f in select[start:end]]
+    populators = django_query.get_related_populators(klass_info, select, alias)  # type: ignore[attr-defined]
+    objects = []
+    for row in rows:
+        obj = model_cls.from_db(alias, init_list, row[start:end])
+        for populator in populators:
+            populator.populate(row, obj)
+        for name, position in (annotations or {}).items():
+            setattr(obj, name, row[position])
+        objects.append(obj)
+    return objects
+
+
+# --- single-row writes -------------------------------------------------------------------------
+#
+# ``Model.save()`` and ``QuerySet.update()`` compile their statement on every call too. A transition
+# writes a few rows whose column lists never change: the statements are built once per model (and
+# column list) and the values prepared by each field exactly as the ORM prepares them.
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_sql(model: type[Model], alias: str) -> tuple[str, tuple[Field[Any, Any], ...]]:
+    meta = model._meta
+    quote = connections[alias].ops.quote_name
+    fields = tuple(f for f in meta.local_concrete_fields if f is not meta.auto_field)
+    columns = ", ".join(quote(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    # Names are the model's own columns, quoted; values are always parameters.
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    if meta.auto_field is not None:
+        sql += f" RETURNING {quote(meta.auto_field.column)}"
+    return sql, fields
+
+
+def insert(obj: M, *, using: str = "default") -> M:
+    """INSERT the new instance ``obj`` (fields' ``pre_save`` applied, e.g. ``auto_now_add``) and
+    set its primary key: what ``obj.save()`` does for a new row, without the model's ``save()``
+    (append-only models refuse only updates there) and without signals (the project uses none)."""
+    if not obj._state.adding:
+        raise ValueError("insert() writes new rows only")
+    connection = connections[using]
+    sql, fields = _insert_sql(type(obj), using)
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        auto = type(obj)._meta.auto_field
+        if auto is not None:
+            row = cursor.fetchone()
+            assert row is not None
+            setattr(obj, auto.attname, row[0])
+    obj._state.adding = False
+    obj._state.db = using
+    return obj
+
+
+def _concrete(model: type[Model], name: str) -> Field[Any, Any]:
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or not field.concrete or field.column is None:
+        raise ValueError(f"{model.__name__}.{name} is not a column")
+    return field
+
+
+@functools.lru_cache(maxsize=256)
+def _update_sql(
+    model: type[Model], names: tuple[str, ...], where: tuple[str, ...], alias: str
+) -> tuple[str, tuple[Field[Any, Any], ...], tuple[Field[Any, Any], ...]]:
+    meta = model._meta
+    quote = connections[alias].ops.quote_name
+    assigned = tuple(_concrete(model, name) for name in names)
+    matched = (_concrete(model, meta.pk.name), *(_concrete(model, name) for name in where))
+    sets = ", ".join(f"{quote(f.column)} = %s" for f in assigned)
+    conditions = " AND ".join(f"{quote(f.column)} = %s" for f in matched)
+    # Names are the model's own columns, quoted; values are always parameters.
+    return f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {conditions}", assigned, matched  # noqa: S608
+
+
+def update(
+    model: type[Model],
+    pk: Any,
+    values: Mapping[str, Any],
+    *,
+    where: Mapping[str, Any] | None = None,
+    using: str = "default",
+) -> int:
+    """UPDATE the row ``pk`` of ``model`` setting ``values`` (by field name or attname; foreign
+    keys by id), only if every ``where`` column still equals its value; the number of rows
+    changed (0: the row is gone or a ``where`` condition no longer holds)."""
+    where = where or {}
+    connection = connections[using]
+    sql, assigned, matched = _update_sql(model, tuple(values), tuple(where), using)
+    params = [f.get_db_prep_save(v, connection) for f, v in zip(assigned, values.values(), strict=True)]
+    params += [
+        f.get_db_prep_value(v, connection) for f, v in zip(matched, (pk, *where.values()), strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+def clear() -> None:
+    """Forget this thread's compiled queries (tests that change the schema or the settings)."""
+    _local.cache = {}
