@@ -249,6 +249,16 @@ MATERIALS = ["男女双方居民身份证", "双方近期半身免冠合影照�
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
+def walk_steps(case_id: int) -> list[tuple[str, dict[str, Any]]]:
+    """The actions after 接件 that take an immediate case (即办件) to 办结, with their fields."""
+    return [
+        ("accept", {}),
+        ("approve", {"opinion": "双方自愿，符合结婚条件，准予登记"}),
+        ("deliver", {"delivery_method": "window", "certificate_no": f"J150105-{case_id:08d}"}),
+        ("complete", {}),
+    ]
+
+
 def citizen_id(rng: random.Random) -> str:
     """A valid 18-digit citizen ID (GB 11643, ISO 7064 MOD 11-2 check digit) of a Saihan resident."""
     year = rng.randint(1984, 2004)  # 150105 (赛罕区) is a valid birthplace code from 1984
@@ -271,13 +281,7 @@ def _walk_case(client: loadgen.Client) -> None:
     if body is None:
         return
     case_id, version = body["case"]["id"], body["case"]["version"]
-    steps: list[tuple[str, dict[str, Any]]] = [
-        ("accept", {}),
-        ("approve", {"opinion": "双方自愿，符合结婚条件，准予登记"}),
-        ("deliver", {"delivery_method": "window", "certificate_no": f"J150105-{case_id:08d}"}),
-        ("complete", {}),
-    ]
-    for action, fields in steps:
+    for action, fields in walk_steps(case_id):
         if client.done:
             return
         _status, body = client.post(

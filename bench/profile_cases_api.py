@@ -14,11 +14,8 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
-import os
 import pstats
 import random
-import shutil
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -31,7 +28,7 @@ def _walk(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from bench.bench_cases_api import MATERIALS, MATTER, citizen_id
+    from bench.bench_cases_api import MATERIALS, MATTER, citizen_id, walk_steps
 
     def post(name: str, path: str, body: dict[str, Any]) -> Any:
         data = json.dumps(body)
@@ -59,13 +56,7 @@ def _walk(
         },
     )
     case_id, version = body["case"]["id"], body["case"]["version"]
-    steps: list[tuple[str, dict[str, Any]]] = [
-        ("accept", {}),
-        ("approve", {"opinion": "双方自愿，符合结婚条件，准予登记"}),
-        ("deliver", {"delivery_method": "window", "certificate_no": f"J150105-{case_id:08d}"}),
-        ("complete", {}),
-    ]
-    for action, fields in steps:
+    for action, fields in walk_steps(case_id):
         body = post(
             action, f"/api/v1/cases/{case_id}/actions/{action}", {"expected_version": version, **fields}
         )
@@ -95,25 +86,15 @@ def main() -> None:
     parser.add_argument("--show-queries", action="store_true", help="print the queries of one walk")
     args = parser.parse_args()
 
-    from bench.run import fresh_database
+    from bench.profiling import django_in_fresh_database
 
-    workdir = Path(tempfile.mkdtemp(prefix="sanji-profile-"))
-    os.environ["DATABASE_URL"] = fresh_database(args.engine, workdir, f"sanji_profile_{os.getpid()}")
-    os.environ["SANJI_DATA_DIR"] = str(workdir / "data")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "sanji.settings"
-    os.environ.setdefault("SANJI_BENCH", "1")
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+    with django_in_fresh_database(args.engine):
         from django.db import connection
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
 
         from bench.bench_cases_api import clerk_token, seed_reference
 
-        call_command("migrate", verbosity=0)
         seed_reference()
         token = clerk_token()
         client = Client(REMOTE_ADDR="127.0.0.1")
@@ -152,11 +133,6 @@ def main() -> None:
         anchor(client)
         if profiler is not None:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

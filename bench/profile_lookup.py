@@ -19,11 +19,8 @@ import argparse
 import cProfile
 import datetime as dt
 import json
-import os
 import pstats
 import random
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -65,18 +62,9 @@ def main() -> None:
     parser.add_argument("--show-queries", action="store_true", help="print the queries of one read")
     args = parser.parse_args()
 
-    from bench.run import fresh_database
+    from bench.profiling import django_in_fresh_database
 
-    workdir = Path(tempfile.mkdtemp(prefix="sanji-profile-"))
-    os.environ["DATABASE_URL"] = fresh_database(args.engine, workdir, f"sanji_profile_{os.getpid()}")
-    os.environ["SANJI_DATA_DIR"] = str(workdir / "data")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "sanji.settings"
-    os.environ.setdefault("SANJI_BENCH", "1")
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+    with django_in_fresh_database(args.engine) as workdir:
         from django.db import connection
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
@@ -88,7 +76,6 @@ def main() -> None:
         from sanji.orgs import services as org_services
         from sanji.population import generator, services
 
-        call_command("migrate", verbosity=0)
         actor = system_actor("bench", channel="cli")
         org_services.region_import_path(actor=actor)
         org_services.org_structure_seed(actor=actor, city_code="150100")
@@ -138,18 +125,6 @@ def main() -> None:
             profiler.disable()
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
             pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if args.engine == "postgresql":
-            import psycopg
-
-            from bench.run import PG_SERVER
-
-            with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS sanji_profile_{os.getpid()} WITH (FORCE)")
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
