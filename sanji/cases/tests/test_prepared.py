@@ -49,7 +49,12 @@ def test_values_list_rows_are_converted_tuples(org: None) -> None:
     )
     assert rows == [(unit.code, True, unit.kind)]
     assert isinstance(rows[0][1], bool)  # SQLite's 0/1 converted as the ORM converts it
-    assert prepared.fetch("test.unit_flags", lambda pk: Unit.objects.none(), -1) == []
+
+    def unused(pk: int) -> QuerySet[Unit]:
+        raise AssertionError("a key already compiled on this connection is not built again")
+
+    # The key names the query's shape: the compiled statement runs again with the new value.
+    assert prepared.fetch("test.unit_flags", unused, -1) == []
 
 
 @pytest.mark.parametrize(
