@@ -4,7 +4,7 @@ Per engine (fresh database from ``bench.run``): the reference data is seeded thr
 services (regions, organisation, calendar, catalogue); a window clerk at the Saihan district
 civil-affairs window (赛罕区民政窗口) gets a registered terminal (127.0.0.1) and an API token
 (``cases:read``/``cases:write``) bound to it. ``sanji serve`` (gunicorn gthread, ``WORKERS`` ×
-``THREADS``) runs on a free loopback port with ``SANJI_BENCH=1``, which mounts ``/bench/anchor``.
+``THREADS``) runs on a free loopback port with ``SANJI_BENCH=1``, which mounts ``/api/bench/anchor``.
 
 A separate load-generator process (this module run as ``python -m bench.bench_cases_api --load``;
 :mod:`bench.loadgen`: stdlib only, ``http.client`` keep-alive connections, one thread per client)
@@ -12,7 +12,7 @@ drives ``CLIENTS`` concurrent clients in a closed loop for ``SECONDS`` s after a
 Each client walks an immediate matter (即办件, 结婚登记 MZ-0003 received at the district) through
 the API: ``POST /api/v1/cases`` (接件), then ``accept``, ``approve``, ``deliver``, ``complete`` with
 ``expected_version``. Every successful write is one transition (audit entry and deadline
-recomputation included). Then the same clients, same server, POST ``/bench/anchor`` for the same
+recomputation included). Then the same clients, same server, POST ``/api/bench/anchor`` for the same
 time: the anchor rate. With ``SANJI_BENCH_PACED`` (offered rates, e.g. ``200,400``) each rate is
 also run open-loop (paced, latency from the scheduled send; see :mod:`bench.loadgen`),
 transitions and anchor, reported as ``cases_api_p99_paced_<R>``.
@@ -185,7 +185,7 @@ def run(engine: str) -> list[dict[str, Any]]:
     if cases["error_samples"]:
         common += f"; first errors: {cases['error_samples'][:3]}"
     anchor_ref = {
-        "name": "bare Django view, one INSERT (POST /bench/anchor)",
+        "name": "bare Django view, one INSERT (POST /api/bench/anchor)",
         "value": anchor_rate,
         "unit": "/s",
     }

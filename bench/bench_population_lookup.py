@@ -13,7 +13,7 @@ thread per client) drives ``CLIENTS`` concurrent clients for ``SECONDS`` s after
 request is ``POST /api/v1/sharing/people/lookup`` with a random ID number drawn from the generated
 file, the purpose and the grant — the full shared read: token check, blind-index look-up with the
 residence join, the access record and its audit entry, in one transaction. Then the same clients
-POST ``/bench/anchor`` (a bare one-row INSERT) for the same time on the same server: the floor of a
+POST ``/api/bench/anchor`` (a bare one-row INSERT) for the same time on the same server: the floor of a
 write request on this machine, under the same load.
 
 Two ways to load (see :mod:`bench.loadgen`):

@@ -4,7 +4,7 @@ Two halves:
 
 - **In the benchmark process** (Django configured): :func:`serving` runs ``sanji serve``
   (gunicorn gthread, ``WORKERS`` x ``THREADS``) on a free loopback port with ``SANJI_BENCH=1``
-  (which mounts ``/bench/anchor``), :func:`run_load` runs a load generator in its own process and
+  (which mounts ``/api/bench/anchor``), :func:`run_load` runs a load generator in its own process and
   answers its JSON summary, :func:`loadavg` notes how busy the machine was.
 - **In the load-generator process** (stdlib only, no Django): :func:`load_main` drives ``clients``
   threads, each with one keep-alive ``http.client`` connection, for ``seconds`` after ``warmup``.
@@ -80,12 +80,12 @@ def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
             raise RuntimeError(f"sanji serve exited ({proc.returncode}); see {log}")
         try:
             conn = http.client.HTTPConnection(HOST, port, timeout=2)
-            conn.request("GET", "/bench/anchor")
+            conn.request("GET", "/api/bench/anchor")
             status = conn.getresponse().status
             conn.close()
             if status == 405:  # up, and the bench endpoint is mounted
                 return proc
-            raise RuntimeError(f"/bench/anchor answered {status}: is SANJI_BENCH honoured?")
+            raise RuntimeError(f"/api/bench/anchor answered {status}: is SANJI_BENCH honoured?")
         except OSError:
             time.sleep(0.3)
     proc.kill()
@@ -355,5 +355,5 @@ def load_main(
 
 
 def anchor_work(client: Client) -> None:
-    """The anchor's request: ``POST /bench/anchor`` (a bare one-row INSERT)."""
-    client.post("/bench/anchor", None)
+    """The anchor's request: ``POST /api/bench/anchor`` (a bare one-row INSERT)."""
+    client.post("/api/bench/anchor", None)

@@ -64,13 +64,13 @@ def _walk(
 
 
 def anchor(client: Any) -> None:
-    """CPU time of the bare one-row INSERT view (/bench/anchor), when mounted (SANJI_BENCH=1)."""
+    """CPU time of the bare one-row INSERT view (/api/bench/anchor), when mounted (SANJI_BENCH=1)."""
     from bench.bench_cases_api import create_anchor_table
 
-    path = "/bench/anchor"
+    path = "/api/bench/anchor"
     create_anchor_table()
     if client.post(path).status_code != 201:
-        print("anchor: /bench/anchor not mounted (run with SANJI_BENCH=1)")
+        print("anchor: /api/bench/anchor not mounted (run with SANJI_BENCH=1)")
         return
     began = time.thread_time()
     for _ in range(500):

@@ -7,7 +7,7 @@ matters) and the department system, terminal, token and grant of
 :mod:`bench.bench_population_lookup`; then ``--reads`` look-ups of random residents through the
 API with Django's test client (the whole middleware stack and token authentication, no HTTP
 server). Prints the mean thread CPU time and the number of queries per look-up, and the same for
-the bare one-row INSERT view (``/bench/anchor``); ``--profile`` adds a cProfile of the reads
+the bare one-row INSERT view (``/api/bench/anchor``); ``--profile`` adds a cProfile of the reads
 (cumulative, top 40); ``--show-queries`` prints the queries of one read. Evidence for tuning on a
 shared, loaded machine, where CPU time and query counts mean more than wall-clock rates. Not a
 benchmark of ``bench.run`` (no ``NAME``).
@@ -96,8 +96,8 @@ def main() -> None:
 
         def anchors(n: int) -> None:
             for _ in range(n):
-                if client.post("/bench/anchor").status_code != 201:
-                    raise RuntimeError("/bench/anchor not mounted (SANJI_BENCH=1)")
+                if client.post("/api/bench/anchor").status_code != 201:
+                    raise RuntimeError("/api/bench/anchor not mounted (SANJI_BENCH=1)")
 
         lookups(50)  # warm-up: imports, compiled statements, connection
         anchors(50)

@@ -78,13 +78,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, CSRF, the signed-in user and messages are for pages: the API (/api/, bearer
+    # tokens) skips them (sanji.core.middleware).
+    "sanji.core.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sanji.core.middleware.CsrfViewMiddleware",
+    "sanji.core.middleware.AuthenticationMiddleware",
     "sanji.accounts.middleware.ActorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "sanji.core.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]

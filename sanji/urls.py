@@ -23,6 +23,7 @@ urlpatterns = [
 ]
 
 # Benchmark-only endpoint (bench/bench_cases_api.py): a bare one-row INSERT, the anchor of the API
-# benchmark. Mounted only when the benchmark starts the server with SANJI_BENCH=1.
+# benchmark, under /api/ so that it runs the same middleware as the API. Mounted only when the
+# benchmark starts the server with SANJI_BENCH=1.
 if os.environ.get("SANJI_BENCH") == "1":
-    urlpatterns.append(path("bench/anchor", benchviews.anchor))  # type: ignore[arg-type]
+    urlpatterns.append(path("api/bench/anchor", benchviews.anchor))  # type: ignore[arg-type]

@@ -30,6 +30,7 @@ from sanji.accounts.models import User
 from sanji.accounts.passwords import password_change_required
 from sanji.core import clock
 from sanji.core.actors import ANONYMOUS, Actor
+from sanji.core.middleware import is_api
 from sanji.orgs import services as orgs_services
 
 SESSION_TERMINAL = "terminal_id"
@@ -44,11 +45,10 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def _always_allowed(path: str) -> bool:
-    return (
-        path.startswith(settings.STATIC_URL)
-        or path.startswith("/api/")
-        or path in {reverse("accounts:logout"), reverse("set_language")}
-    )
+    return path.startswith(settings.STATIC_URL) or path in {
+        reverse("accounts:logout"),
+        reverse("set_language"),
+    }
 
 
 def pending_step(request: HttpRequest, user: User, actor: Actor) -> str | None:
@@ -75,6 +75,8 @@ class ActorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.actor = ANONYMOUS  # type: ignore[attr-defined]
+        if is_api(request):  # token-authenticated (sanji.accounts.auth); no session, no user
+            return self.get_response(request)
         user = request.user
         if isinstance(user, User) and user.is_authenticated:
             response = self._signed_in(request, user)

@@ -203,3 +203,28 @@ def test_sessions_do_not_authenticate_the_api(make_user):
     browser = Client()
     sign_in(browser, user)
     assert browser.get(f"{API}/me").status_code == 401
+
+
+def test_api_runs_without_sessions_csrf_or_the_signed_in_user(client, clerk, clerk_token):
+    """The API skips the page middleware (sanji.core.middleware): a session cookie does not
+    authenticate it, it sets no cookie, and the security headers still apply."""
+    client.force_login(clerk)
+    assert client.get("/accounts/login/").status_code in {200, 302}  # a page: the session works
+    response = client.get(f"{API}/me")
+    assert response.status_code == 401  # the session is not a credential of the API
+    assert not response.cookies
+    assert "Cookie" not in response.get("Vary", "")
+    response = client.get(f"{API}/me", **bearer(clerk_token))
+    assert response.status_code == 200
+    assert not response.cookies
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" in response
+
+
+def test_pages_still_get_csrf_protection(clerk):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/accounts/login/")
+    assert page.status_code == 200
+    assert "csrftoken" in page.cookies
+    refused = client.post("/accounts/login/", {"username": "clerk", "password": "x"})
+    assert refused.status_code == 403

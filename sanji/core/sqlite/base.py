@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import functools
 import os
 import threading
 from typing import Any
@@ -87,9 +88,35 @@ class DatabaseOperations(_SQLiteOperations):
         return value
 
 
+@functools.lru_cache(maxsize=4096)
+def _qmark(query: str) -> str:
+    """Django's "format" → "qmark" conversion (``SQLiteCursorWrapper.convert_query``)."""
+    return str(base.FORMAT_QMARK_REGEX.sub("?", query)).replace("%%", "%")
+
+
+_SQLiteCursor: Any = base.SQLiteCursorWrapper
+
+
+class CursorWrapper(_SQLiteCursor):
+    """As Django's, with the "format" → "qmark" conversion of each SQL text done once.
+
+    Django converts ``%s`` to ``?`` with a regular expression on every ``execute``; a service
+    runs the same few statement texts again and again (compiled once: :mod:`sanji.core.prepared`),
+    so the converted text is kept (bounded: texts with inline values are many and each different).
+    """
+
+    def convert_query(self, query: str, *, param_names: list[str] | None = None) -> str:
+        if param_names is None:
+            return _qmark(query)
+        return str(super().convert_query(query, param_names=param_names))
+
+
 class DatabaseWrapper(_SQLiteWrapper):
     ops_class = DatabaseOperations
     _queued: _WriterQueue | None = None
+
+    def create_cursor(self, name: str | None = None) -> Any:
+        return self.connection.cursor(factory=CursorWrapper)
 
     def _queue(self) -> _WriterQueue | None:
         if self.transaction_mode not in _WRITING_MODES or self.is_in_memory_db():
