@@ -83,6 +83,7 @@ def main() -> None:
     parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--walks", type=int, default=100)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="cumulative", help="cProfile order (cumulative, tottime, ncalls)")
     parser.add_argument("--show-queries", action="store_true", help="print the queries of one walk")
     args = parser.parse_args()
 
@@ -132,7 +133,7 @@ def main() -> None:
         )
         anchor(client)
         if profiler is not None:
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(40)
 
 
 if __name__ == "__main__":

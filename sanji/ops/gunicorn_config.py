@@ -27,4 +27,7 @@ DEFAULT_THREADS = 4
 
 
 def post_fork(server: Any, worker: Any) -> None:
+    from sanji.core.sqlite.base import checkpoint_in_background
+
     sys.setswitchinterval(SWITCH_INTERVAL)
+    checkpoint_in_background()  # SQLite: WAL checkpoints off the commit path (sanji.core.sqlite)

@@ -1,4 +1,5 @@
-"""Django's SQLite backend, with writers queued instead of polling the database lock.
+"""Django's SQLite backend, with writers queued instead of polling the database lock, and (in the
+server) WAL checkpoints taken off the writers' path.
 
 SQLite has one write lock per database. With ``transaction_mode = "IMMEDIATE"`` a transaction takes
 it at ``BEGIN``; a second writer then waits in SQLite's busy handler, which sleeps 1, 2, 5, 10, 15,
@@ -15,6 +16,17 @@ A writer waits for the queue as long as the holder's transaction lasts (holding 
 stuck holder would block it anyway); only the thread lock's wait is bounded by the timeout, after
 which the writer falls back to SQLite's waiting. A process that does not use the queue (the sqlite3
 shell, another program) is still kept out by SQLite's lock and busy timeout, as before.
+
+**Checkpoints.** In WAL mode a commit appends pages to the ``-wal`` file; by default the commit
+that takes the log past 1,000 pages also copies them back into the database (a checkpoint, with two
+``fsync``), while it still holds the write lock. Measured on the case transitions: 1.9 ms of
+commit time on average instead of 0.3 ms, in bursts that stall every writer behind it. In the
+server's worker processes (:func:`checkpoint_in_background`, called by ``sanji serve``) connections
+turn automatic checkpoints off, and one thread per database (in whichever worker holds the
+``<database>.checkpoint`` lock) runs a ``PASSIVE`` checkpoint every :data:`CHECKPOINT_INTERVAL`
+seconds: it copies what no reader still needs without taking the write lock, so writers do not
+wait for it. Other processes (commands, tests, imports) keep SQLite's automatic checkpoints.
+Durability is unchanged: a commit is in the WAL either way.
 """
 
 from __future__ import annotations
@@ -22,14 +34,22 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import functools
+import logging
 import os
+import sqlite3
 import threading
+import time
 from typing import Any
 
 from django.conf import settings
 from django.db.backends.sqlite3 import base, operations
 
 _WRITING_MODES = frozenset({"IMMEDIATE", "EXCLUSIVE"})
+
+#: Seconds between two background checkpoints (at ~400 transitions/s the log grows ~15 MB a second).
+CHECKPOINT_INTERVAL = 0.5
+
+log = logging.getLogger(__name__)
 
 
 class _WriterQueue:
@@ -66,6 +86,64 @@ def _queue_for(path: str) -> _WriterQueue:
         if queue is None:
             queue = _queues[path] = _WriterQueue(path)
         return queue
+
+
+class Checkpointer:
+    """Checkpoints one database file's WAL from a thread of this process, while this process holds
+    the file's checkpoint lock (one process at a time does it; the kernel frees a dead one's lock)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd = os.open(f"{path}.checkpoint", os.O_RDWR | os.O_CREAT, 0o600)
+        self.connection: sqlite3.Connection | None = None
+        self.thread: threading.Thread | None = None
+
+    def holds_lock(self) -> bool:
+        """Take the checkpoint lock if free (kept from then on); False while another process has it."""
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def checkpoint(self) -> tuple[int, int, int] | None:
+        """One PASSIVE checkpoint if this process holds the lock: (busy, frames in the log, frames
+        copied back), as SQLite reports it; None when another process does the checkpoints."""
+        if not self.holds_lock():
+            return None
+        if self.connection is None:
+            self.connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        busy, frames, copied = self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(busy), int(frames), int(copied)
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, name="sanji-sqlite-checkpoint", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(CHECKPOINT_INTERVAL)
+            try:
+                self.checkpoint()
+            except Exception:  # a failed round is retried; the next commits still land in the WAL
+                log.exception("WAL checkpoint of %s failed", self.path)
+
+
+_background_checkpoints = False
+_checkpointers: dict[str, Checkpointer] = {}
+
+
+def checkpoint_in_background() -> None:
+    """From now on this process's new connections do not checkpoint on commit; a thread does."""
+    global _background_checkpoints
+    _background_checkpoints = True
+
+
+def _checkpoint_in_background(path: str) -> None:
+    with _queues_lock:
+        if path not in _checkpointers:
+            _checkpointers[path] = Checkpointer(path)
+            _checkpointers[path].start()
 
 
 # django-stubs does not declare the transaction internals overridden here.
@@ -117,6 +195,13 @@ class DatabaseWrapper(_SQLiteWrapper):
 
     def create_cursor(self, name: str | None = None) -> Any:
         return self.connection.cursor(factory=CursorWrapper)
+
+    def get_new_connection(self, conn_params: Any) -> Any:
+        conn = super().get_new_connection(conn_params)
+        if _background_checkpoints and not self.is_in_memory_db():
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            _checkpoint_in_background(os.path.abspath(str(self.settings_dict["NAME"])))
+        return conn
 
     def _queue(self) -> _WriterQueue | None:
         if self.transaction_mode not in _WRITING_MODES or self.is_in_memory_db():
