@@ -25,7 +25,11 @@ from typing import Any, TypeVar
 from django.db import connections
 from django.db.models import Field, Model, QuerySet
 from django.db.models import query as django_query
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import ModelIterable
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 
 M = TypeVar("M", bound=Model)
 
@@ -66,6 +70,7 @@ class _Compiled:
     compiler: Any
     converters: dict[int, Any]  # the compiler's column converters (computed once)
     models: bool  # rows become model instances (else: the converted rows, e.g. values_list)
+    populators: tuple[Any, ...]  # Django's select_related populators (computed once)
 
 
 def _compile(queryset: QuerySet[Any], sentinels: Sequence[Any], alias: str) -> _Compiled:
@@ -85,7 +90,12 @@ def _compile(queryset: QuerySet[Any], sentinels: Sequence[Any], alias: str) -> _
             raise Unpreparable("an argument reaches the SQL transformed (e.g. inside a pattern)")
     models = queryset._iterable_class is ModelIterable
     converters = compiler.get_converters([s[0] for s in compiler.select[0 : compiler.col_count]])
-    return _Compiled(sql, tuple(params), tuple(slots), compiler, converters, models)
+    populators: tuple[Any, ...] = ()
+    if models:
+        populators = tuple(
+            django_query.get_related_populators(compiler.klass_info, compiler.select, alias)  # type: ignore[attr-defined]
+        )
+    return _Compiled(sql, tuple(params), tuple(slots), compiler, converters, models, populators)
 
 
 def fetch(
@@ -121,20 +131,83 @@ def _instances(compiled: _Compiled, rows: list[Any], alias: str) -> list[Any]:
     """Rows to model instances exactly as Django's ``ModelIterable`` does (``select_related`` too)."""
     compiler = compiled.compiler
     select, klass_info, annotations = compiler.select, compiler.klass_info, compiler.annotation_col_map
-    model_cls = klass_info["model"]
     fields = klass_info["select_fields"]
     start, end = fields[0], fields[-1] + 1
-    init_list = [f[0].target.attname for f in select[start:end]]
-    populators = django_query.get_related_populators(klass_info, select, alias)  # type: ignore[attr-defined]
+    build = _builder(klass_info["model"], tuple(f[0].target.attname for f in select[start:end]))
     objects = []
     for row in rows:
-        obj = model_cls.from_db(alias, init_list, row[start:end])
-        for populator in populators:
-            populator.populate(row, obj)
+        obj = build(alias, row[start:end])
+        for populator in compiled.populators:
+            _populate(populator, row, obj, alias)
         for name, position in (annotations or {}).items():
             setattr(obj, name, row[position])
         objects.append(obj)
     return objects
+
+
+def _populate(populator: Any, row: Sequence[Any], from_obj: Model, alias: str) -> None:
+    """Django's ``RelatedPopulator.populate``, building the related object with :func:`_builder`."""
+    if populator.reorder_for_init:
+        data = populator.reorder_for_init(row)
+    else:
+        data = row[populator.cols_start : populator.cols_end]
+    obj = None
+    if data[populator.pk_idx] is not None:
+        obj = _builder(populator.model_cls, tuple(populator.init_list))(alias, data)
+        for related in populator.related_populators:
+            _populate(related, row, obj, alias)
+    populator.local_setter(from_obj, obj)
+    if obj is not None:
+        populator.remote_setter(obj, from_obj)
+
+
+@functools.lru_cache(maxsize=512)
+def _builder(model: type[Model], names: tuple[str, ...]) -> Callable[[str, Sequence[Any]], Model]:
+    """``model.from_db(alias, names, values)``, or the same instance built without ``__init__``.
+
+    Django's ``__init__`` sets each field through ``setattr`` and sends ``pre_init`` and
+    ``post_init``; a row of a dozen models (a case, its steps and their related rows) spends much of
+    its reading time there. When the model keeps Django's ``__init__`` and ``from_db``, every
+    column is loaded (nothing deferred), no field has a descriptor that does more than store the
+    value, and nothing listens to the two signals (receivers connect when the apps load, before
+    any request), the instance is built directly: the values in ``__dict__`` and a state saying
+    "from database ``alias``", which is all ``__init__`` would leave.
+    """
+    meta = model._meta
+    plain = (
+        model.__init__ is Model.__init__
+        and model.from_db.__func__ is Model.from_db.__func__  # type: ignore[attr-defined]
+        and list(names) == [f.attname for f in meta.concrete_fields]
+        and all(type(_inherited(model, n)) in _STORING for n in names)
+        and not pre_init.has_listeners(model)
+        and not post_init.has_listeners(model)
+    )
+    if not plain:
+        return lambda alias, values: model.from_db(alias, names, values)
+    new = object.__new__
+
+    def build(alias: str, values: Sequence[Any]) -> Model:
+        obj = new(model)
+        state = ModelState()
+        state.adding = False
+        state.db = alias
+        attributes = obj.__dict__
+        attributes["_state"] = state
+        attributes.update(zip(names, values, strict=True))
+        return obj
+
+    return build
+
+
+#: Field descriptors whose ``__set__`` (if any) only stores the value for a new instance.
+_STORING = (DeferredAttribute, ForeignKeyDeferredAttribute)
+
+
+def _inherited(model: type[Model], name: str) -> Any:
+    for klass in model.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
 
 
 # --- single-row writes -------------------------------------------------------------------------

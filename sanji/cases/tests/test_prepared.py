@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.db.models import QuerySet
+from django.db.models.signals import post_init
 
 from sanji.core import prepared
 from sanji.orgs.models import Department, Region, Unit, UnitKind
@@ -37,6 +38,52 @@ def test_rows_and_related_objects_equal_the_orm(org: None) -> None:
             assert (a.department.code if a.department else None) == (
                 b.department.code if b.department else None
             )
+
+
+def _state(obj: Any) -> dict[str, Any]:
+    return {k: v for k, v in vars(obj).items() if k != "_state"} | {
+        "adding": obj._state.adding,
+        "db": obj._state.db,
+    }
+
+
+def test_instances_built_directly_are_those_the_orm_builds(org: None) -> None:
+    """Models that keep Django's __init__ are built without it: the same attributes and state."""
+    names = tuple(f.attname for f in Unit._meta.concrete_fields)
+    assert prepared._builder(Unit, names).__name__ == "build"  # the direct path is taken
+    path = Unit.objects.values_list("region_path", flat=True).first()
+    assert path is not None
+    got = prepared.fetch("test.units_at", _units, path)
+    expected = list(_units(path))
+    assert got
+    for a, b in zip(got, expected, strict=True):
+        assert _state(a) == _state(b)
+        assert a._state.adding is False
+        assert _state(a.region) == _state(b.region)
+        assert a.region._state.fields_cache == {}
+        a.name = "changed"
+        a.save(update_fields=["name"])  # an instance read this way saves as an UPDATE
+        assert Unit.objects.get(pk=a.pk).name == "changed"
+
+
+def test_a_model_with_init_listeners_is_built_by_django(org: None) -> None:
+    seen: list[Any] = []
+
+    def listener(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(instance)
+
+    post_init.connect(listener, sender=Region)
+    prepared._builder.cache_clear()
+    try:
+        region = Region.objects.order_by("pk").first()
+        assert region is not None
+        seen.clear()
+        rows = prepared.fetch("test.region", lambda pk: Region.objects.filter(pk=pk), region.pk)
+        assert [r.pk for r in rows] == [region.pk]
+        assert seen == rows  # post_init ran: Django's from_db built it
+    finally:
+        post_init.disconnect(listener, sender=Region)
+        prepared._builder.cache_clear()
 
 
 def test_values_list_rows_are_converted_tuples(org: None) -> None:
