@@ -8,38 +8,18 @@ signed statements left by a purge: "entries up to seq N were removed; entry N's 
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
-
 from django.db import models
 
-
-class AppendOnlyError(Exception):
-    """Raised when code tries to change or delete audit entries through the ORM."""
+from sanji.core.appendonly import AppendOnlyModel
 
 
-def _refuse(*args: Any, **kwargs: Any) -> NoReturn:
-    raise AppendOnlyError("audit entries are append-only; only audit.services.audit_purge removes a prefix")
+class Entry(AppendOnlyModel):
+    """One audit entry (痕迹): who did what, to which object, where, when, from which terminal.
 
-
-class EntryQuerySet(models.QuerySet["Entry"]):
-    """Entries may be inserted and read; ``update()`` and ``delete()`` are refused.
-
-    This guards against mistakes in code. The guarantee against anyone with database access is
-    the hash chain, checked by :mod:`sanji.audit.verify`.
+    Append-only through the ORM (:mod:`sanji.core.appendonly`); the hash chain guards the rest.
     """
 
-    def update(self, **kwargs: Any) -> int:
-        _refuse()
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        _refuse()
-
-
-EntryManager = models.Manager.from_queryset(EntryQuerySet)
-
-
-class Entry(models.Model):
-    """One audit entry (痕迹): who did what, to which object, where, when, from which terminal."""
+    append_only_message = "audit entries are append-only; only audit.services.audit_purge removes a prefix"
 
     seq = models.BigIntegerField(unique=True)
     at = models.DateTimeField(db_index=True)
@@ -59,22 +39,12 @@ class Entry(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
-    objects = EntryManager()
-
     class Meta:
         ordering = ["seq"]
         indexes = [models.Index(fields=["target_type", "target_id"], name="audit_entry_target")]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} by {self.actor_username}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            _refuse()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        _refuse()
 
 
 class ChainHead(models.Model):

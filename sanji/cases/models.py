@@ -10,7 +10,7 @@ received, so every level above it sees the case with one prefix filter; ``curren
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sanji.cases.transitions import OPEN_STATES, State
 from sanji.catalog.models import FlowStep, FlowVersion, Matter
+from sanji.core.appendonly import AppendOnlyModel
 from sanji.orgs.models import Department, Unit
 
 
@@ -52,25 +53,6 @@ class DeliveryMethod(models.TextChoices):
     WINDOW = "window", _("窗口领取")
     MAIL = "mail", _("邮寄")
     ELECTRONIC = "electronic", _("电子证照")
-
-
-class _AppendOnly(Exception):
-    pass
-
-
-def _refuse(*args: Any, **kwargs: Any) -> NoReturn:
-    raise _AppendOnly("case events are append-only")
-
-
-class CaseEventQuerySet(models.QuerySet["CaseEvent"]):
-    def update(self, **kwargs: Any) -> int:
-        _refuse()
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        _refuse()
-
-
-CaseEventManager = models.Manager.from_queryset(CaseEventQuerySet)
 
 
 #: The open states in a fixed order: the worklist queries repeat the partial indexes' condition
@@ -284,8 +266,10 @@ class CaseSequence(models.Model):
         return f"{self.region_code} {self.day}: {self.last}"
 
 
-class CaseEvent(models.Model):
+class CaseEvent(AppendOnlyModel):
     """One event of a case; append-only (the ORM refuses update and delete)."""
+
+    append_only_message = "case events are append-only"
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField()
@@ -304,22 +288,12 @@ class CaseEvent(models.Model):
     legal_basis = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
 
-    objects = CaseEventManager()
-
     class Meta:
         ordering = ["case_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="cases_event_seq_unique")]
 
     def __str__(self) -> str:
         return f"{self.case_id}#{self.seq} {self.action}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            _refuse()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        _refuse()
 
 
 class StepState(models.TextChoices):

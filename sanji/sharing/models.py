@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sanji.core.appendonly import AppendOnlyModel
 from sanji.orgs.models import Department, Unit
 from sanji.population.models import Person
 
@@ -88,8 +89,10 @@ class AccessChannel(models.TextChoices):
     OTHER = "other", _("其他")
 
 
-class AccessRecord(models.Model):
-    """One read of one person's record (append-only)."""
+class AccessRecord(AppendOnlyModel):
+    """One read of one person's record (append-only: the resident's record of who read it)."""
+
+    append_only_message = "shared-read records are append-only"
 
     at = models.DateTimeField()
     kind = models.CharField(max_length=16, choices=AccessKind.choices)

@@ -8,12 +8,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from sanji.audit import services, signing
-from sanji.audit.models import AppendOnlyError, ChainHead, Checkpoint, Entry
+from sanji.audit.models import ChainHead, Checkpoint, Entry
 from sanji.audit.selectors import EntryFilter
 from sanji.audit.tests.conftest import SAIHAN, auditor_at, make_trail, newest
 from sanji.audit.verify import verify_chain
 from sanji.core import clock
 from sanji.core.actors import Actor, system_actor
+from sanji.core.appendonly import AppendOnlyError
 from sanji.core.errors import Conflict, Forbidden, ValidationFailed
 
 pytestmark = pytest.mark.django_db

@@ -9,6 +9,7 @@ import pytest
 
 from sanji.audit.models import Entry
 from sanji.audit.verify import verify_chain
+from sanji.core.appendonly import AppendOnlyError
 from sanji.core.errors import NotFound
 from sanji.population import codes
 from sanji.population.models import Person
@@ -85,6 +86,17 @@ def test_the_records_written_read_back_as_written() -> None:
     assert entry.target_id == str(access.pk)
     assert entry.data == {"kind": "shared_read", "fields": access.fields, "grant": g.pk}
     assert verify_chain().ok  # the entry written by the prepared INSERT hashes as it reads back
+    # The resident's record of who read them is never rewritten nor removed through the ORM.
+    access.purpose = "another purpose"
+    with pytest.raises(AppendOnlyError, match="shared-read records are append-only"):
+        access.save()
+    with pytest.raises(AppendOnlyError):
+        access.delete()
+    with pytest.raises(AppendOnlyError):
+        AccessRecord.objects.filter(pk=access.pk).update(purpose="x")
+    with pytest.raises(AppendOnlyError):
+        AccessRecord.objects.filter(pk=access.pk).delete()
+    assert AccessRecord.objects.get(pk=access.pk).purpose == PURPOSE
 
 
 @pytest.mark.parametrize("grant_id", [0, -1, 2**63, 10**30])
