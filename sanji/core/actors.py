@@ -7,6 +7,7 @@ carries everything authorisation and the audit trail need, so neither has to que
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass, field
 
 
@@ -66,6 +67,15 @@ class Actor:
 def system_actor(name: str = "system", channel: str = "system") -> Actor:
     """The platform itself (migrations, sweeps, the demo seeder); it holds no role."""
     return Actor(user_id=None, username=name, channel=channel)
+
+
+def cli_actor() -> Actor:
+    """The operator running a ``sanji`` command on the server, named by the OS account (``cli:<user>``)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return Actor(user_id=None, username=f"cli:{user}", channel="cli")
 
 
 ANONYMOUS = Actor(user_id=None, username="anonymous", channel="web")

@@ -10,22 +10,13 @@ its configuration; the audit trail names the operating-system user.
 
 from __future__ import annotations
 
-import getpass
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sanji.core.actors import Actor
+from sanji.core.actors import Actor, cli_actor
 from sanji.core.errors import SanjiError, ValidationFailed
 from sanji.orgs import services
-
-
-def _cli_actor() -> Actor:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return Actor(user_id=None, username=f"cli:{user}", channel="cli")
 
 
 class Command(BaseCommand):
@@ -39,7 +30,7 @@ class Command(BaseCommand):
         seed.add_argument("city_code", help="the city's 6-digit division code, e.g. 150100")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = _cli_actor()
+        actor = cli_actor()
         if options["action"] == "import":
             self._import(actor, options["file"])
         else:

@@ -14,7 +14,6 @@ All act as the platform (channel ``cli``); the audit trail names the operating-s
 
 from __future__ import annotations
 
-import getpass
 import time
 from pathlib import Path
 from typing import Any
@@ -22,17 +21,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sanji.core import clock
-from sanji.core.actors import Actor
+from sanji.core.actors import cli_actor
 from sanji.core.errors import SanjiError, ValidationFailed
 from sanji.population import generator, services
-
-
-def _cli_actor() -> Actor:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return Actor(user_id=None, username=f"cli:{user}", channel="cli")
 
 
 class Command(BaseCommand):
@@ -58,7 +49,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
-        actor = _cli_actor()
+        actor = cli_actor()
         try:
             if action == "import":
                 report = services.population_import(
