@@ -18,28 +18,12 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from sanji.audit.chain import HASHED_FIELDS
 from sanji.audit.models import Entry
 from sanji.core.clock import CITY_TZ
 
-COLUMNS = (
-    "seq",
-    "at",
-    "actor_id",
-    "actor_username",
-    "unit_id",
-    "terminal",
-    "ip",
-    "channel",
-    "action",
-    "target_type",
-    "target_id",
-    "target_label",
-    "region_path",
-    "purpose",
-    "data",
-    "prev_hash",
-    "hash",
-)
+#: An export holds every hashed field and both hashes, so it can be checked without the database.
+COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 5_000
