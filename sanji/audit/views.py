@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,7 +24,8 @@ from sanji.audit.selectors import EntryFilter
 from sanji.audit.services import ExportFormat
 from sanji.core import clock
 from sanji.core.actors import Actor
-from sanji.core.errors import NotFound, SanjiError
+from sanji.core.errors import SanjiError
+from sanji.core.pages import found
 
 PAGE_SIZE = 50
 
@@ -63,10 +64,7 @@ def search(request: HttpRequest) -> HttpResponse:
 @require_GET
 def entry_detail(request: HttpRequest, seq: int) -> HttpResponse:
     actor = _auditor(request)
-    try:
-        entry = selectors.entry_get_for(actor, seq)
-    except NotFound:
-        raise Http404 from None
+    entry = found(lambda: selectors.entry_get_for(actor, seq))
     data_json = json.dumps(entry.data, ensure_ascii=False, indent=2, sort_keys=True)
     return render(request, "audit/entry_detail.html", {"entry": entry, "data_json": data_json})
 

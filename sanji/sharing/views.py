@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import NotFound, SanjiError
-from sanji.core.pages import found
+from sanji.core.pages import attempt, found
 from sanji.orgs.models import Department
 from sanji.sharing import policies, selectors, services
 from sanji.sharing.forms import GrantForm, SharedReadForm, UnmaskForm
@@ -128,14 +128,11 @@ def grants(request: HttpRequest) -> HttpResponse:
 @require_POST
 def grant_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
     actor = actor_of(request)
-    try:
-        services.grant_revoke(actor=actor, grant_id=grant_id, reason=request.POST.get("reason", ""))
-    except NotFound:
-        raise Http404 from None
-    except SanjiError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("已撤销共享授权 #%(id)s。") % {"id": grant_id})
+    attempt(
+        request,
+        lambda: services.grant_revoke(actor=actor, grant_id=grant_id, reason=request.POST.get("reason", "")),
+        success=_("已撤销共享授权 #%(id)s。") % {"id": grant_id},
+    )
     return redirect("sharing:grants")
 
 
