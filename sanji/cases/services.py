@@ -222,11 +222,9 @@ def _allocate_number(region_code: str, day: dt.date) -> str:
     sql = f'UPDATE {table} SET "last" = "last" + 1 WHERE region_code = %s AND day = %s RETURNING "last"'  # noqa: S608
     params = [region_code, connection.ops.adapt_datefield_value(day)]
     for _ in range(2):
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is not None:
-            return f"{region_code}-{day:%Y%m%d}-{int(row[0]):04d}"
+        rows = prepared.query(sql, params)
+        if rows:
+            return f"{region_code}-{day:%Y%m%d}-{int(rows[0][0]):04d}"
         try:
             with transaction.atomic():
                 CaseSequence.objects.create(region_code=region_code, day=day, last=0)
@@ -1079,9 +1077,7 @@ def _pause_events(case_id: int) -> list[tuple[str, dt.datetime]]:
     table = CaseEvent._meta.db_table
     marks = ", ".join(["%s"] * len(_PAUSE_ACTIONS))
     sql = f'SELECT action, "at" FROM {table} WHERE case_id = %s AND action IN ({marks}) ORDER BY seq'  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [case_id, *_PAUSE_ACTIONS])
-        rows = cursor.fetchall()
+    rows = prepared.query(sql, [case_id, *_PAUSE_ACTIONS])
     return [(action, _aware(at)) for action, at in rows]
 
 
