@@ -131,9 +131,14 @@ def _cpu_seconds(pid: int) -> float:
 
 def server_cpu() -> tuple[float, float]:
     """CPU seconds so far of the running server (gunicorn's master and workers) and of the
-    database server's processes (PostgreSQL backends — all of them, so other users of the server
-    count too; 0 for SQLite, which runs inside the workers). Differences over a run divided by its
-    requests give the CPU per request, a figure far less sensitive to other load than a rate."""
+    PostgreSQL backends serving the benchmark's database (found by their process title, which
+    names the database, so other users of the server do not count; 0 for SQLite, which runs
+    inside the workers). Differences over a run divided by its requests give the CPU per request,
+    a figure far less sensitive to other load than a rate. The server keeps its connections
+    (``CONN_MAX_AGE``), so no backend of the run exits before the last reading."""
+    from django.db import connection
+
+    database_name = f" {connection.settings_dict['NAME']} " if connection.vendor == "postgresql" else None
     root = _serving_pid[0] if _serving_pid else -1
     server = database = 0.0
     for entry in Path("/proc").iterdir():
@@ -148,8 +153,13 @@ def server_cpu() -> tuple[float, float]:
         pid = int(entry.name)
         if pid == root or ppid == root:
             server += _cpu_seconds(pid)
-        elif name.startswith("postgres"):
-            database += _cpu_seconds(pid)
+        elif name.startswith("postgres") and database_name is not None:
+            try:
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if database_name in title:
+                database += _cpu_seconds(pid)
     return server, database
 
 
