@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import QuerySet
 
 from sanji.core import prepared
@@ -102,3 +103,23 @@ def test_insert_sets_the_key_and_update_checks_its_conditions(org: None) -> None
     assert (stored.name, stored.department_id) == ("改名", None)
     with pytest.raises(ValueError, match="new rows only"):
         prepared.insert(stored)
+
+
+def _server_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="server-side prepared statements: PostgreSQL")
+def test_key_look_ups_are_prepared_on_the_server_and_other_queries_are_not(org: None) -> None:
+    unit = Unit.objects.order_by("pk").first()
+    assert unit is not None
+    prepared.fetch("test.unit_by_pk", lambda pk: Unit.objects.filter(pk=pk).values_list("code"), unit.pk)
+    assert prepared.query("SELECT code FROM orgs_unit WHERE id = %s", [unit.pk]) == [(unit.code,)]
+    assert list(Unit.objects.filter(name=unit.name).values_list("code", flat=True))  # the plain ORM
+    statements = _server_statements()
+    assert any('WHERE "orgs_unit"."id" = $1' in s for s in statements)
+    assert "SELECT code FROM orgs_unit WHERE id = $1" in statements
+    assert not any('"orgs_unit"."name" = $1' in s for s in statements)
+    assert connection.connection.prepare_threshold is None  # the connection's own setting, restored
