@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -1132,16 +1133,56 @@ def _audit(actor: Actor, case: Case, event: CaseEvent) -> None:
 
 def _schedule(case: Case, event: CaseEvent) -> None:
     case_id, event_id = case.pk, event.pk
-    transaction.on_commit(lambda: _after_commit(case_id, event_id))
+    committed = _committed(case, event)
+    transaction.on_commit(lambda: _after_commit(case_id, event_id, committed))
 
 
-def _after_commit(case_id: int, event_id: int) -> None:
+def _json_copy(value: Any) -> Any:
+    """A JSON column's value as the database gives it back."""
+    return json.loads(json.dumps(value))
+
+
+def _committed(case: Case, event: CaseEvent) -> dict[str, Any]:
+    """What this transaction wrote of the event, the case and its steps (the hook's subscribers read
+    it instead of the rows: see :data:`sanji.core.hooks.case_event_committed`)."""
+    return {
+        "event_id": event.pk,
+        "seq": event.seq,
+        "action": event.action,
+        "at": event.at,
+        "unit_id": event.unit_id,
+        "actor_id": event.actor_id,
+        "actor_username": event.actor_username,
+        "reason": event.reason,
+        "legal_basis": event.legal_basis,
+        "step_order": event.step_order,
+        "data": _json_copy(event.data),
+        "case_id": case.pk,
+        "channel": str(case.channel),
+        "corrections_count": case.corrections_count,
+        "fee_charged": case.fee_charged,
+        "fee_amount": case.flow_version.fee_amount,
+        "received_at": case.received_at,
+        "accepted_at": case.accepted_at,
+        "decided_at": case.decided_at,
+        "completed_at": case.completed_at,
+        "current_unit_id": case.current_unit_id,
+        "region_path": case.region_path,
+        "form_data": _json_copy(case.form_data),
+        "steps": tuple(
+            (s.order, str(s.state), s.unit_id, s.due, s.finished_at, s.handled_by_id, s.handled_by, s.pk)
+            for s in _steps_of(case)
+        ),
+    }
+
+
+def _after_commit(case_id: int, event_id: int, committed: Mapping[str, Any] | None = None) -> None:
     """Runs after every committed case event: THE entry point of electronic supervision (电子监察).
 
     Supervision subscribes to :data:`sanji.core.hooks.case_event_committed` and evaluates its rules
     on the case; a failing subscriber is logged, never raised into the caller (already committed).
     """
-    hooks.case_event_committed.fire(case_id, event_id)
+    hooks.case_event_committed.fire(case_id, event_id, committed)
 
 
 # --- the periodic sweep ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -74,6 +75,23 @@ class EventFacts:
     current_unit_id: int
     region_path: str
     form_data: dict[str, Any]
+    #: The case's steps as the case service wrote them (:func:`from_committed`); None: read them.
+    steps: tuple[StepRow, ...] | None = None
+
+
+#: A step as the case service hands it over: order, state, unit_id, due, finished_at,
+#: handled_by_id, handled_by, id.
+StepRow = tuple[int, str, int | None, dt.datetime | None, dt.datetime | None, int | None, str, int]
+
+
+def from_committed(committed: Mapping[str, Any]) -> EventFacts:
+    """The facts of an event from what the case service wrote (``sanji.core.hooks.case_event_committed``),
+    the same as :func:`event_facts` reads back, without the read."""
+    names = {f for f in EventFacts.__dataclass_fields__ if f != "steps"}
+    values = {name: committed[name] for name in names}
+    values["fee_amount"] = values["fee_amount"] or Decimal("0")
+    values["actor_username"] = values["actor_username"] or ""
+    return EventFacts(**values, steps=tuple(committed["steps"]))
 
 
 def event_facts(case_id: int, event_id: int) -> EventFacts | None:
@@ -127,6 +145,24 @@ class LateStep:
     finished_at: dt.datetime
     handled_by_id: int | None
     handled_by: str
+
+
+def late_step_of(steps: tuple[StepRow, ...], order: int) -> LateStep | None:
+    """:func:`late_step` over the steps the case service handed over."""
+    for step_order, state, unit_id, due, finished, handled_by_id, handled_by, _id in sorted(
+        steps, key=lambda s: s[7]
+    ):
+        late = due is not None and finished is not None and finished > due
+        if step_order == order and state == "done" and late:
+            assert due is not None
+            assert finished is not None
+            return LateStep(step_order, unit_id, due, finished, handled_by_id, handled_by or "")
+    return None
+
+
+def step_rows_of(steps: tuple[StepRow, ...]) -> list[tuple[int, str, dt.datetime | None, str]]:
+    """:func:`step_rows` over the steps the case service handed over."""
+    return [(s[0], s[1], s[4], s[6] or "") for s in sorted(steps, key=lambda s: (s[0], s[7]))]
 
 
 def late_step(case_id: int, order: int) -> LateStep | None:
