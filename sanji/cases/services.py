@@ -641,10 +641,10 @@ def _case_for_change(actor: Actor, case_id: int) -> Case | None:
     # Only grants that carry their line (as accounts builds them) make the scope a function of the
     # key alone; otherwise the policy looks the lines up, and the ORM compiles each time.
     if not all(g.department_id is None or g.department_kind for g in actor.grants):
-        return policies.scope(actor, base.filter(pk=case_id)).order_by().first()
+        return policies.scope(actor, base.filter(pk=case_id), by_key=True).order_by().first()
     rows = prepared.fetch(
         ("cases.case_for_change", actor.user_id, actor.grants, actor.channel),
-        lambda pk: policies.scope(actor, base.filter(pk=pk)).order_by()[:1],
+        lambda pk: policies.scope(actor, base.filter(pk=pk), by_key=True).order_by()[:1],
         case_id,
     )
     return rows[0] if rows else None
