@@ -131,29 +131,35 @@ def _cpu_seconds(pid: int) -> float:
 
 def server_cpu() -> tuple[float, float]:
     """CPU seconds so far of the running server (gunicorn's master and workers) and of the
-    database server's backends serving the benchmark's database (PostgreSQL; 0 for SQLite, which
-    runs inside the workers). Differences over a run divided by its requests give the CPU per
-    request, a figure far less sensitive to other load than a rate."""
+    PostgreSQL backends serving the benchmark's database (found by their process title, which
+    names the database, so other users of the server do not count; 0 for SQLite, which runs
+    inside the workers). Differences over a run divided by its requests give the CPU per request,
+    a figure far less sensitive to other load than a rate. The server keeps its connections
+    (``CONN_MAX_AGE``), so no backend of the run exits before the last reading."""
     from django.db import connection
 
+    database_name = f" {connection.settings_dict['NAME']} " if connection.vendor == "postgresql" else None
     root = _serving_pid[0] if _serving_pid else -1
-    # A backend's title names its database: "postgres: [<cluster>:] <user> <database> <client> …".
-    database_name = str(connection.settings_dict["NAME"]) if connection.vendor == "postgresql" else None
     server = database = 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
-            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
         except OSError:
             continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         pid = int(entry.name)
         if pid == root or ppid == root:
             server += _cpu_seconds(pid)
-        elif database_name and title[:1] == ["postgres:"] and database_name in title[1:5]:
-            database += _cpu_seconds(pid)
+        elif name.startswith("postgres") and database_name is not None:
+            try:
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if database_name in title:
+                database += _cpu_seconds(pid)
     return server, database
 
 

@@ -83,3 +83,15 @@ def row_hash(prev_hash: str, row: Sequence[Any]) -> str:
 def entry_hash(prev_hash: str, values: dict[str, Any]) -> str:
     """SHA-256 over the previous hash and the canonical JSON of the hashed fields."""
     return row_hash(prev_hash, [values[name] for name in HASHED_FIELDS])
+
+
+def body_after_seq(values: dict[str, Any]) -> str:
+    """The canonical JSON of an entry's hashed fields after the first, ``seq``: the hashed text is
+    ``prev_hash + "\\n[" + str(seq) + "," + body_after_seq(values)``, so that the database, which
+    alone knows the next ``seq`` and the previous hash under its lock, can complete it."""
+    payload = [values[name] for name in HASHED_FIELDS[1:]]
+    at = payload[_AT - 1]
+    if not isinstance(at, str):
+        payload[_AT - 1] = canonical_time(at)
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return body[1:]  # without the opening bracket, which comes before the seq

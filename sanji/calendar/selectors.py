@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from sanji.calendar.models import CalendarDay, CalendarYear, DayKind
 from sanji.calendar.workdays import WorkCalendar, add_workdays, count_workdays
+from sanji.core import prepared
 from sanji.core.errors import NotFound
 
 # Cache: one WorkCalendar per process, tagged with the revisions it was built from.
@@ -29,9 +29,8 @@ def _fingerprint() -> _Fingerprint:
     # A plain query (every deadline computation asks): no ORM compilation for a few short rows.
     # The revisions are compared as the database gives them back (text on SQLite, UUID on PostgreSQL).
     table = CalendarYear._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT year, revision FROM {table} ORDER BY year")  # noqa: S608
-        return tuple((int(year), revision) for year, revision in cursor.fetchall())
+    rows = prepared.query(f"SELECT year, revision FROM {table} ORDER BY year")  # noqa: S608
+    return tuple((int(year), revision) for year, revision in rows)
 
 
 def _build() -> WorkCalendar:

@@ -88,6 +88,14 @@ class NotAnIndexKeyAnywhere(NotAnIndexKey):
         return self.as_sql(compiler, connection, template="(%(expressions)s + 0)", **extra)
 
 
+class NotAnIndexKeyText(NotAnIndexKey):
+    """A text column that neither engine may drive the query through: ``(col || '')`` on PostgreSQL
+    (same value, same ordering), ``+col`` on SQLite."""
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="(%(expressions)s || '')", **extra)
+
+
 class StateIn(Func):
     """``state IN ('a', 'b', …)`` with the states written into the SQL, as in a partial index's
     condition: SQLite uses a partial index only when the query repeats its condition, and it cannot

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -222,11 +223,9 @@ def _allocate_number(region_code: str, day: dt.date) -> str:
     sql = f'UPDATE {table} SET "last" = "last" + 1 WHERE region_code = %s AND day = %s RETURNING "last"'  # noqa: S608
     params = [region_code, connection.ops.adapt_datefield_value(day)]
     for _ in range(2):
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is not None:
-            return f"{region_code}-{day:%Y%m%d}-{int(row[0]):04d}"
+        rows = prepared.query(sql, params)
+        if rows:
+            return f"{region_code}-{day:%Y%m%d}-{int(rows[0][0]):04d}"
         try:
             with transaction.atomic():
                 CaseSequence.objects.create(region_code=region_code, day=day, last=0)
@@ -642,10 +641,10 @@ def _case_for_change(actor: Actor, case_id: int) -> Case | None:
     # Only grants that carry their line (as accounts builds them) make the scope a function of the
     # key alone; otherwise the policy looks the lines up, and the ORM compiles each time.
     if not all(g.department_id is None or g.department_kind for g in actor.grants):
-        return policies.scope(actor, base.filter(pk=case_id)).order_by().first()
+        return policies.scope(actor, base.filter(pk=case_id), by_key=True).order_by().first()
     rows = prepared.fetch(
         ("cases.case_for_change", actor.user_id, actor.grants, actor.channel),
-        lambda pk: policies.scope(actor, base.filter(pk=pk)).order_by()[:1],
+        lambda pk: policies.scope(actor, base.filter(pk=pk), by_key=True).order_by()[:1],
         case_id,
     )
     return rows[0] if rows else None
@@ -1079,9 +1078,7 @@ def _pause_events(case_id: int) -> list[tuple[str, dt.datetime]]:
     table = CaseEvent._meta.db_table
     marks = ", ".join(["%s"] * len(_PAUSE_ACTIONS))
     sql = f'SELECT action, "at" FROM {table} WHERE case_id = %s AND action IN ({marks}) ORDER BY seq'  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [case_id, *_PAUSE_ACTIONS])
-        rows = cursor.fetchall()
+    rows = prepared.query(sql, [case_id, *_PAUSE_ACTIONS])
     return [(action, _aware(at)) for action, at in rows]
 
 
@@ -1136,16 +1133,56 @@ def _audit(actor: Actor, case: Case, event: CaseEvent) -> None:
 
 def _schedule(case: Case, event: CaseEvent) -> None:
     case_id, event_id = case.pk, event.pk
-    transaction.on_commit(lambda: _after_commit(case_id, event_id))
+    committed = _committed(case, event)
+    transaction.on_commit(lambda: _after_commit(case_id, event_id, committed))
 
 
-def _after_commit(case_id: int, event_id: int) -> None:
+def _json_copy(value: Any) -> Any:
+    """A JSON column's value as the database gives it back."""
+    return json.loads(json.dumps(value))
+
+
+def _committed(case: Case, event: CaseEvent) -> dict[str, Any]:
+    """What this transaction wrote of the event, the case and its steps (the hook's subscribers read
+    it instead of the rows: see :data:`sanji.core.hooks.case_event_committed`)."""
+    return {
+        "event_id": event.pk,
+        "seq": event.seq,
+        "action": event.action,
+        "at": event.at,
+        "unit_id": event.unit_id,
+        "actor_id": event.actor_id,
+        "actor_username": event.actor_username,
+        "reason": event.reason,
+        "legal_basis": event.legal_basis,
+        "step_order": event.step_order,
+        "data": _json_copy(event.data),
+        "case_id": case.pk,
+        "channel": str(case.channel),
+        "corrections_count": case.corrections_count,
+        "fee_charged": case.fee_charged,
+        "fee_amount": case.flow_version.fee_amount,
+        "received_at": case.received_at,
+        "accepted_at": case.accepted_at,
+        "decided_at": case.decided_at,
+        "completed_at": case.completed_at,
+        "current_unit_id": case.current_unit_id,
+        "region_path": case.region_path,
+        "form_data": _json_copy(case.form_data),
+        "steps": tuple(
+            (s.order, str(s.state), s.unit_id, s.due, s.finished_at, s.handled_by_id, s.handled_by, s.pk)
+            for s in _steps_of(case)
+        ),
+    }
+
+
+def _after_commit(case_id: int, event_id: int, committed: Mapping[str, Any] | None = None) -> None:
     """Runs after every committed case event: THE entry point of electronic supervision (电子监察).
 
     Supervision subscribes to :data:`sanji.core.hooks.case_event_committed` and evaluates its rules
     on the case; a failing subscriber is logged, never raised into the caller (already committed).
     """
-    hooks.case_event_committed.fire(case_id, event_id)
+    hooks.case_event_committed.fire(case_id, event_id, committed)
 
 
 # --- the periodic sweep ------------------------------------------------------------------------

@@ -11,8 +11,8 @@ atomic with the event.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Generic, ParamSpec
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, ParamSpec
 
 P = ParamSpec("P")
 logger = logging.getLogger(__name__)
@@ -40,5 +40,8 @@ class Hook(Generic[P]):
                 logger.exception("hook %s: subscriber %r failed", self.name, fn)
 
 
-#: ``(case_id, event_id)`` after a case event has committed.
-case_event_committed: Hook[[int, int]] = Hook("case_event_committed")
+#: ``(case_id, event_id, committed)`` after a case event has committed. ``committed`` is what the
+#: case service wrote, so that subscribers need not read it back: the event's columns, the case's
+#: columns and its steps as ``(order, state, unit_id, due, finished_at, handled_by_id, handled_by,
+#: id)`` (``sanji.cases.services._committed``); None from a caller without it (then read them).
+case_event_committed: Hook[[int, int, Mapping[str, Any] | None]] = Hook("case_event_committed")

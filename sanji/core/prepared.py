@@ -8,7 +8,15 @@ compiled SQL and the compiler (which knows how to turn rows into model instances
 included), and afterwards only binds the real values and runs the SQL.
 
 The result is exactly what iterating the queryset would give (the same converters, the same
-``select_related`` instances); only the compilation is skipped. Limits: arguments are ``int`` or
+``select_related`` instances); only the compilation is skipped.
+
+On PostgreSQL the statements of this module (and the fixed statements run through :func:`query`
+and :func:`execute`) are also prepared *on the server*: parsed and planned at their first run on a
+connection, then executed by name, so the server skips its own parse and plan too (planning a
+transition's joins cost more backend CPU than running them). Only statements whose parameters are
+keys (an id, a code, a case and its step) are run this way: their generic plan is the same index
+look-up for any value. Other queries stay unprepared (Django's default), so a skewed range never
+runs on a plan made for another value. Limits: arguments are ``int`` or
 ``str`` and must reach the SQL as parameters unchanged (a lookup that transforms its value, or an
 ``__in`` list, cannot be prepared: :class:`Unpreparable` is raised at the first call, so a wrong use
 fails in the tests, never silently).
@@ -16,13 +24,16 @@ fails in the tests, never silently).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Field, Model, QuerySet
 from django.db.models import query as django_query
 from django.db.models.base import ModelState
@@ -98,6 +109,39 @@ def _compile(queryset: QuerySet[Any], sentinels: Sequence[Any], alias: str) -> _
     return _Compiled(sql, tuple(params), tuple(slots), compiler, converters, models, populators)
 
 
+@contextlib.contextmanager
+def _cursor(connection: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
+    """A cursor whose statements are server-side prepared statements on PostgreSQL (psycopg 3:
+    prepared at their first run, executed by name afterwards; the connection's own setting is
+    restored after the block). Django's cursor wrappers still see every statement."""
+    with connection.cursor() as cursor:
+        raw = connection.connection if connection.vendor == "postgresql" else None
+        before = getattr(raw, "prepare_threshold", None)
+        if raw is not None:
+            raw.prepare_threshold = 0
+        try:
+            yield cursor
+        finally:
+            if raw is not None:
+                raw.prepare_threshold = before
+
+
+def query(sql: str, params: Sequence[Any] = (), *, using: str = "default") -> list[tuple[Any, ...]]:
+    """The rows of one fixed statement with key parameters (see the module docstring), run as a
+    server-side prepared statement on PostgreSQL."""
+    with _cursor(connections[using]) as cursor:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def execute(sql: str, params: Sequence[Any] = (), *, using: str = "default") -> int:
+    """Run one fixed statement with key parameters that returns no rows (as :func:`query`); the
+    number of rows it changed."""
+    with _cursor(connections[using]) as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
 def fetch(
     key: Hashable, build: Callable[..., QuerySet[Any]], *args: Any, using: str = "default"
 ) -> list[Any]:
@@ -116,8 +160,7 @@ def fetch(
     params = list(compiled.params)
     for position, index in compiled.slots:
         params[position] = args[index]
-    connection = connections[using]
-    with connection.cursor() as cursor:
+    with _cursor(connections[using]) as cursor:
         cursor.execute(compiled.sql, params)
         rows = cursor.fetchall()
     if compiled.converters:
@@ -240,7 +283,7 @@ def insert(obj: M, *, using: str = "default") -> M:
     connection = connections[using]
     sql, fields = _insert_sql(type(obj), using)
     values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    with connection.cursor() as cursor:
+    with _cursor(connection) as cursor:
         cursor.execute(sql, values)
         auto = type(obj)._meta.auto_field
         if auto is not None:
@@ -291,7 +334,7 @@ def update(
     params += [
         f.get_db_prep_value(v, connection) for f, v in zip(matched, (pk, *where.values()), strict=True)
     ]
-    with connection.cursor() as cursor:
+    with _cursor(connection) as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
 

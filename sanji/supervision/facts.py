@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
-
 from sanji.cases.models import Case, CaseEvent, CaseStep
 from sanji.catalog.models import FlowVersion
+from sanji.core import prepared
 from sanji.supervision.models import RuleConfig
 
 
@@ -75,6 +75,23 @@ class EventFacts:
     current_unit_id: int
     region_path: str
     form_data: dict[str, Any]
+    #: The case's steps as the case service wrote them (:func:`from_committed`); None: read them.
+    steps: tuple[StepRow, ...] | None = None
+
+
+#: A step as the case service hands it over: order, state, unit_id, due, finished_at,
+#: handled_by_id, handled_by, id.
+StepRow = tuple[int, str, int | None, dt.datetime | None, dt.datetime | None, int | None, str, int]
+
+
+def from_committed(committed: Mapping[str, Any]) -> EventFacts:
+    """The facts of an event from what the case service wrote (``sanji.core.hooks.case_event_committed``),
+    the same as :func:`event_facts` reads back, without the read."""
+    names = {f for f in EventFacts.__dataclass_fields__ if f != "steps"}
+    values = {name: committed[name] for name in names}
+    values["fee_amount"] = values["fee_amount"] or Decimal("0")
+    values["actor_username"] = values["actor_username"] or ""
+    return EventFacts(**values, steps=tuple(committed["steps"]))
 
 
 def event_facts(case_id: int, event_id: int) -> EventFacts | None:
@@ -86,11 +103,10 @@ def event_facts(case_id: int, event_id: int) -> EventFacts | None:
         f"c.region_path, c.form_data FROM {e} e JOIN {c} c ON c.id = e.case_id "
         f"JOIN {v} v ON v.id = c.flow_version_id WHERE e.id = %s AND e.case_id = %s"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [event_id, case_id])
-        row = cursor.fetchone()
-    if row is None:
+    rows = prepared.query(sql, [event_id, case_id])
+    if not rows:
         return None
+    row = rows[0]
     at = aware(row[3])
     if at is None:
         return None
@@ -131,6 +147,24 @@ class LateStep:
     handled_by: str
 
 
+def late_step_of(steps: tuple[StepRow, ...], order: int) -> LateStep | None:
+    """:func:`late_step` over the steps the case service handed over."""
+    for step_order, state, unit_id, due, finished, handled_by_id, handled_by, _id in sorted(
+        steps, key=lambda s: s[7]
+    ):
+        late = due is not None and finished is not None and finished > due
+        if step_order == order and state == "done" and late:
+            assert due is not None
+            assert finished is not None
+            return LateStep(step_order, unit_id, due, finished, handled_by_id, handled_by or "")
+    return None
+
+
+def step_rows_of(steps: tuple[StepRow, ...]) -> list[tuple[int, str, dt.datetime | None, str]]:
+    """:func:`step_rows` over the steps the case service handed over."""
+    return [(s[0], s[1], s[4], s[6] or "") for s in sorted(steps, key=lambda s: (s[0], s[7]))]
+
+
 def late_step(case_id: int, order: int) -> LateStep | None:
     """The done step of ``order`` on the case that finished after its own deadline, if any."""
     table = CaseStep._meta.db_table
@@ -139,11 +173,10 @@ def late_step(case_id: int, order: int) -> LateStep | None:
         'WHERE case_id = %s AND "order" = %s AND state = %s AND due IS NOT NULL '
         "AND finished_at IS NOT NULL AND finished_at > due ORDER BY id LIMIT 1"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [case_id, order, "done"])
-        row = cursor.fetchone()
-    if row is None:
+    rows = prepared.query(sql, [case_id, order, "done"])
+    if not rows:
         return None
+    row = rows[0]
     due, finished = aware(row[2]), aware(row[3])
     if due is None or finished is None:
         return None
@@ -156,24 +189,17 @@ def step_rows(case_id: int) -> list[tuple[int, str, dt.datetime | None, str]]:
     sql = (
         f'SELECT "order", state, finished_at, handled_by FROM {table} WHERE case_id = %s ORDER BY "order", id'  # noqa: S608
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [case_id])
-        return [(row[0], row[1], aware(row[2]), row[3] or "") for row in cursor.fetchall()]
+    return [(row[0], row[1], aware(row[2]), row[3] or "") for row in prepared.query(sql, [case_id])]
 
 
 def event_times(case_id: int) -> list[dt.datetime]:
     """The times of the case's events, in order."""
     table = CaseEvent._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f'SELECT "at" FROM {table} WHERE case_id = %s ORDER BY seq', [case_id])  # noqa: S608
-        return [t for t in (aware(row[0]) for row in cursor.fetchall()) if t is not None]
+    rows = prepared.query(f'SELECT "at" FROM {table} WHERE case_id = %s ORDER BY seq', [case_id])  # noqa: S608
+    return [t for t in (aware(row[0]) for row in rows) if t is not None]
 
 
 def rule_rows() -> list[tuple[str, bool, int, bool, Decimal]]:
     table = RuleConfig._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT code, enabled, threshold, auto_issue, points FROM {table}")  # noqa: S608
-        return [
-            (code, bool(en), int(th), bool(auto), Decimal(str(pts)))
-            for code, en, th, auto, pts in cursor.fetchall()
-        ]
+    rows = prepared.query(f"SELECT code, enabled, threshold, auto_issue, points FROM {table}")  # noqa: S608
+    return [(code, bool(en), int(th), bool(auto), Decimal(str(pts))) for code, en, th, auto, pts in rows]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -254,13 +254,15 @@ def marks_issue(*, actor: Actor, candidates: Sequence[MarkCandidate]) -> list[Ma
 _STEP_ENDING = frozenset({"accept", "complete_step", "report_up", "approve", "deny", "deliver", "refuse"})
 
 
-def case_event_evaluate(case_id: int, event_id: int) -> None:
+def case_event_evaluate(case_id: int, event_id: int, committed: Mapping[str, Any] | None = None) -> None:
     """The hook subscriber: evaluate the event-driven rules for one committed case event.
 
-    A few fixed, indexed reads (:mod:`sanji.supervision.facts`); a write only when a rule hits. The hook
-    logs and swallows failures, never undoing the caller's committed work.
+    ``committed``: the event, case and steps as the case service wrote them (the hook hands them
+    over), else they are read. Then the rule configuration and, for some rules, the case's event
+    times are read (:mod:`sanji.supervision.facts`); a write only when a rule hits. The hook logs
+    and swallows failures, never undoing the caller's committed work.
     """
-    event = facts.event_facts(case_id, event_id)
+    event = facts.from_committed(committed) if committed is not None else facts.event_facts(case_id, event_id)
     if event is None:
         return
     candidates = event_candidates(event, rule_settings())
@@ -340,7 +342,8 @@ def event_candidates(event: facts.EventFacts, settings: dict[str, RuleSetting]) 
 
 
 def _out_of_flow(event: facts.EventFacts, base: dict[str, Any]) -> list[MarkCandidate]:
-    steps = [rules.StepRecord(*row) for row in facts.step_rows(event.case_id)]
+    rows = facts.step_rows(event.case_id) if event.steps is None else facts.step_rows_of(event.steps)
+    steps = [rules.StepRecord(*row) for row in rows]
     missing = rules.steps_missing_before(steps, event.step_order or 0, event.at)
     if not missing and event.accepted_at is not None:
         return []
@@ -392,7 +395,11 @@ def _step_overrun(event: facts.EventFacts) -> list[MarkCandidate]:
     """The step this event finished ran past its own limit (parallel steps: one mark per stage)."""
     if event.step_order is None:
         return []
-    step = facts.late_step(event.case_id, event.step_order)
+    step = (
+        facts.late_step(event.case_id, event.step_order)
+        if event.steps is None
+        else facts.late_step_of(event.steps, event.step_order)
+    )
     if step is None:
         return []
     return [

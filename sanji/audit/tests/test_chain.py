@@ -5,7 +5,14 @@ from typing import Any
 
 import pytest
 
-from sanji.audit.chain import GENESIS_HASH, HASHED_FIELDS, entry_hash, normalise_data, row_hash
+from sanji.audit.chain import (
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    body_after_seq,
+    entry_hash,
+    normalise_data,
+    row_hash,
+)
 from sanji.audit.verify import Problem, WalkResult, walk
 
 AT = dt.datetime(2026, 3, 1, 8, 30, 0, 123456, tzinfo=dt.UTC)
@@ -36,6 +43,14 @@ def test_entry_hash_is_the_documented_canonical_form():
     expected = hashlib.sha256(f"{GENESIS_HASH}\n{body}".encode()).hexdigest()
     assert entry_hash(GENESIS_HASH, v) == expected
     assert row_hash(GENESIS_HASH, [*payload[:1], v["at"], *payload[2:]]) == expected
+
+
+@pytest.mark.parametrize("seq", [1, 9, 10, 123_456_789_012])
+def test_the_body_after_seq_completes_the_hashed_text(seq: int) -> None:
+    # What PostgreSQL appends with (audit.services): "<prev>\n[" + seq + "," + body_after_seq.
+    v = values(seq, target_label='引号" 反斜杠\\ 换行\n', data={"z": [1, {"b": None, "a": "中"}], "e": "😀"})
+    text = f"{GENESIS_HASH}\n[{seq},{body_after_seq(v)}"
+    assert hashlib.sha256(text.encode()).hexdigest() == entry_hash(GENESIS_HASH, v)
 
 
 def test_hash_covers_every_field():

@@ -4,10 +4,11 @@ import os
 import stat
 
 import pytest
-from django.db import connection
+from django.db import DataError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from sanji.audit import services, signing
+from sanji.audit.chain import HASHED_FIELDS, entry_hash
 from sanji.audit.models import ChainHead, Checkpoint, Entry
 from sanji.audit.selectors import EntryFilter
 from sanji.audit.tests.conftest import SAIHAN, auditor_at, make_trail, newest
@@ -222,4 +223,40 @@ def test_record_query_count():
     make_trail(1)
     with CaptureQueriesContext(connection) as ctx:
         services.record(actor=system_actor(), action="audit.test")
-    assert len([q for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]) == 3
+    statements = [q for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    # PostgreSQL: lock the head, insert and move the head in one statement; SQLite: three.
+    assert len(statements) == (1 if connection.vendor == "postgresql" else 3)
+
+
+def test_the_hash_the_database_completes_verifies():
+    make_trail(1)
+    before = ChainHead.objects.get(pk=1)
+    entry = services.record(
+        actor=Actor(user_id=None, username='王 "quoted"', unit_id=None, ip="::1"),
+        action="audit.test",
+        target_label="换行\n反斜杠\\ 😀",
+        data={"nested": {"b": [1.5, None, True], "a": "中文"}, "big": 10**20},
+    )
+    stored = Entry.objects.get(seq=entry.seq)
+    assert (stored.pk, stored.seq, stored.prev_hash, stored.hash) == (
+        entry.pk,
+        before.seq + 1,
+        before.hash,
+        entry.hash,
+    )
+    assert entry.hash == entry_hash(before.hash, {name: getattr(stored, name) for name in HASHED_FIELDS})
+    assert verify_chain().ok
+
+
+def test_an_overlong_value_is_refused_whole_not_cut():
+    make_trail(1)
+    head = ChainHead.objects.get(pk=1)
+    if connection.vendor == "postgresql":
+        with pytest.raises(DataError), transaction.atomic():
+            services.record(actor=system_actor(), action="audit." + "x" * 80)
+        assert ChainHead.objects.get(pk=1).seq == head.seq
+        assert not Entry.objects.filter(seq=head.seq + 1).exists()
+    else:  # SQLite keeps any length: stored whole, and the chain verifies
+        entry = services.record(actor=system_actor(), action="audit." + "x" * 80)
+        assert Entry.objects.get(seq=entry.seq).action == "audit." + "x" * 80
+    assert verify_chain().ok

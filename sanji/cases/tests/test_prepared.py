@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.signals import post_init
 
@@ -149,3 +150,52 @@ def test_insert_sets_the_key_and_update_checks_its_conditions(org: None) -> None
     assert (stored.name, stored.department_id) == ("改名", None)
     with pytest.raises(ValueError, match="new rows only"):
         prepared.insert(stored)
+
+
+def _server_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="server-side prepared statements: PostgreSQL")
+def test_key_look_ups_are_prepared_on_the_server_and_other_queries_are_not(org: None) -> None:
+    unit = Unit.objects.order_by("pk").first()
+    assert unit is not None
+    prepared.fetch("test.unit_by_pk", lambda pk: Unit.objects.filter(pk=pk).values_list("code"), unit.pk)
+    assert prepared.query("SELECT code FROM orgs_unit WHERE id = %s", [unit.pk]) == [(unit.code,)]
+    assert list(Unit.objects.filter(name=unit.name).values_list("code", flat=True))  # the plain ORM
+    statements = _server_statements()
+    assert any('WHERE "orgs_unit"."id" = $1' in s for s in statements)
+    assert "SELECT code FROM orgs_unit WHERE id = $1" in statements
+    assert not any('"orgs_unit"."name" = $1' in s for s in statements)
+    assert connection.connection.prepare_threshold is None  # the connection's own setting, restored
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="server-side prepared statements: PostgreSQL")
+def test_prepared_statements_are_planned_generically_from_their_first_run() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == ("force_generic_plan",)
+
+
+@pytest.mark.parametrize("region_path", ["150100/", "150100/150105/", "150100/150105/150105001/"])
+def test_the_scoped_look_up_of_one_case_reads_it_by_its_key(region_path: str) -> None:
+    """Without statistics PostgreSQL costed the region range and the id at one row each and read a
+    district's cases through the region index to find one id; the range is a filter only."""
+    from sanji.cases.models import Case
+    from sanji.cases.policies import scope
+    from sanji.core.actors import Actor, Grant
+    from sanji.core.roles import Role
+
+    clerk = Actor(
+        user_id=1,
+        username="clerk",
+        grants=(Grant(Role.WINDOW_CLERK, 1, region_path, 7, "civil_affairs"),),
+    )
+    plan = scope(clerk, Case.objects.filter(pk=1), by_key=True).order_by()[:1].explain()  # as case_act
+    if connection.vendor == "postgresql":
+        assert "cases_case_pkey" in plan
+        assert "cases_region_state_due" not in plan
+    else:
+        assert "USING INTEGER PRIMARY KEY" in plan

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -12,7 +13,7 @@ from sanji.cases.tests.conftest import SAIHAN_CA_WINDOW
 from sanji.core import clock
 from sanji.core.hooks import case_event_committed
 from sanji.core.roles import Role
-from sanji.supervision import services
+from sanji.supervision import facts, services
 from sanji.supervision.models import Mark
 from sanji.supervision.tests.conftest import (
     accepted,
@@ -159,3 +160,35 @@ def test_evaluating_an_ordinary_event_takes_three_queries(django_assert_max_num_
     assert event is not None
     with django_assert_max_num_queries(3):
         services.case_event_evaluate(case.pk, event.pk)
+
+
+def test_the_facts_the_case_service_hands_over_are_the_facts_read_back() -> None:
+    """The hook gets the event, case and steps as written; the rules see what a read would give."""
+    compared: list[str] = []
+
+    def compare(case_id: int, event_id: int, committed: Any) -> None:  # after commit, as the hook
+        given = facts.from_committed(committed)
+        read = facts.event_facts(case_id, event_id)
+        assert read is not None
+        assert given.steps is not None
+        assert dataclasses.replace(given, steps=None) == read
+        assert facts.step_rows_of(given.steps) == facts.step_rows(case_id)
+        for order in {s[0] for s in given.steps}:
+            late = facts.late_step_of(given.steps, order)
+            assert late == facts.late_step(case_id, order)
+            if late is not None:
+                compared.append(f"late {order}")
+        compared.append(given.action)
+
+    case_event_committed.subscribe(compare)
+    try:
+        system = actor_at(Role.DEPARTMENT_SYSTEM, SAIHAN_CA_WINDOW, channel="api", user_id=9300)
+        applied = {"applied_at": "2026-03-05T09:00:00+08:00"}
+        case = receive(actor=system, fee_charged="12.5", form_data=applied)
+        case = act(clerk(), case, "accept")
+        with clock.frozen(at("2026-03-10")):  # the review step runs past its limit
+            case = act(reviewer(), case, "complete_step", opinion="同意")
+            act(approver(), case, "deny", reason="不符合条件", legal_basis="《行政许可法》第三十八条")
+    finally:
+        case_event_committed.unsubscribe(compare)
+    assert compared == ["receive", "accept", "late 2", "complete_step", "late 2", "deny"]
