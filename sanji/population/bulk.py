@@ -890,12 +890,18 @@ def _bump_counts(raw: Any, living: Counter[int]) -> None:
     params = [(n, b) for b, n in living.items() if n]
     if not params:
         return
-    mark = "?" if connection.vendor == "sqlite" else "%s"
     cur = raw.cursor()
-    cur.executemany(
-        f"UPDATE {BUILDING_TABLE} SET resident_count = resident_count + {mark} WHERE id = {mark}",  # noqa: S608
-        params,
-    )
+    if connection.vendor == "sqlite":
+        cur.executemany(
+            f"UPDATE {BUILDING_TABLE} SET resident_count = resident_count + ? WHERE id = ?",  # noqa: S608
+            params,
+        )
+    else:  # one statement for the batch's thousands of buildings (one UPDATE each cost ~3 µs a row)
+        cur.execute(
+            f"UPDATE {BUILDING_TABLE} AS b SET resident_count = b.resident_count + v.n "  # noqa: S608
+            "FROM unnest(%s::bigint[], %s::integer[]) AS v(id, n) WHERE b.id = v.id",
+            [[b for _, b in params], [n for n, _ in params]],
+        )
     cur.close()
 
 
