@@ -743,10 +743,13 @@ def _raw() -> Any:
     return connection.connection
 
 
-def write_batch(result: BatchResult, job_id: int) -> int:
+def write_batch(result: BatchResult, job_id: int, *, counts: Counter[int] | None = None) -> int:
     """Write one batch in the caller's transaction; returns the people inserted.
 
-    Duplicates against stored rows are appended to ``result.errors`` and counted.
+    Duplicates against stored rows are appended to ``result.errors`` and counted. The living
+    people per building go into the buildings' resident counts in the same transaction, or, given
+    ``counts`` (a load into an empty registry, whose indexes come back at the end), are added to
+    it for the caller to apply with the indexes (:func:`apply_counts`).
     """
     if not result.written:
         return 0
@@ -762,8 +765,28 @@ def write_batch(result: BatchResult, job_id: int) -> int:
             result.keys = _scratch_keys(raw)
         for building in _report_conflicts(result, job_id):
             living[building] -= 1
-    _bump_counts(raw, living)
+    if counts is None:
+        _bump_counts(raw, living)
+    else:
+        counts.update(living)
     return inserted
+
+
+def apply_counts(living: Counter[int] | None) -> None:
+    """Add a load's living people to the buildings' resident counts (:func:`write_batch`), or,
+    given None (the load was killed: what it had counted is lost), recount every building from
+    the person table: the load went into an empty registry, so the people there are the count."""
+    if living is not None:
+        _bump_counts(_raw(), living)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {BUILDING_TABLE} SET resident_count = 0 WHERE resident_count <> 0")  # noqa: S608
+        cursor.execute(
+            f"UPDATE {BUILDING_TABLE} SET resident_count = c.n FROM ("  # noqa: S608
+            f"SELECT building_id, count(*) AS n FROM {PERSON_TABLE} "
+            "WHERE status = 'living' AND building_id IS NOT NULL GROUP BY building_id"
+            f") AS c WHERE {BUILDING_TABLE}.id = c.building_id"
+        )
 
 
 def _scratch_keys(raw: Any) -> list[tuple[bytes, int, bool, int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -369,6 +370,11 @@ def test_load_killed_without_its_indexes_is_put_right_by_the_rerun(
     }
     assert Person.objects.count() == 37
     assert sum(Building.objects.values_list("resident_count", flat=True)) == 37
+    # The killed load's counts were lost with it: the rerun recounted every building.
+    living = Counter(Person.objects.filter(status="living").values_list("building_id", flat=True))
+    assert {b.pk: b.resident_count for b in Building.objects.all()} == {
+        b.pk: living.get(b.pk, 0) for b in Building.objects.all()
+    }
     assert ImportJob.objects.get().saved_indexes == []
     assert bulk.secondary_indexes(bulk.PERSON_TABLE)
     assert [n for n, _ in bulk.unique_index(bulk.PERSON_TABLE)] == [n for n, _ in unique]
