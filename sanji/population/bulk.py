@@ -2,7 +2,8 @@
 
 ``services.population_import`` drives it. The file is cut into batches of a fixed number of data
 rows (so a rerun cuts it the same way); two worker processes parse, check (:mod:`records`),
-encrypt and format each batch for the engine; the calling process writes batches in order, each
+encrypt and format each batch for the engine (a plain batch column by column,
+:func:`_column_batch`; others row by row); the calling process writes batches in order, each
 in one transaction together with the job's progress, its row errors and an audit entry:
 
 - SQLite: ``executemany`` of ``INSERT … ON CONFLICT DO NOTHING`` on the driver connection, with a
