@@ -309,6 +309,8 @@ class BatchResult:
     scratch: str = ""  # SQLite: the worker's file holding the batch's rows
     source_ref: str = ""
     now_db: str = ""
+    # PostgreSQL: the household codes of the batch (set by the writer; see write_batch).
+    household_codes: frozenset[str] = frozenset()
 
 
 _SETUP: WorkerSetup | None = None
@@ -744,13 +746,24 @@ def _raw() -> Any:
     return connection.connection
 
 
-def write_batch(result: BatchResult, job_id: int, *, counts: Counter[int] | None = None) -> int:
+def write_batch(
+    result: BatchResult,
+    job_id: int,
+    *,
+    counts: Counter[int] | None = None,
+    households_before: frozenset[str] | None = None,
+) -> int:
     """Write one batch in the caller's transaction; returns the people inserted.
 
     Duplicates against stored rows are appended to ``result.errors`` and counted. The living
     people per building go into the buildings' resident counts in the same transaction, or, given
     ``counts`` (a load into an empty registry, whose indexes come back at the end), are added to
     it for the caller to apply with the indexes (:func:`apply_counts`).
+
+    PostgreSQL, given ``households_before`` (the household codes of the batch committed just
+    before, in a load into an empty registry): the batch's other households are copied straight
+    into their table (a household spanning two batches is the one usually met again); if one of
+    them is stored after all, the batch's households go through the temporary table instead.
     """
     if not result.written:
         return 0
@@ -758,7 +771,7 @@ def write_batch(result: BatchResult, job_id: int, *, counts: Counter[int] | None
     inserted = (
         _write_sqlite(raw, result, job_id)
         if connection.vendor == "sqlite"
-        else _write_postgresql(raw, result)
+        else _write_postgresql(raw, result, households_before)
     )
     living = Counter(result.living)
     if inserted < result.written:
@@ -842,12 +855,33 @@ def _write_sqlite(raw: Any, result: BatchResult, job_id: int) -> int:
     return inserted
 
 
-def _write_postgresql(raw: Any, result: BatchResult) -> int:
+def _household_text(text: bytes, skip: frozenset[str]) -> tuple[bytes, frozenset[str]]:
+    """The COPY lines of households whose code is not in ``skip``, and every code of ``text``."""
+    lines = text.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    codes = [line.split(b"\t", 1)[0].decode() for line in lines]  # codes: letters, digits, -
+    kept = [line for line, code in zip(lines, codes, strict=True) if code not in skip]
+    return b"".join(line + b"\n" for line in kept), frozenset(codes)
+
+
+def _write_postgresql(raw: Any, result: BatchResult, households_before: frozenset[str] | None) -> int:
     import psycopg
 
     hh_cols = ", ".join(HOUSEHOLD_COLUMNS)
     p_cols = ", ".join(PERSON_COLUMNS)
     with raw.cursor() as cur:
+        if households_before is not None and isinstance(result.households, bytes):
+            text, result.household_codes = _household_text(result.households, households_before)
+            cur.execute("SAVEPOINT population_households")
+            try:
+                with cur.copy(f"COPY {HOUSEHOLD_TABLE} ({hh_cols}) FROM STDIN") as copy:
+                    copy.write(text)
+            except psycopg.errors.UniqueViolation:
+                cur.execute("ROLLBACK TO SAVEPOINT population_households")
+            else:
+                cur.execute("RELEASE SAVEPOINT population_households")
+                return _copy_people(cur, result, p_cols)
         cur.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS population_household_load ON COMMIT DELETE ROWS "  # noqa: S608
             f"AS SELECT {hh_cols} FROM {HOUSEHOLD_TABLE} WITH NO DATA"
@@ -859,28 +893,36 @@ def _write_postgresql(raw: Any, result: BatchResult) -> int:
             "ON CONFLICT (code) DO NOTHING"
         )
         cur.execute("TRUNCATE population_household_load")
-        cur.execute("SAVEPOINT population_copy")
-        try:
-            with cur.copy(f"COPY {PERSON_TABLE} ({p_cols}) FROM STDIN") as copy:
-                copy.write(result.persons)
-        except psycopg.errors.UniqueViolation:
-            cur.execute("ROLLBACK TO SAVEPOINT population_copy")
-        else:
-            cur.execute("RELEASE SAVEPOINT population_copy")
-            return len(result.keys)
-        cur.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS population_person_load ON COMMIT DELETE ROWS "  # noqa: S608
-            f"AS SELECT {p_cols} FROM {PERSON_TABLE} WITH NO DATA"
-        )
-        with cur.copy(f"COPY population_person_load ({p_cols}) FROM STDIN") as copy:
+        return _copy_people(cur, result, p_cols)
+
+
+def _copy_people(cur: Any, result: BatchResult, p_cols: str) -> int:
+    """COPY the batch's people (in a savepoint; through a temporary table and ON CONFLICT DO NOTHING
+    if one of them is stored already); returns the people inserted."""
+    import psycopg
+
+    cur.execute("SAVEPOINT population_copy")
+    try:
+        with cur.copy(f"COPY {PERSON_TABLE} ({p_cols}) FROM STDIN") as copy:
             copy.write(result.persons)
-        cur.execute(
-            f"INSERT INTO {PERSON_TABLE} ({p_cols}) SELECT {p_cols} FROM population_person_load "  # noqa: S608
-            "ON CONFLICT (id_index) DO NOTHING"
-        )
-        inserted: int = cur.rowcount
-        cur.execute("TRUNCATE population_person_load")
-        return inserted
+    except psycopg.errors.UniqueViolation:
+        cur.execute("ROLLBACK TO SAVEPOINT population_copy")
+    else:
+        cur.execute("RELEASE SAVEPOINT population_copy")
+        return len(result.keys)
+    cur.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS population_person_load ON COMMIT DELETE ROWS "  # noqa: S608
+        f"AS SELECT {p_cols} FROM {PERSON_TABLE} WITH NO DATA"
+    )
+    with cur.copy(f"COPY population_person_load ({p_cols}) FROM STDIN") as copy:
+        copy.write(result.persons)
+    cur.execute(
+        f"INSERT INTO {PERSON_TABLE} ({p_cols}) SELECT {p_cols} FROM population_person_load "  # noqa: S608
+        "ON CONFLICT (id_index) DO NOTHING"
+    )
+    inserted: int = cur.rowcount
+    cur.execute("TRUNCATE population_person_load")
+    return inserted
 
 
 def _report_conflicts(result: BatchResult, job_id: int) -> list[int]:

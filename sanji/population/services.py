@@ -547,12 +547,15 @@ def _run_import(
     # A load into an empty registry counts its living people per building as it goes and adds
     # them to the buildings with its indexes (one statement instead of one per batch and building).
     counts: Counter[int] | None = Counter() if saved else None
+    households_before: frozenset[str] | None = frozenset() if saved else None
     bulk.prepare_session()
     try:
         for result in bulk.run_batches(setup, todo, workers=workers):
             batch_counts: Counter[int] | None = Counter() if counts is not None else None
             with bulk.scratch_attached(result), transaction.atomic():
-                inserted = bulk.write_batch(result, job.pk, counts=batch_counts)
+                inserted = bulk.write_batch(
+                    result, job.pk, counts=batch_counts, households_before=households_before
+                )
                 ImportRowError.objects.bulk_create(
                     [
                         ImportRowError(job_id=job.pk, line=e.line, field=e.field, reason=e.reason[:300])
@@ -581,6 +584,8 @@ def _run_import(
             committed += 1
             if counts is not None and batch_counts is not None:
                 counts.update(batch_counts)  # committed: the batch's people are in
+            if households_before is not None:
+                households_before = result.household_codes
             if bulk.CRASH_AFTER_BATCHES is not None and committed >= bulk.CRASH_AFTER_BATCHES:
                 raise bulk.SimulatedCrash(f"simulated crash after {committed} batches")
     except BaseException as exc:
