@@ -422,6 +422,9 @@ class FastCheck:
             self.dates[f"{day:%Y%m%d}"] = day
             self.iso[day.isoformat()] = day
             day += one
+        #: The same dates, YYYYMMDD → YYYY-MM-DD (the batch path compares ISO text: same order).
+        self.birth_iso: dict[str, str] = {k: v.isoformat() for k, v in self.dates.items()}
+        self.registered: set[str] = set()  # registered-residence codes seen to be good
         self.addresses: dict[str, bool] = {}
         self.names: dict[str, str | None] = {}  # raw → normalised name, None when it has a problem
         self.short: set[str] = {""}  # unit and room numbers seen to be good
@@ -451,6 +454,12 @@ class FastCheck:
         if len(self.verified) < 1000:
             self.verified[raw] = value
         return value
+
+    def _registered(self, value: str) -> bool:
+        ok = value.isascii() and value.isdigit() and len(value) in (6, 9, 12)
+        if ok and len(self.registered) < 100_000:
+            self.registered.add(value)
+        return ok
 
     def _short(self, value: str) -> bool:
         ok = bool(_SHORT_RE.match(value))
