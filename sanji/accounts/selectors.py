@@ -8,12 +8,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, models
+from django.db import models
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 
 from sanji.accounts import policies
 from sanji.accounts.models import ApiToken, RoleAssignment, User
+from sanji.core import prepared
 from sanji.core.actors import Actor, Grant
 from sanji.core.authz import get_in_scope
 from sanji.core.errors import Forbidden, NotFound
@@ -131,9 +132,7 @@ def api_token_lookup(prefix: str) -> TokenRecord | None:
     (it runs on every API request), grants as :func:`grants_for_user` builds them."""
     if not _TOKEN_SQL:
         _TOKEN_SQL.append(_token_sql())
-    with connection.cursor() as cursor:
-        cursor.execute(_TOKEN_SQL[0], [prefix])
-        rows = cursor.fetchall()
+    rows = prepared.query(_TOKEN_SQL[0], [prefix])  # a prepared statement on PostgreSQL
     if not rows:
         return None
     first = rows[0]
