@@ -882,17 +882,7 @@ def _write_postgresql(raw: Any, result: BatchResult, households_before: frozense
             else:
                 cur.execute("RELEASE SAVEPOINT population_households")
                 return _copy_people(cur, result, p_cols)
-        cur.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS population_household_load ON COMMIT DELETE ROWS "  # noqa: S608
-            f"AS SELECT {hh_cols} FROM {HOUSEHOLD_TABLE} WITH NO DATA"
-        )
-        with cur.copy(f"COPY population_household_load ({hh_cols}) FROM STDIN") as copy:
-            copy.write(result.households)
-        cur.execute(
-            f"INSERT INTO {HOUSEHOLD_TABLE} ({hh_cols}) SELECT {hh_cols} FROM population_household_load "  # noqa: S608
-            "ON CONFLICT (code) DO NOTHING"
-        )
-        cur.execute("TRUNCATE population_household_load")
+        _copy_new_rows(cur, HOUSEHOLD_TABLE, hh_cols, "code", result.households)
         return _copy_people(cur, result, p_cols)
 
 
@@ -910,18 +900,23 @@ def _copy_people(cur: Any, result: BatchResult, p_cols: str) -> int:
     else:
         cur.execute("RELEASE SAVEPOINT population_copy")
         return len(result.keys)
+    return _copy_new_rows(cur, PERSON_TABLE, p_cols, "id_index", result.persons)
+
+
+def _copy_new_rows(cur: Any, table: str, cols: str, key: str, data: Any) -> int:
+    """COPY ``data`` into ``table`` through a temporary table, skipping rows whose ``key`` is stored
+    already (ON CONFLICT DO NOTHING); returns the rows inserted."""
+    scratch = f"{table}_load"
     cur.execute(
-        f"CREATE TEMP TABLE IF NOT EXISTS population_person_load ON COMMIT DELETE ROWS "  # noqa: S608
-        f"AS SELECT {p_cols} FROM {PERSON_TABLE} WITH NO DATA"
+        f"CREATE TEMP TABLE IF NOT EXISTS {scratch} ON COMMIT DELETE ROWS "  # noqa: S608
+        f"AS SELECT {cols} FROM {table} WITH NO DATA"
     )
-    with cur.copy(f"COPY population_person_load ({p_cols}) FROM STDIN") as copy:
-        copy.write(result.persons)
-    cur.execute(
-        f"INSERT INTO {PERSON_TABLE} ({p_cols}) SELECT {p_cols} FROM population_person_load "  # noqa: S608
-        "ON CONFLICT (id_index) DO NOTHING"
-    )
+    with cur.copy(f"COPY {scratch} ({cols}) FROM STDIN") as copy:
+        copy.write(data)
+    # Names are the models' own tables and columns; the data travels by COPY.
+    cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {scratch} ON CONFLICT ({key}) DO NOTHING")  # noqa: S608
     inserted: int = cur.rowcount
-    cur.execute("TRUNCATE population_person_load")
+    cur.execute(f"TRUNCATE {scratch}")
     return inserted
 
 
