@@ -903,6 +903,17 @@ def _copy_people(cur: Any, result: BatchResult, p_cols: str) -> int:
     return _copy_new_rows(cur, PERSON_TABLE, p_cols, "id_index", result.persons)
 
 
+def _duplicate_reason(
+    kept_job: int | None, kept_line: Any, kept_upgraded: bool, job: int | None, upgraded: bool
+) -> str:
+    """Why a row is a duplicate of the person kept (its job, line and whether its number was a
+    15-digit one upgraded), as the error report words it."""
+    forms = " (the 15- and 18-digit forms of one number)" if bool(kept_upgraded) != bool(upgraded) else ""
+    if kept_job is not None and kept_job == job:
+        return f"duplicate person: same ID number as line {kept_line}{forms}"
+    return f"duplicate person: already in the registry{forms}"
+
+
 def _copy_new_rows(cur: Any, table: str, cols: str, key: str, data: Any) -> int:
     """COPY ``data`` into ``table`` through a temporary table, skipping rows whose ``key`` is stored
     already (ON CONFLICT DO NOTHING); returns the rows inserted."""
@@ -935,11 +946,7 @@ def _report_conflicts(result: BatchResult, job_id: int) -> list[int]:
         owner = stored.get(index)
         if owner is None or (owner[0] == job_id and owner[1] == line):
             continue
-        forms = " (the 15- and 18-digit forms of one number)" if owner[2] != upgraded else ""
-        if owner[0] is not None and owner[0] == job_id:
-            reason = f"duplicate person: same ID number as line {owner[1]}{forms}"
-        else:
-            reason = f"duplicate person: already in the registry{forms}"
+        reason = _duplicate_reason(owner[0], owner[1], owner[2], job_id, upgraded)
         result.errors.append(records.RowError(line, "id_number", reason))
         result.duplicates += 1
         if building:
@@ -1137,11 +1144,7 @@ def remove_duplicates() -> Counter[int]:
         if not owner or bytes(owner[1]) != bytes(index):
             owner = row
             continue
-        forms = " (the 15- and 18-digit forms of one number)" if owner[4] != upgraded else ""
-        if owner[2] is not None and owner[2] == job:
-            reason = f"duplicate person: same ID number as line {owner[3]}{forms}"
-        else:
-            reason = f"duplicate person: already in the registry{forms}"
+        reason = _duplicate_reason(owner[2], owner[3], owner[4], job, upgraded)
         doomed.append(pk)
         if job is not None:
             errors.append(ImportRowError(job_id=job, line=line or 0, field="id_number", reason=reason))
