@@ -26,6 +26,24 @@ DEFAULT_WORKERS = max(2, 2 * (os.cpu_count() or 1))
 DEFAULT_THREADS = 4
 
 
+def on_starting(server: Any) -> None:
+    from sanji.ops.gunicorn_worker import create_counts
+
+    create_counts()  # connection counts shared by the workers (sanji.ops.gunicorn_worker)
+
+
+def pre_fork(server: Any, worker: Any) -> None:
+    from sanji.ops.gunicorn_worker import assign_slot
+
+    assign_slot(worker, list(server.WORKERS.values()))
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    from sanji.ops.gunicorn_worker import release_slot
+
+    release_slot(worker)
+
+
 def post_fork(server: Any, worker: Any) -> None:
     from sanji.core.sqlite.base import checkpoint_in_background
 

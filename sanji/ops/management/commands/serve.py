@@ -22,7 +22,7 @@ def gunicorn_argv(*, host: str, port: int, workers: int, threads: int) -> list[s
         "--workers",
         str(workers),
         "--worker-class",
-        "gthread",
+        "sanji.ops.gunicorn_worker.BalancedThreadWorker",
         "--threads",
         str(threads),
         "--access-logfile",
