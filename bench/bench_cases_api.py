@@ -3,7 +3,7 @@
 Per engine (fresh database from ``bench.run``): the reference data is seeded through the real
 services (regions, organisation, calendar, catalogue); a window clerk at the Saihan district
 civil-affairs window (赛罕区民政窗口) gets a registered terminal (127.0.0.1) and an API token
-(``cases:read``/``cases:write``) bound to it. ``sanji serve`` (gunicorn gthread, ``WORKERS`` ×
+(``cases:read``/``cases:write``) bound to it. ``sanji serve`` (gunicorn threads, ``WORKERS`` ×
 ``THREADS``) runs on a free loopback port with ``SANJI_BENCH=1``, which mounts ``/api/bench/anchor``.
 
 A separate load-generator process (this module run as ``python -m bench.bench_cases_api --load``;
@@ -174,7 +174,7 @@ def run(engine: str) -> list[dict[str, Any]]:
         (b - a) / max(1, cases["ok_total"]) * 1000 for a, b in zip(cpu_before, cpu_mid, strict=True)
     ]
     per_insert = (cpu_after[0] - cpu_mid[0]) / max(1, anchor["ok_total"]) * 1000
-    setting = f"sanji serve gthread {WORKERS}x{THREADS}, {CLIENTS} clients x {SECONDS:g} s"
+    setting = f"sanji serve {WORKERS}x{THREADS} threads, {CLIENTS} clients x {SECONDS:g} s"
     common = (
         f"{setting}; {cases['ok']} transitions in the window ({completed} cases completed in all), "
         f"errors {cases['errors']}; client CPU {cases['client_cpu_s']} s; "
@@ -209,7 +209,10 @@ def run(engine: str) -> list[dict[str, Any]]:
             "unit": "ms",
             "size": CLIENTS,
             "anchor": {"name": "target", "value": TARGET_P99_MS, "unit": "ms"},
-            "notes": f"per-request latency of the transitions run (max {cases['max_ms']} ms); {setting}",
+            "notes": (
+                f"per-request latency of the transitions run (max {cases['max_ms']} ms; by request "
+                f"p50/p99 ms: {_by_kind(cases)}); {setting}"
+            ),
         },
         {
             "name": "cases_api_p50",
@@ -236,11 +239,19 @@ def run(engine: str) -> list[dict[str, Any]]:
                     f"open loop: {CLIENTS} clients offering {rate:g}/s in all for {SECONDS:g} s, "
                     f"latency from the scheduled send; achieved {run_['rate']}/s, p50 {run_['p50_ms']} ms, "
                     f"max {run_['max_ms']} ms, errors {run_['errors']}; anchor p50 {anchor_['p50_ms']} ms, "
-                    f"{anchor_['rate']}/s; sanji serve gthread {WORKERS}x{THREADS}"
+                    f"{anchor_['rate']}/s; sanji serve {WORKERS}x{THREADS} threads"
                 ),
             }
         )
     return results
+
+
+def _by_kind(run: dict[str, Any]) -> str:
+    """``receive 30.1/55.2, accept …``: each request's p50/p99 (ms) in a load generator's summary."""
+    names = {"cases": "receive"}
+    return ", ".join(
+        f"{names.get(kind, kind)} {v['p50_ms']}/{v['p99_ms']}" for kind, v in run.get("by_kind", {}).items()
+    )
 
 
 # --- the load generator (its own process; stdlib only, no Django) --------------------------------

@@ -5,7 +5,7 @@ their services; ``SANJI_BENCH_LOOKUP_N`` synthetic residents (default 3,500,000)
 by ``population_import`` (the set-up, timed and reported but not the figure). A department system
 (部门业务系统) of the city civil-affairs bureau gets a terminal (127.0.0.1) and a ``sharing:read``
 token; the platform grants its department sex, birth date, marital status and residence for a
-purpose. ``sanji serve`` (gunicorn gthread, ``WORKERS`` x ``THREADS``) runs on a loopback port with
+purpose. ``sanji serve`` (gunicorn threads, ``WORKERS`` x ``THREADS``) runs on a loopback port with
 ``SANJI_BENCH=1``.
 
 A separate load-generator process (:mod:`bench.loadgen`: stdlib only, keep-alive connections, one
@@ -173,7 +173,7 @@ def run(engine: str) -> list[dict[str, Any]]:
         path.unlink()
     work.rmdir()
 
-    setting = f"sanji serve gthread {WORKERS}x{THREADS}, {CLIENTS} clients x {SECONDS:g} s"
+    setting = f"sanji serve {WORKERS}x{THREADS} threads, {CLIENTS} clients x {SECONDS:g} s"
     answered = lookups["ok_total"] + sum(run["ok_total"] for _, run, _, _ in paced)
     bookkeeping = (
         f"{answered} reads answered = {records} access records = {audit_added} audit entries"

@@ -3,7 +3,8 @@
 Two halves:
 
 - **In the benchmark process** (Django configured): :func:`serving` runs ``sanji serve``
-  (gunicorn gthread, ``WORKERS`` x ``THREADS``) on a free loopback port with ``SANJI_BENCH=1``
+  (gunicorn threads, ``WORKERS`` x ``THREADS``, connections balanced over the workers) on a free
+  loopback port with ``SANJI_BENCH=1``
   (which mounts ``/api/bench/anchor``), :func:`run_load` runs a load generator in its own process and
   answers its JSON summary, :func:`loadavg` notes how busy the machine was.
 - **In the load-generator process** (stdlib only, no Django): :func:`load_main` drives ``clients``
@@ -253,6 +254,7 @@ class Client(threading.Thread):
         self.interval = interval  # None: closed loop; else seconds between this client's slots
         self.next_slot = first_slot
         self.latencies: list[float] = []  # of the OK requests counted in the window
+        self.by_kind: dict[str, list[float]] = {}  # the same, by the last segment of the path
         self.ok_total = 0  # every OK answer, warm-up included (the benchmarks' bookkeeping)
         self.errors = 0
         self.error_samples: list[str] = []
@@ -293,6 +295,7 @@ class Client(threading.Thread):
             self.ok_total += 1
             if in_window:
                 self.latencies.append(ended - began)
+                self.by_kind.setdefault(path.rsplit("/", 1)[-1], []).append(ended - began)
         elif in_window or counted_at < self.start_at:
             self.errors += 1
             if len(self.error_samples) < 5:
@@ -347,6 +350,18 @@ def load_main(
     latencies = sorted(x for t in threads for x in t.latencies)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     ms = 1000.0
+    kinds: dict[str, list[float]] = {}
+    for t in threads:
+        for kind, values in t.by_kind.items():
+            kinds.setdefault(kind, []).extend(values)
+    by_kind = {
+        kind: {
+            "n": len(values),
+            "p50_ms": round(percentile(sorted(values), 0.50) * ms, 2),
+            "p99_ms": round(percentile(sorted(values), 0.99) * ms, 2),
+        }
+        for kind, values in sorted(kinds.items())
+    }
     return {
         "mode": mode,
         "loop": "closed" if rate is None else "paced",
@@ -361,6 +376,7 @@ def load_main(
         "max_ms": round(latencies[-1] * ms, 2) if latencies else None,
         "mean_ms": round(sum(latencies) / len(latencies) * ms, 2) if latencies else None,
         "client_cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+        "by_kind": by_kind,
     }
 
 

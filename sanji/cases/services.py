@@ -216,16 +216,45 @@ def _place_of_stage(case: Case, steps: Sequence[CaseStep]) -> tuple[Unit, Depart
 # --- numbering ---------------------------------------------------------------------------------
 
 
-def _allocate_number(region_code: str, day: dt.date) -> str:
-    """``<region code>-<YYYYMMDD>-<NNNN>``: the per-day counter row is incremented in place (and so
-    locked until commit), so numbers never repeat; one statement once the day's row exists."""
-    table = CaseSequence._meta.db_table
-    sql = f'UPDATE {table} SET "last" = "last" + 1 WHERE region_code = %s AND day = %s RETURNING "last"'  # noqa: S608
-    params = [region_code, connection.ops.adapt_datefield_value(day)]
+#: Case numbers stand in for this until :func:`_number` gives the real one in the same transaction.
+_PROVISIONAL = "~"
+
+
+def _provisional_number() -> str:
+    return f"{_PROVISIONAL}{secrets.token_hex(12)}"
+
+
+def _number(case: Case, region_code: str, day: dt.date) -> None:
+    """Give the case, already inserted under a provisional number, its number
+    ``<region code>-<YYYYMMDD>-<NNNN>``, from the per-day counter row.
+
+    The counter row is incremented in place, and so locked until commit, so numbers never repeat
+    and have no gaps. Every receipt in the region that day waits for that lock: the case is
+    numbered at the end of its transaction, just before its audit entry (which every write waits
+    for anyway), so that the wait does not cover the case's other inserts. On PostgreSQL the
+    counter and the case are updated in one statement; once the day's row exists, so on SQLite."""
+    counter = connection.ops.quote_name(CaseSequence._meta.db_table)
+    table = connection.ops.quote_name(Case._meta.db_table)
+    prefix = f"{region_code}-{day:%Y%m%d}-"
+    day_value = connection.ops.adapt_datefield_value(day)
+    bump = f'UPDATE {counter} SET "last" = "last" + 1 WHERE region_code = %s AND day = %s RETURNING "last"'  # noqa: S608
     for _ in range(2):
-        rows = prepared.query(sql, params)
-        if rows:
-            return f"{region_code}-{day:%Y%m%d}-{int(rows[0][0]):04d}"
+        if connection.vendor == "postgresql":
+            # Names are the models' own tables; values are parameters.
+            sql = (
+                f"WITH n AS ({bump}) UPDATE {table} SET number = %s || lpad(n.last::text, "  # noqa: S608
+                f"greatest(4, length(n.last::text)), '0') FROM n WHERE {table}.id = %s RETURNING number"
+            )
+            rows = prepared.query(sql, [region_code, day_value, prefix, case.pk])
+            if rows:
+                case.number = str(rows[0][0])
+                return
+        else:
+            rows = prepared.query(bump, [region_code, day_value])
+            if rows:
+                case.number = f"{prefix}{int(rows[0][0]):04d}"
+                prepared.update(Case, case.pk, {"number": case.number})
+                return
         try:
             with transaction.atomic():
                 CaseSequence.objects.create(region_code=region_code, day=day, last=0)
@@ -411,10 +440,11 @@ def case_receive(
     case.current_department = near[(version.department_kind, level)]
     _activate(case, entry, now, actor=actor)
     _recompute(case, new=True)
+    case.number = _provisional_number()
     with transaction.atomic():
-        case.number = _allocate_number(unit.region.code, now.astimezone(clock.CITY_TZ).date())
         prepared.insert(case)
         _insert_steps(case)
+        _number(case, unit.region.code, now.astimezone(clock.CITY_TZ).date())
         event = _append(
             case,
             actor,
@@ -504,9 +534,7 @@ def case_create_draft(
     code = new_query_code()
     with transaction.atomic():
         case = Case.objects.create(
-            number=_allocate_number(
-                unit.region_path.rstrip("/").rsplit("/", 1)[-1], now.astimezone(clock.CITY_TZ).date()
-            ),
+            number=_provisional_number(),
             query_code_hash=query_code_hash(code),
             matter=matter,
             flow_version=version,
@@ -532,6 +560,7 @@ def case_create_draft(
         _insert_steps(case)
         case.current_step_order = entry
         case.save(update_fields=["current_step_order"])
+        _number(case, unit.region_path.rstrip("/").rsplit("/", 1)[-1], now.astimezone(clock.CITY_TZ).date())
         event = _append(
             case,
             actor,

@@ -61,7 +61,7 @@ def least_busy(slot: int, mine: int) -> bool:
     return all(n < 0 or mine <= n for i, n in enumerate(counts) if i != slot)
 
 
-class BalancedThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type hints
+class BalancedThreadWorker(ThreadWorker):
     """gunicorn's ``gthread`` worker that accepts a connection only while it is among the least
     busy workers (see the module's docstring). Without shared counts (a worker started outside
     ``sanji serve``'s hooks) it behaves exactly as ``gthread``."""

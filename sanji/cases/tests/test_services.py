@@ -448,6 +448,8 @@ def test_receive_refusals() -> None:
 def test_numbers_are_sequential_per_place_and_day() -> None:
     numbers = [receive("T-PRO").number for _ in range(3)]
     assert [n.rsplit("-", 1)[1] for n in numbers] == ["0001", "0002", "0003"]
+    # The provisional number a case is inserted under never outlives its transaction.
+    assert sorted(Case.objects.values_list("number", flat=True)) == numbers
     with clock.frozen(T0 + dt.timedelta(days=1)):
         assert receive("T-PRO").number == "150105-20260304-0001"
 
