@@ -57,6 +57,10 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def post_worker_init(worker: Any) -> None:
+    """Once the worker is ready: the objects loaded so far (Django, the URLs, the models) live as
+    long as the process, so the cyclic garbage collector stops walking them (``gc.freeze``), and it
+    runs less often: a request allocates thousands of objects, most freed by reference counting, so
+    at Python's default threshold (700) a collection ran several times per request."""
     import gc
 
     gc.freeze()
