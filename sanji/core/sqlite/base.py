@@ -31,6 +31,7 @@ Durability is unchanged: a commit is in the WAL either way.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import fcntl
 import functools
@@ -52,11 +53,47 @@ CHECKPOINT_INTERVAL = 0.5
 log = logging.getLogger(__name__)
 
 
+class _HandOverLock:
+    """A lock that passes, when released, to the thread that has waited longest.
+
+    A ``threading.Lock`` goes to whichever thread asks first once it is free, often one that just
+    came along, so under load some writers wait many turns while others wait none."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiters: collections.deque[threading.Lock] = collections.deque()
+
+    def acquire(self, timeout: float) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            waiter = threading.Lock()
+            waiter.acquire()
+            self._waiters.append(waiter)
+        if waiter.acquire(timeout=timeout):
+            return True  # handed over by release(): the lock stayed held
+        with self._mutex:
+            try:
+                self._waiters.remove(waiter)
+            except ValueError:
+                return True  # handed over as the wait timed out
+        return False
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()
+            else:
+                self._held = False
+
+
 class _WriterQueue:
     """The queue of one database file's writers, shared by this process's connections."""
 
     def __init__(self, path: str) -> None:
-        self.thread_lock = threading.Lock()
+        self.thread_lock = _HandOverLock()
         self.fd = os.open(f"{path}.writers", os.O_RDWR | os.O_CREAT, 0o600)
 
     def acquire(self, timeout: float) -> bool:

@@ -71,3 +71,41 @@ def test_server_connections_leave_checkpoints_to_the_thread(monkeypatch: pytest.
     thread = base._checkpointers[path].thread
     assert thread is not None
     assert thread.is_alive()
+
+
+def test_the_writer_queue_hands_over_in_arrival_order() -> None:
+    import threading
+    import time
+
+    lock = base._HandOverLock()
+    assert lock.acquire(timeout=1)
+    order: list[int] = []
+
+    def writer(n: int) -> None:
+        assert lock.acquire(timeout=10)
+        order.append(n)
+        lock.release()
+
+    threads = []
+    for n in range(4):
+        thread = threading.Thread(target=writer, args=(n,))
+        thread.start()
+        threads.append(thread)
+        deadline = time.monotonic() + 10
+        while len(lock._waiters) < n + 1:  # each is queued before the next one comes
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+    lock.release()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert order == [0, 1, 2, 3]
+    assert lock.acquire(timeout=0.1)  # free again once the last one let go
+
+
+def test_a_writer_that_waits_too_long_leaves_the_queue() -> None:
+    lock = base._HandOverLock()
+    assert lock.acquire(timeout=1)
+    assert not lock.acquire(timeout=0.05)
+    assert not lock._waiters
+    lock.release()
+    assert lock.acquire(timeout=0.05)
