@@ -7,7 +7,7 @@ civil-affairs window (赛罕区民政窗口) gets a registered terminal (127.0.0
 ``THREADS``) runs on a free loopback port with ``SANJI_BENCH=1``, which mounts ``/api/bench/anchor``.
 
 A separate load-generator process (this module run as ``python -m bench.bench_cases_api --load``;
-:mod:`bench.loadgen`: stdlib only, ``http.client`` keep-alive connections, one thread per client)
+:mod:`bench.loadgen`: stdlib only, keep-alive connections, one thread per client)
 drives ``CLIENTS`` concurrent clients in a closed loop for ``SECONDS`` s after a short warm-up.
 Each client walks an immediate matter (即办件, 结婚登记 MZ-0003 received at the district) through
 the API: ``POST /api/v1/cases`` (接件), then ``accept``, ``approve``, ``deliver``, ``complete`` with

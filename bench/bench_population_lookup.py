@@ -218,7 +218,7 @@ def run(engine: str) -> list[dict[str, Any]]:
     for rate, run_, anchor_, load in paced:
         paced_setting = (
             f"open loop: {CLIENTS} clients offering {rate:g}/s in all for {SECONDS:g} s, latency from the "
-            f"scheduled send; sanji serve gthread {WORKERS}x{THREADS}"
+            f"scheduled send; sanji serve {WORKERS}x{THREADS} threads"
         )
         results += [
             {

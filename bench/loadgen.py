@@ -8,7 +8,7 @@ Two halves:
   (which mounts ``/api/bench/anchor``), :func:`run_load` runs a load generator in its own process and
   answers its JSON summary, :func:`loadavg` notes how busy the machine was.
 - **In the load-generator process** (stdlib only, no Django): :func:`load_main` drives ``clients``
-  threads, each with one keep-alive ``http.client`` connection, for ``seconds`` after ``warmup``.
+  threads, each with one keep-alive connection (:class:`Connection`), for ``seconds`` after ``warmup``.
   What a client sends is the benchmark's ``work(client)`` function, called again and again; it
   sends requests with :meth:`Client.post`.
 
@@ -232,6 +232,66 @@ def cli(
 # --- the load generator (its own process; stdlib only) --------------------------------------------
 
 
+class Connection:
+    """A minimal HTTP/1.1 keep-alive client connection: POST, then read the status line, the
+    headers up to the blank line and a ``Content-Length`` body.
+
+    ``http.client`` parses every answer's headers with the ``email`` package, which cost the
+    load generator several times the CPU of its requests; on this 2-core machine that CPU is taken
+    from the server under test (and sixteen client threads queue for one interpreter lock before
+    they can stamp an answer's time). Only what ``sanji serve`` answers is handled: a body with a
+    ``Content-Length``; ``Connection: close`` closes the connection after the answer."""
+
+    def __init__(self, port: int, timeout: float = 60) -> None:
+        self.port = port
+        self.sock = socket.create_connection((HOST, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+        self.open = True
+
+    def post(self, path: str, body: bytes, headers: bytes) -> tuple[int, bytes]:
+        """Send ``POST path`` (``headers``: ready-made header lines) and answer (status, body)."""
+        request = b"POST %s HTTP/1.1\r\nHost: %s:%d\r\n%sContent-Length: %d\r\n\r\n" % (
+            path.encode(),
+            HOST.encode(),
+            self.port,
+            headers,
+            len(body),
+        )
+        self.sock.sendall(request + body)
+        buffer = self.buffer
+        end = buffer.find(b"\r\n\r\n")
+        while end < 0:
+            buffer += self._receive()
+            end = buffer.find(b"\r\n\r\n")
+        head = buffer[:end].lower()
+        status = int(head[9:12])
+        length = 0
+        at = head.find(b"\r\ncontent-length:")
+        if at >= 0:
+            stop = head.find(b"\r\n", at + 2)
+            length = int(head[at + 17 : stop if stop >= 0 else len(head)])
+        elif b"\r\ntransfer-encoding:" in head:
+            raise http.client.HTTPException("chunked answers are not handled")
+        start = end + 4
+        while len(buffer) < start + length:
+            buffer += self._receive()
+        self.buffer = buffer[start + length :]
+        if b"\r\nconnection: close" in head:
+            self.close()
+        return status, buffer[start : start + length]
+
+    def _receive(self) -> bytes:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        return chunk
+
+    def close(self) -> None:
+        self.open = False
+        self.sock.close()
+
+
 class Client(threading.Thread):
     """One client: a keep-alive connection, a random stream, and the latencies of its answers."""
 
@@ -249,7 +309,7 @@ class Client(threading.Thread):
     ) -> None:
         super().__init__(daemon=True)
         self.work, self.port, self.start_at, self.stop_at = work, port, start, stop
-        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self.headers = f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n".encode()
         self.rng = random.Random(seed)
         self.interval = interval  # None: closed loop; else seconds between this client's slots
         self.next_slot = first_slot
@@ -258,7 +318,7 @@ class Client(threading.Thread):
         self.ok_total = 0  # every OK answer, warm-up included (the benchmarks' bookkeeping)
         self.errors = 0
         self.error_samples: list[str] = []
-        self.conn = http.client.HTTPConnection(HOST, port, timeout=60)
+        self.conn: Connection | None = None
 
     @property
     def done(self) -> bool:
@@ -279,13 +339,13 @@ class Client(threading.Thread):
             if wait > 0:
                 time.sleep(wait)
         try:
-            self.conn.request("POST", path, body=payload, headers=self.headers)
-            response = self.conn.getresponse()
-            raw = response.read()
-            status = response.status
-        except (OSError, http.client.HTTPException) as exc:
-            self.conn.close()
-            self.conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
+            if self.conn is None or not self.conn.open:
+                self.conn = Connection(self.port)
+            status, raw = self.conn.post(path, payload, self.headers)
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            if self.conn is not None:
+                self.conn.close()
+            self.conn = None
             status, raw = 0, repr(exc).encode()
         ended = time.perf_counter()
         counted_at = ended if self.interval is None else began
@@ -307,7 +367,8 @@ class Client(threading.Thread):
     def run(self) -> None:
         while not self.done:
             self.work(self)
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
