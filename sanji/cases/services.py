@@ -1065,7 +1065,6 @@ _PAUSE_PAIRS = {
     Action.REQUEST_CORRECTION: ("correction", Action.SUPPLEMENT),
     Action.SPECIAL_START: ("special", Action.SPECIAL_END),
 }
-_PAUSE_ACTIONS = tuple(sorted({a for start, (_kind, end) in _PAUSE_PAIRS.items() for a in (start, end)}))
 
 
 def case_clock(case: Case, events: Sequence[tuple[str, dt.datetime]]) -> deadlines.CaseClock:
@@ -1102,13 +1101,12 @@ def case_clock(case: Case, events: Sequence[tuple[str, dt.datetime]]) -> deadlin
     )
 
 
-def _pause_events(case_id: int) -> list[tuple[str, dt.datetime]]:
-    """The case's pause starts and ends, ``(action, at)`` in order: a plain query (every transition)."""
+def _events_of(case_id: int) -> list[tuple[str, dt.datetime]]:
+    """The case's events, ``(action, at)`` in order: a plain query (every transition). The deadline
+    reads the pause starts and ends of it; supervision is handed the times (see :func:`_committed`)."""
     table = CaseEvent._meta.db_table
-    marks = ", ".join(["%s"] * len(_PAUSE_ACTIONS))
-    sql = f'SELECT action, "at" FROM {table} WHERE case_id = %s AND action IN ({marks}) ORDER BY seq'  # noqa: S608
-    rows = prepared.query(sql, [case_id, *_PAUSE_ACTIONS])
-    return [(action, _aware(at)) for action, at in rows]
+    sql = f'SELECT action, "at" FROM {table} WHERE case_id = %s ORDER BY seq'  # noqa: S608
+    return [(action, _aware(at)) for action, at in prepared.query(sql, [case_id])]
 
 
 def _aware(value: Any) -> dt.datetime:
@@ -1119,6 +1117,11 @@ def _aware(value: Any) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
+#: The times of the case's committed events as :func:`_recompute` read them, then each event this
+#: service call appends (:func:`_schedule`): supervision checks their order without reading them.
+_EVENT_TIMES = "_sanji_event_times"
+
+
 def _recompute(case: Case, *, new: bool) -> None:
     """Recompute the derived deadline columns from the event log (the pause events only: nothing
     else in it moves a deadline) and the case's current stage; ``new``: the case has no earlier events."""
@@ -1127,7 +1130,8 @@ def _recompute(case: Case, *, new: bool) -> None:
         case.remaining_days = None
         case.calendar_problem = ""
         return
-    events = [] if new else _pause_events(case.pk)
+    events = [] if new else _events_of(case.pk)
+    setattr(case, _EVENT_TIMES, [at for _action, at in events])
     result = deadlines.compute(work_calendar(), case_clock(case, events), today=clock.today())
     case.acceptance_due = result.acceptance_due
     case.promised_due = result.promised_due
@@ -1162,6 +1166,9 @@ def _audit(actor: Actor, case: Case, event: CaseEvent) -> None:
 
 def _schedule(case: Case, event: CaseEvent) -> None:
     case_id, event_id = case.pk, event.pk
+    times: list[dt.datetime] | None = getattr(case, _EVENT_TIMES, None)
+    if times is not None:
+        times.append(event.at)
     committed = _committed(case, event)
     transaction.on_commit(lambda: _after_commit(case_id, event_id, committed))
 
@@ -1198,6 +1205,7 @@ def _committed(case: Case, event: CaseEvent) -> dict[str, Any]:
         "current_unit_id": case.current_unit_id,
         "region_path": case.region_path,
         "form_data": _json_copy(case.form_data),
+        "event_times": tuple(times) if (times := getattr(case, _EVENT_TIMES, None)) is not None else None,
         "steps": tuple(
             (s.order, str(s.state), s.unit_id, s.due, s.finished_at, s.handled_by_id, s.handled_by, s.pk)
             for s in _steps_of(case)

@@ -77,6 +77,9 @@ class EventFacts:
     form_data: dict[str, Any]
     #: The case's steps as the case service wrote them (:func:`from_committed`); None: read them.
     steps: tuple[StepRow, ...] | None = None
+    #: The times of the case's events, this one included, in order, as the case service handed
+    #: them over (:func:`from_committed`); None: read them (:func:`event_times`).
+    event_times: tuple[dt.datetime, ...] | None = None
 
 
 #: A step as the case service hands it over: order, state, unit_id, due, finished_at,
@@ -87,11 +90,14 @@ StepRow = tuple[int, str, int | None, dt.datetime | None, dt.datetime | None, in
 def from_committed(committed: Mapping[str, Any]) -> EventFacts:
     """The facts of an event from what the case service wrote (``sanji.core.hooks.case_event_committed``),
     the same as :func:`event_facts` reads back, without the read."""
-    names = {f for f in EventFacts.__dataclass_fields__ if f != "steps"}
+    names = {f for f in EventFacts.__dataclass_fields__ if f not in ("steps", "event_times")}
     values = {name: committed[name] for name in names}
     values["fee_amount"] = values["fee_amount"] or Decimal("0")
     values["actor_username"] = values["actor_username"] or ""
-    return EventFacts(**values, steps=tuple(committed["steps"]))
+    times = committed.get("event_times")
+    return EventFacts(
+        **values, steps=tuple(committed["steps"]), event_times=tuple(times) if times is not None else None
+    )
 
 
 def event_facts(case_id: int, event_id: int) -> EventFacts | None:

@@ -359,7 +359,7 @@ def _out_of_flow(event: facts.EventFacts, base: dict[str, Any]) -> list[MarkCand
 
 
 def _time_contradiction(event: facts.EventFacts, base: dict[str, Any]) -> list[MarkCandidate]:
-    times = facts.event_times(event.case_id)
+    times = event.event_times if event.event_times is not None else facts.event_times(event.case_id)
     reported: dict[str, dt.datetime] = {}
     bad: list[str] = []
     for source in (event.form_data, event.data):

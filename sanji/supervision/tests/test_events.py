@@ -111,6 +111,20 @@ def test_department_system_events_out_of_order() -> None:
     assert "time_contradiction" in rules_of(case)
 
 
+def test_the_time_check_reads_no_event_times() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    system = actor_at(Role.DEPARTMENT_SYSTEM, SAIHAN_CA_WINDOW, channel="api", user_id=9300)
+    case = receive(actor=system)
+    with CaptureQueriesContext(connection) as queries:
+        act(system, case, "accept")
+    reads = [
+        q["sql"] for q in queries.captured_queries if "cases_caseevent" in q["sql"] and "SELECT" in q["sql"]
+    ]
+    assert len(reads) == 1  # the case service's read; the hook is handed the times
+
+
 def test_window_case_times_are_not_checked() -> None:
     case = receive(form_data={"applied_at": "2026-03-05T09:00:00+08:00"})
     assert rules_of(case) == []
@@ -171,8 +185,10 @@ def test_the_facts_the_case_service_hands_over_are_the_facts_read_back() -> None
         read = facts.event_facts(case_id, event_id)
         assert read is not None
         assert given.steps is not None
-        assert dataclasses.replace(given, steps=None) == read
+        assert dataclasses.replace(given, steps=None, event_times=None) == read
         assert facts.step_rows_of(given.steps) == facts.step_rows(case_id)
+        assert given.event_times is not None
+        assert list(given.event_times) == facts.event_times(case_id)
         for order in {s[0] for s in given.steps}:
             late = facts.late_step_of(given.steps, order)
             assert late == facts.late_step(case_id, order)
