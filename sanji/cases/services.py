@@ -231,8 +231,8 @@ def _number(case: Case, region_code: str, day: dt.date) -> None:
     The counter row is incremented in place, and so locked until commit, so numbers never repeat
     and have no gaps. Every receipt in the region that day waits for that lock: the case is
     numbered at the end of its transaction, just before its audit entry (which every write waits
-    for anyway), so that the wait does not cover the case's other inserts. On PostgreSQL the
-    counter and the case are updated in one statement; once the day's row exists, so on SQLite."""
+    for anyway), so that the wait does not cover the case's other inserts. Once the day's row
+    exists, this is one statement on PostgreSQL (counter and case together) and two on SQLite."""
     counter = connection.ops.quote_name(CaseSequence._meta.db_table)
     table = connection.ops.quote_name(Case._meta.db_table)
     prefix = f"{region_code}-{day:%Y%m%d}-"

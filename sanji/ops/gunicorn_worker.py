@@ -29,12 +29,14 @@ MAX_WORKERS = 256
 FREE = -1
 
 _counts: Any = None  # multiprocessing RawArray of int, MAX_WORKERS slots, created in the master
+_slots_used: Any = None  # RawValue: one past the highest slot ever handed out (slots below it are read)
 
 
 def create_counts() -> None:
     """In the master, before any worker is forked: the shared connection counts, all free."""
-    global _counts
+    global _counts, _slots_used
     _counts = multiprocessing.RawArray("i", [FREE] * MAX_WORKERS)
+    _slots_used = multiprocessing.RawValue("i", 0)
 
 
 def assign_slot(worker: Any, live: list[Any]) -> None:
@@ -46,6 +48,7 @@ def assign_slot(worker: Any, live: list[Any]) -> None:
     worker.sanji_slot = slot
     if slot is not None:
         _counts[slot] = 0
+        _slots_used.value = max(_slots_used.value, slot + 1)
 
 
 def release_slot(worker: Any) -> None:
@@ -57,8 +60,10 @@ def release_slot(worker: Any) -> None:
 
 def least_busy(slot: int, mine: int) -> bool:
     """Whether the worker in ``slot``, holding ``mine`` connections, holds no more than any other."""
-    counts = _counts
-    return all(n < 0 or mine <= n for i, n in enumerate(counts) if i != slot)
+    counts = _counts[: _slots_used.value]  # every turn of every worker's loop: keep it short
+    counts[slot] = FREE
+    others = [n for n in counts if n >= 0]
+    return not others or mine <= min(others)
 
 
 class BalancedThreadWorker(ThreadWorker):
