@@ -22,6 +22,7 @@ from sanji.ops.management.commands.serve import gunicorn_argv
 @pytest.fixture
 def counts(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(gunicorn_worker, "_counts", None)
+    monkeypatch.setattr(gunicorn_worker, "_slots_used", None)
     gunicorn_worker.create_counts()
     return gunicorn_worker._counts
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -74,9 +76,6 @@ def test_server_connections_leave_checkpoints_to_the_thread(monkeypatch: pytest.
 
 
 def test_the_writer_queue_hands_over_in_arrival_order() -> None:
-    import threading
-    import time
-
     lock = base._HandOverLock()
     assert lock.acquire(timeout=1)
     order: list[int] = []

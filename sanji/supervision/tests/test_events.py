@@ -7,6 +7,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from sanji.cases.models import Case
 from sanji.cases.tests.conftest import SAIHAN_CA_WINDOW
@@ -112,9 +114,6 @@ def test_department_system_events_out_of_order() -> None:
 
 
 def test_the_time_check_reads_no_event_times() -> None:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     system = actor_at(Role.DEPARTMENT_SYSTEM, SAIHAN_CA_WINDOW, channel="api", user_id=9300)
     case = receive(actor=system)
     with CaptureQueriesContext(connection) as queries:
