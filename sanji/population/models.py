@@ -461,3 +461,35 @@ class ChangeFeedHead(models.Model):
 
     def __str__(self) -> str:
         return f"feed head {self.seq}"
+
+
+class FeedPackage(models.Model):
+    """A package of the change feed written for one account's front-end processor (前置机).
+
+    The exports of one account (a department system or data officer) chain: each package holds
+    the entries that account may read with ``after < seq <= last``, and the next starts at the
+    greatest ``last`` recorded, so the platform keeps the cursor and the processor may move the
+    files away. A row is recorded (with its audit entry) *before* its file is written, with the
+    package's SHA-256; ``published_at`` is set once the file is in place. A row without it is a
+    package a crash interrupted: the next export writes it again, byte for byte the same.
+    """
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    package_id = models.CharField(max_length=80, unique=True)
+    after = models.PositiveBigIntegerField()
+    last = models.PositiveBigIntegerField()
+    entries = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    directory = models.CharField(max_length=500)
+    operator = models.CharField(max_length=150, blank=True, help_text="the server account that ran it")
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["recipient", "after"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "after"], name="population_feedpackage_chain"),
+        ]
+
+    def __str__(self) -> str:
+        return self.package_id

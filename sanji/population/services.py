@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -48,6 +48,9 @@ from sanji.population.models import (
     PersonStatus,
     PersonVersion,
 )
+
+if TYPE_CHECKING:
+    from sanji.population.feed_packages import FeedExportReport
 
 FIELD_KEY = "field"
 
@@ -1248,3 +1251,25 @@ def grid_worker_assign(*, actor: Actor, grid_id: int, worker_id: int | None) -> 
             data={"grid": grid.code, "worker_id": worker_id, "previous_worker_id": previous},
         )
     return grid
+
+
+# --- the change feed as packages (for a department's front-end processor, 前置机) ------------------
+
+
+def feed_export(*, actor: Actor, out_dir: Path, batch: int = 1000, operator: str = "") -> FeedExportReport:
+    """Write the verified changes the actor may read after its cursor to ``out_dir`` as signed
+    packages, each recorded and audited before it is written.
+
+    See :func:`sanji.population.feed_packages.feed_export` (names, format, crash behaviour, refusals).
+    """
+    # Imported here: feed_packages reads through the selectors, which import this module.
+    from sanji.population import feed_packages
+
+    return feed_packages.feed_export(actor=actor, out_dir=out_dir, batch=batch, operator=operator)
+
+
+def feed_public_key() -> tuple[str, str]:
+    """(key id, PEM) of the key that signs the feed packages (created on first use)."""
+    from sanji.population import feed_packages
+
+    return feed_packages.exchange_public_key()

@@ -8,8 +8,15 @@
 - ``seed-places CITY_CODE`` — synthetic boundaries, grids and buildings for every community.
 - ``import-boundaries FILE.geojson`` — community and grid boundaries, all or nothing.
 - ``rekey --previous NAME[,NAME]`` — re-encrypt ID numbers under the current field key.
+- ``feed-export --user USERNAME --out DIR [--batch N]`` — write the change feed that user may read
+  (a department system or department data officer) after the user's cursor to DIR as signed
+  packages for the department's front-end processor (前置机); prints ONE summary line. Exit 1 when
+  refused: an unknown or inactive user, a user who does not read the feed, a missing or
+  unwritable directory.
+- ``feed-key`` — print the id and the public key (PEM) that verify the packages' signatures.
 
-All act as the platform (channel ``cli``); the audit trail names the operating-system user.
+All but ``feed-export`` act as the platform (channel ``cli``); ``feed-export`` acts as the named
+user on channel ``cli``. The audit trail names the operating-system user either way.
 """
 
 from __future__ import annotations
@@ -20,14 +27,19 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from sanji.accounts import selectors as account_selectors
+from sanji.accounts.models import User
 from sanji.core import clock
-from sanji.core.actors import cli_actor
+from sanji.core.actors import Actor, cli_actor
 from sanji.core.errors import SanjiError, ValidationFailed
 from sanji.population import generator, services
 
 
 class Command(BaseCommand):
-    help = "Population registry: import, generate synthetic residents, seed places, rotate keys."
+    help = (
+        "Population registry: import, generate synthetic residents, seed places, rotate keys, "
+        "export the change feed as files."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -46,6 +58,11 @@ class Command(BaseCommand):
         rekey = sub.add_parser("rekey", help="re-encrypt ID numbers under the current field key")
         rekey.add_argument("--previous", required=True, help="comma-separated names of the old key(s)")
         rekey.add_argument("--batch", type=int, default=5000)
+        feed = sub.add_parser("feed-export", help="write the change feed a user reads as packages")
+        feed.add_argument("--user", required=True, help="a department system or department data officer")
+        feed.add_argument("--out", required=True, help="the front-end processor's outbox directory")
+        feed.add_argument("--batch", type=int, default=1000, help="entries per package (1 to 1000)")
+        sub.add_parser("feed-key", help="print the public key that verifies the feed packages")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -73,6 +90,17 @@ class Command(BaseCommand):
             elif action == "import-boundaries":
                 text = Path(options["file"]).read_text(encoding="utf-8-sig")
                 self.stdout.write(services.boundary_import_geojson(actor=actor, text=text).summary())
+            elif action == "feed-export":
+                exported = services.feed_export(
+                    actor=_user_actor(options["user"]),
+                    out_dir=Path(options["out"]),
+                    batch=options["batch"],
+                    operator=actor.username,
+                )
+                self.stdout.write(exported.summary())
+            elif action == "feed-key":
+                key_id, pem = services.feed_public_key()
+                self.stdout.write(f"key id {key_id}\n{pem}", ending="")
             else:
                 previous = [p.strip() for p in options["previous"].split(",") if p.strip()]
                 self.stdout.write(
@@ -81,12 +109,20 @@ class Command(BaseCommand):
                     ).summary()
                 )
         except OSError as exc:
-            raise CommandError(
-                f"cannot read {options.get('file')}: {exc.strerror or exc}", returncode=1
-            ) from None
+            what = f"write to {options['out']}" if action == "feed-export" else f"read {options.get('file')}"
+            raise CommandError(f"cannot {what}: {exc.strerror or exc}", returncode=1) from None
         except ValidationFailed as exc:
-            for error in (exc.details or [])[:50]:
-                self.stderr.write(f"{error.get('line')}: {error.get('field')}: {error.get('reason')}")
+            if action != "feed-export":  # the problems of a file, line by line
+                for error in (exc.details or [])[:50]:
+                    self.stderr.write(f"{error.get('line')}: {error.get('field')}: {error.get('reason')}")
             raise CommandError(exc.message, returncode=1) from None
         except SanjiError as exc:
             raise CommandError(exc.message, returncode=1) from None
+
+
+def _user_actor(username: str) -> Actor:
+    """The named active user as an actor on the command line (their own grants, channel ``cli``)."""
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise CommandError(f"No active user {username!r}.", returncode=1)
+    return account_selectors.actor_for(user, channel="cli")
