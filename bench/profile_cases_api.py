@@ -84,6 +84,7 @@ def main() -> None:
     parser.add_argument("--walks", type=int, default=100)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sort", default="cumulative", help="cProfile order (cumulative, tottime, ncalls)")
+    parser.add_argument("--dump", help="also write the cProfile stats to this file (pstats format)")
     parser.add_argument("--show-queries", action="store_true", help="print the queries of one walk")
     args = parser.parse_args()
 
@@ -134,6 +135,8 @@ def main() -> None:
         anchor(client)
         if profiler is not None:
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(40)
+            if args.dump:
+                profiler.dump_stats(args.dump)
 
 
 if __name__ == "__main__":
