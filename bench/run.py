@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import fcntl
+import functools
 import importlib
 import json
 import os
@@ -33,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -95,15 +97,18 @@ def drop_database(engine: str, db_name: str) -> None:
         conn.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
 
 
-def machine() -> dict[str, Any]:
-    cpu = ""
+def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return ""
+
+
+def machine() -> dict[str, Any]:
+    cpu = cpu_model()
     memory_gb = None
     try:
         pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
@@ -183,6 +188,7 @@ def run_one(
 def child(module_name: str, engine: str, out: Path) -> None:
     import django
 
+    python_speed_ms()  # before the benchmark: the machine is quiet then, not after it
     django.setup()
     from django.core.management import call_command
 
@@ -190,6 +196,21 @@ def child(module_name: str, engine: str, out: Path) -> None:
     module = importlib.import_module(module_name)
     results = [_complete(r, engine) for r in module.run(engine)]
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+@functools.cache
+def python_speed_ms() -> float:
+    """A fixed pure-Python loop (10 million additions), best of 5, in ms: the speed of one core for
+    the interpreter, recorded with every result. Sessions run on different machines (the same code
+    measured twice as slow on one as on another), so a figure is read beside this one."""
+    best = float("inf")
+    for _ in range(5):
+        began = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - began)
+    return round(best * 1000, 1)
 
 
 def _complete(result: dict[str, Any], engine: str) -> dict[str, Any]:
@@ -206,6 +227,8 @@ def _complete(result: dict[str, Any], engine: str) -> dict[str, Any]:
         "anchor": anchor,
         "ratio": ratio,
         "notes": result.get("notes", ""),
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "measured_on": {"cpu": cpu_model(), "python_loop_ms": python_speed_ms()},
     }
 
 
