@@ -52,3 +52,55 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     pg = context.new_page()
     yield pg
     context.close()
+
+
+class FieldKeyRotation:
+    """A rotation of the ``field`` key in the test key directory, as an operator does it."""
+
+    OLD = "field-old"
+
+    def __init__(self, settings: Any) -> None:
+        from django.conf import settings as django_settings
+
+        from sanji.core import crypto
+
+        self._settings = settings
+        self._dir = django_settings.KEY_DIR
+        crypto.secret_key("field")  # the current key exists
+        self._original = (self._dir / "field.key").read_text()
+
+    def rotate(self, *, tell_readers: bool = True) -> None:
+        """Keep the current key as ``field-old``, install a new ``field``; with ``tell_readers``,
+        name the old key in ``SANJI_PREVIOUS_FIELD_KEYS`` (the processes' setting meanwhile)."""
+        import base64
+        import secrets
+
+        from sanji.core import crypto
+
+        (self._dir / f"{self.OLD}.key").write_text((self._dir / "field.key").read_text())
+        (self._dir / "field.key").write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+        if tell_readers:
+            self._settings.SANJI_PREVIOUS_FIELD_KEYS = self.OLD
+        crypto.clear_cache()
+
+    def retire_old_key(self) -> None:
+        """Remove the old key and the setting: only values under the new key decrypt now."""
+        from sanji.core import crypto
+
+        (self._dir / f"{self.OLD}.key").unlink(missing_ok=True)
+        self._settings.SANJI_PREVIOUS_FIELD_KEYS = ""
+        crypto.clear_cache()
+
+    def restore(self) -> None:
+        from sanji.core import crypto
+
+        (self._dir / "field.key").write_text(self._original)
+        (self._dir / f"{self.OLD}.key").unlink(missing_ok=True)
+        crypto.clear_cache()
+
+
+@pytest.fixture
+def field_key_rotation(settings: Any) -> Iterator[FieldKeyRotation]:
+    rotation = FieldKeyRotation(settings)
+    yield rotation
+    rotation.restore()

@@ -33,6 +33,7 @@ from sanji.core import clock, crypto, idnumber
 from sanji.core.actors import Actor
 from sanji.core.authz import is_platform
 from sanji.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from sanji.core.rekey import RekeyCount, rekey_model
 from sanji.core.roles import STAFF_ROLES, Role
 from sanji.orgs.models import Terminal, Unit
 
@@ -848,3 +849,18 @@ def applicant_register(
             data={"username": username},
         )
     return user
+
+
+def totp_rekey(*, actor: Actor, previous: tuple[str, ...], batch: int = 1000) -> RekeyCount:
+    """Re-encrypt the second-factor secrets made with an older field key under the current one
+    (a key rotation, :mod:`sanji.core.rekey`; ``sanji rekey`` runs it with the other apps')."""
+    if not is_platform(actor):
+        raise Forbidden("Only the platform rotates keys (sanji rekey).")
+    count = rekey_model(User, ("totp_secret",), previous=previous, batch=batch)
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action="accounts.totp_rekeyed",
+            data={"examined": count.examined, "reencrypted": count.reencrypted, "previous": list(previous)},
+        )
+    return count

@@ -219,3 +219,8 @@ def steps_answered_by(actor: Actor, active: list[CaseStep]) -> list[CaseStep]:
         ):
             mine.append(step)
     return mine
+
+
+def can_rekey(actor: Actor) -> bool:
+    """Re-encrypting applicants' ID numbers under a new key: the platform only (``sanji rekey``)."""
+    return is_platform(actor)

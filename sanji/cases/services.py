@@ -27,7 +27,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from stdnum.cn import uscc
 
 from sanji.audit.services import record
@@ -50,6 +49,7 @@ from sanji.core import clock, crypto, hooks, idnumber, prepared
 from sanji.core.actors import Actor
 from sanji.core.authz import require
 from sanji.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
+from sanji.core.rekey import RekeyCount, rekey_model
 from sanji.core.roles import Role
 from sanji.orgs.models import LEVEL_DEPTH, Department, RegionLevel, Unit, UnitKind
 
@@ -858,6 +858,8 @@ def _on_accept(
 def _on_deem_accept(
     case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
 ) -> None:
+    if case.accepted_at is not None:
+        raise _illegal(case, "The case was accepted already; acceptance is not deemed")
     if case.corrections_count:
         raise _illegal(case, "A correction was requested in time; acceptance is not deemed")
     if case.acceptance_due is None or now <= case.acceptance_due:
@@ -1252,12 +1254,15 @@ def case_deadlines_refresh(*, actor: Actor, case_ids: Sequence[int] | None = Non
 
 
 def case_deem_overdue_acceptances(*, actor: Actor) -> list[str]:
-    """Art. 32 sweep: received cases with no decision within 5 working days become accepted as of receipt."""
+    """Art. 32 sweep: applications with no acceptance decision within 5 working days of receipt become
+    accepted as of receipt: received at a window, submitted online and never pre-checked, or reported
+    up by a community station and never taken over by the level that accepts them."""
     require(policies.is_platform(actor), "Only the platform deems acceptance.")
     now = clock.now()
     done: list[str] = []
+    waiting = (CaseState.RECEIVED, CaseState.SUBMITTED, CaseState.REPORTED_UP)
     candidates = Case.objects.filter(
-        Q(state=CaseState.RECEIVED), corrections_count=0, acceptance_due__lt=now
+        state__in=waiting, accepted_at__isnull=True, corrections_count=0, acceptance_due__lt=now
     ).values_list("pk", "version", "number")
     for pk, version, number in candidates:
         try:
@@ -1356,3 +1361,17 @@ def attachment_open(*, actor: Actor, attachment_id: int) -> tuple[Attachment, by
             data={"number": attachment.case.number, "attachment": attachment.pk},
         )
     return attachment, content
+
+
+def case_rekey(*, actor: Actor, previous: tuple[str, ...], batch: int = 1000) -> RekeyCount:
+    """Re-encrypt the applicants' ID numbers made with an older field key under the current one
+    (a key rotation, :mod:`sanji.core.rekey`; ``sanji rekey`` runs it with the other apps')."""
+    require(policies.can_rekey(actor), "Only the platform rotates keys (sanji rekey).")
+    count = rekey_model(Case, ("applicant_id_encrypted",), previous=previous, batch=batch)
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action="cases.rekeyed",
+            data={"examined": count.examined, "reencrypted": count.reencrypted, "previous": list(previous)},
+        )
+    return count

@@ -215,7 +215,10 @@ TABLE: dict[str, Transition] = {
             required=("reason", "legal_basis"),
             roles=_CLERKS,
         ),
-        _t(A.DEEM_ACCEPT, {S.RECEIVED}, S.HANDLING, system=True),
+        # Art. 32: an application not refused or sent back for correction within 5 working days of
+        # its receipt is accepted as of receipt: at a window, online before its pre-check, or
+        # reported up by a community station to the level that accepts it (guarded: not accepted yet).
+        _t(A.DEEM_ACCEPT, {S.RECEIVED, S.SUBMITTED, S.REPORTED_UP}, S.HANDLING, system=True),
         _t(A.COMPLETE_STEP, {S.HANDLING}, SAME, required=("opinion",), roles=_HANDLERS),
         _t(A.REPORT_UP, {S.RECEIVED, S.HANDLING}, S.REPORTED_UP, required=("opinion",), roles=_HANDLERS),
         _t(A.TAKE_OVER, {S.REPORTED_UP}, RESUME, roles=_HANDLERS),

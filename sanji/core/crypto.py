@@ -76,8 +76,22 @@ def encrypt(plaintext: str, *, key: str = "field") -> str:
     return f"{_PREFIX}.{kid}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
 
-def decrypt(token: str, *, key: str = "field", previous: tuple[str, ...] = ()) -> str:
-    """Decrypt with the current key, or one of ``previous`` key names during a rotation."""
+def previous_keys(key: str = "field") -> tuple[str, ...]:
+    """The names of the older keys still accepted for decryption during a rotation of ``key``:
+    ``settings.SANJI_PREVIOUS_<KEY>_KEYS`` or the environment variable of that name, comma-separated
+    (``SANJI_PREVIOUS_FIELD_KEYS=field-2025`` while the rows move to the new ``field`` key)."""
+    name = f"SANJI_PREVIOUS_{key.upper().replace('-', '_')}_KEYS"
+    raw = getattr(settings, name, None) or os.environ.get(name, "")
+    if isinstance(raw, str):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return tuple(raw)
+
+
+def decrypt(token: str, *, key: str = "field", previous: tuple[str, ...] | None = None) -> str:
+    """Decrypt with the current key, or one of the ``previous`` key names during a rotation
+    (by default those configured, :func:`previous_keys`), so every reader carries on meanwhile."""
+    if previous is None:
+        previous = previous_keys(key)
     prefix, kid, body = token.split(".", 2)
     if prefix != _PREFIX:
         raise ValueError("unknown ciphertext format")
@@ -87,6 +101,20 @@ def decrypt(token: str, *, key: str = "field", previous: tuple[str, ...] = ()) -
             blob = base64.urlsafe_b64decode(body)
             return aead.decrypt(blob[:12], blob[12:], kid.encode()).decode()
     raise ValueError(f"no key with id {kid} is configured")
+
+
+def is_current(token: str, *, key: str = "field") -> bool:
+    """Was ``token`` made with the current ``key`` (nothing to re-encrypt)?"""
+    parts = token.split(".", 2)
+    return len(parts) == 3 and parts[0] == _PREFIX and parts[1] == _cipher(key)[0]
+
+
+def reencrypt(token: str, *, key: str = "field", previous: tuple[str, ...] | None = None) -> str:
+    """``token`` under the current ``key``: unchanged when it already is, else decrypted (with the
+    current or a ``previous`` key) and encrypted again. An empty value stays empty."""
+    if not token or is_current(token, key=key):
+        return token
+    return encrypt(decrypt(token, key=key, previous=previous), key=key)
 
 
 @cache

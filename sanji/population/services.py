@@ -28,6 +28,7 @@ from sanji.core import clock, crypto, idnumber
 from sanji.core.actors import Actor
 from sanji.core.authz import get_in_scope, require, scope_filter
 from sanji.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from sanji.core.rekey import rekey_model
 from sanji.orgs.models import Region, RegionLevel
 from sanji.population import bulk, change_values, coords, layout, policies, records, transitions
 from sanji.population.models import (
@@ -57,12 +58,7 @@ FIELD_KEY = "field"
 
 def previous_field_keys() -> tuple[str, ...]:
     """Key names still accepted for decryption during a rotation (``SANJI_PREVIOUS_FIELD_KEYS``)."""
-    raw = getattr(settings, "SANJI_PREVIOUS_FIELD_KEYS", None) or os.environ.get(
-        "SANJI_PREVIOUS_FIELD_KEYS", ""
-    )
-    if isinstance(raw, str):
-        return tuple(name.strip() for name in raw.split(",") if name.strip())
-    return tuple(raw)
+    return crypto.previous_keys(FIELD_KEY)
 
 
 # --- places --------------------------------------------------------------------------------------
@@ -629,78 +625,80 @@ def _run_import(
 # --- key rotation --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RekeyReport:
     examined: int
     reencrypted: int
     key_id: str
+    changes_examined: int = 0
+    changes_reencrypted: int = 0
 
     def summary(self) -> str:
-        return f"{self.examined} people examined, {self.reencrypted} re-encrypted with key {self.key_id}"
-
-
-def population_rekey(*, actor: Actor, previous: Sequence[str], batch: int = 5000) -> RekeyReport:
-    """Re-encrypt ID numbers made with an older field key under the current one, in batches.
-
-    Rotation without downtime: the operator installs a new current ``field`` key and names the
-    old one in ``previous`` (and in ``SANJI_PREVIOUS_FIELD_KEYS`` for readers meanwhile); rows are
-    walked by id, each batch in its own short transaction, so readers and writers carry on and an
-    interrupted run simply continues on the next call (rows already under the current key are
-    skipped). The blind index key never rotates: the unique constraint, every exact look-up and
-    the digests other apps keep (e.g. ``accounts.User.id_number_index``) depend on it, and
-    recomputing it would need every plaintext at once; it reveals nothing by itself.
-    """
-    require(policies.can_rekey(actor), "Only the platform rotates keys (sanji population rekey).")
-    crypto.clear_cache()
-    current = crypto.key_id(crypto.secret_key(FIELD_KEY))
-    previous = tuple(previous)
-    marker = f"v1.{current}."
-    examined = changed = 0
-    last_id = 0
-    table = Person._meta.db_table
-    while True:
-        rows = list(
-            Person.objects.filter(id__gt=last_id)
-            .order_by("id")
-            .values_list("id", "id_number_encrypted", "id_number_original_encrypted")[:batch]
+        return (
+            f"{self.examined} people examined, {self.reencrypted} re-encrypted; "
+            f"{self.changes_examined} changes examined, {self.changes_reencrypted} re-encrypted; "
+            f"key {self.key_id}"
         )
-        if not rows:
-            break
-        last_id = rows[-1][0]
-        examined += len(rows)
-        updates = []
-        for pk, number, original in rows:
-            if number.startswith(marker) and (not original or original.startswith(marker)):
-                continue
-            new_number = crypto.encrypt(
-                crypto.decrypt(number, key=FIELD_KEY, previous=previous), key=FIELD_KEY
-            )
-            new_original = (
-                crypto.encrypt(crypto.decrypt(original, key=FIELD_KEY, previous=previous), key=FIELD_KEY)
-                if original
-                else ""
-            )
-            updates.append((new_number, new_original, pk))
-        if updates:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.executemany(
-                    f"UPDATE {table} SET id_number_encrypted = %s, "  # noqa: S608
-                    "id_number_original_encrypted = %s WHERE id = %s",
-                    updates,
-                )
-            changed += len(updates)
+
+
+def population_rekey(*, actor: Actor, previous: Sequence[str], batch: int = 1000) -> RekeyReport:
+    """Re-encrypt the population's ID numbers made with an older field key under the current one.
+
+    Rotation without downtime (:mod:`sanji.core.rekey`): the operator installs a new current
+    ``field`` key and names the old one in ``previous`` (and in ``SANJI_PREVIOUS_FIELD_KEYS`` for
+    readers meanwhile). People (number and 15-digit original) and changes (the proposed number and
+    the original inside ``values``: a change verified after the rotation still decrypts) are walked
+    by id, each batch one short transaction holding its rows, so readers and writers carry on and
+    an interrupted run simply continues on the next call. The blind index key never rotates: the
+    unique constraint, every exact look-up and the digests other apps keep (e.g.
+    ``accounts.User.id_number_index``) depend on it, and recomputing it would need every plaintext
+    at once; it reveals nothing by itself. ``sanji rekey`` runs this with the other apps' rekeys.
+    """
+    require(policies.can_rekey(actor), "Only the platform rotates keys (sanji rekey).")
+    old = tuple(previous)
+    people = rekey_model(
+        Person, ("id_number_encrypted", "id_number_original_encrypted"), previous=old, batch=batch
+    )
+
+    def change_values(change: PersonChange) -> list[str]:
+        original = change.values.get("id_original") if isinstance(change.values, dict) else None
+        if not original:
+            return []
+        fresh = crypto.reencrypt(original, key=FIELD_KEY, previous=old)
+        if fresh == original:
+            return []
+        change.values = {**change.values, "id_original": fresh}
+        return ["values"]
+
+    changes = rekey_model(
+        PersonChange,
+        ("id_number_encrypted",),
+        previous=old,
+        batch=batch,
+        extra=change_values,
+        extra_fields=("values",),
+    )
+    current = crypto.key_id(crypto.secret_key(FIELD_KEY))
     with transaction.atomic():
         record(
             actor=actor,
             action="population.rekeyed",
             data={
-                "examined": examined,
-                "reencrypted": changed,
+                "examined": people.examined,
+                "reencrypted": people.reencrypted,
+                "changes_examined": changes.examined,
+                "changes_reencrypted": changes.reencrypted,
                 "key_id": current,
-                "previous": list(previous),
+                "previous": list(old),
             },
         )
-    return RekeyReport(examined=examined, reencrypted=changed, key_id=current)
+    return RekeyReport(
+        examined=people.examined,
+        reencrypted=people.reencrypted,
+        key_id=current,
+        changes_examined=changes.examined,
+        changes_reencrypted=changes.reencrypted,
+    )
 
 
 # --- history and counts (for the change services built on these models) ---------------------------
@@ -1021,8 +1019,9 @@ def _person_create(change: PersonChange, now: dt.datetime) -> Person:
     registered = values.get("registered_code") or _community_code(building.region_path)
     return Person.objects.create(
         id_index=change.id_index,
-        id_number_encrypted=change.id_number_encrypted,
-        id_number_original_encrypted=values.get("id_original", ""),
+        # Under the current key: a change submitted before a rotation may still hold an old one.
+        id_number_encrypted=crypto.reencrypt(change.id_number_encrypted, key=FIELD_KEY),
+        id_number_original_encrypted=crypto.reencrypt(values.get("id_original", ""), key=FIELD_KEY),
         id_masked=ident.masked,
         name=values["name"],
         sex=ident.sex,
@@ -1076,8 +1075,8 @@ def _apply(change: PersonChange, person: Person, now: dt.datetime) -> None:
             )
         ident = _clear_id(change)
         person.id_index = change.id_index
-        person.id_number_encrypted = change.id_number_encrypted
-        person.id_number_original_encrypted = values.get("id_original", "")
+        person.id_number_encrypted = crypto.reencrypt(change.id_number_encrypted, key=FIELD_KEY)
+        person.id_number_original_encrypted = crypto.reencrypt(values.get("id_original", ""), key=FIELD_KEY)
         person.id_masked = ident.masked
         person.birth_date, person.sex, person.birthplace_code = (
             ident.birth_date,

@@ -504,3 +504,28 @@ def test_session_end_records_logout(make_user):
     entry = Entry.objects.get(action="accounts.logged_out")
     assert entry.data == {"reason": "idle"}
     assert entry.actor_username == "leaving"
+
+
+def test_totp_keeps_working_through_a_field_key_rotation(make_user, platform, field_key_rotation):
+    user = make_user("totp-rotation")
+    with clock.frozen(T0):
+        enrol_totp(user)
+    field_key_rotation.rotate()  # the old key named for readers: sign-ins carry on meanwhile
+    with clock.frozen(T0 + dt.timedelta(seconds=30)):
+        assert services.totp_verify(user=user, code=totp_code(user), ip="").ok
+    with pytest.raises(Forbidden):
+        services.totp_rekey(actor=make_actor_of(user), previous=(field_key_rotation.OLD,))
+    count = services.totp_rekey(actor=platform, previous=(field_key_rotation.OLD,), batch=1)
+    assert (count.examined, count.reencrypted) == (User.objects.count(), 1)
+    assert last_entry("accounts.totp_rekeyed").data["reencrypted"] == 1
+    again = services.totp_rekey(actor=platform, previous=(field_key_rotation.OLD,))
+    assert again.reencrypted == 0
+    field_key_rotation.retire_old_key()
+    user.refresh_from_db()
+    assert crypto.is_current(user.totp_secret)
+    with clock.frozen(T0 + dt.timedelta(seconds=60)):
+        assert services.totp_verify(user=user, code=totp_code(user), ip="").ok  # the new key only
+
+
+def make_actor_of(user: User):
+    return selectors.actor_for(user)

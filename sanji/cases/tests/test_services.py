@@ -26,7 +26,7 @@ from sanji.cases.tests.conftest import (
     XINCHENG_SUP,
     actor_at,
 )
-from sanji.core import clock
+from sanji.core import clock, crypto
 from sanji.core.actors import Actor
 from sanji.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
 from sanji.core.roles import Role
@@ -372,6 +372,44 @@ def test_deemed_acceptance() -> None:
         act(clerk(), case, "deem_accept")
 
 
+def test_deemed_acceptance_of_an_online_application_never_prechecked(applicant: Actor) -> None:
+    draft, _code = services.case_create_draft(
+        actor=applicant,
+        matter_code="T-PRO",
+        region_code="150105001001",
+        applicant_name="张三",
+        applicant_id_number=ID_B,
+    )
+    case = act(applicant, draft, "submit")
+    assert case.state == "submitted"
+    with clock.frozen(T0 + dt.timedelta(days=8)):  # received at submission; 5 working days passed
+        assert services.case_deem_overdue_acceptances(actor=SYSTEM) == [case.number]
+    case.refresh_from_db()
+    assert (case.state, case.deemed_accepted, case.accepted_at) == ("handling", True, case.received_at)
+    steps = list(CaseStep.objects.filter(case=case).order_by("order"))
+    accept = next(s for s in steps if s.flow_step.code == "accept")
+    assert all(s.state == StepState.DONE for s in steps if s.order <= accept.order)
+    assert any(s.state == StepState.ACTIVE for s in steps if s.order > accept.order)
+
+
+def test_deemed_acceptance_of_a_case_a_community_reported_up_and_nobody_took_over() -> None:
+    worker = actor_at(Role.COMMUNITY_WORKER, COMMUNITY)
+    case = act(worker, receive("T-REP", actor=worker), "report_up", opinion="材料已扫描，报区民政窗口")
+    assert (case.state, case.accepted_at) == ("reported_up", None)
+    with clock.frozen(T0 + dt.timedelta(days=8)):
+        assert services.case_deem_overdue_acceptances(actor=SYSTEM) == [case.number]
+    case.refresh_from_db()
+    assert (case.state, case.deemed_accepted, case.accepted_at) == ("handling", True, case.received_at)
+    assert case.current_unit.code == SAIHAN_CA_OFFICE  # on to the district's review, as if accepted
+    # Reported up again after acceptance (district → city): nothing more is deemed.
+    case = act(reviewer(), case, "report_up", opinion="初审通过，报市局")
+    assert case.state == "reported_up"
+    with clock.frozen(T0 + dt.timedelta(days=30)):
+        assert services.case_deem_overdue_acceptances(actor=SYSTEM) == []
+        with pytest.raises(IllegalTransition, match="accepted already"):
+            act(SYSTEM, case, "deem_accept")
+
+
 def test_withdraw_by_applicant_and_void_by_supervisor(applicant: Actor) -> None:
     case = receive("T-PRO", applicant_user_id=applicant.user_id)
     case = act(applicant, case, "withdraw")
@@ -489,3 +527,21 @@ def test_applicant_ids_of_people_born_before_their_county_code_are_valid() -> No
     assert services.applicant_id_parse(number.lower() if number.endswith("X") else number).kind == "ric"
     with pytest.raises(ValidationFailed):
         services.applicant_id_parse(number[:-1] + ("0" if number[-1] != "0" else "1"))
+
+
+def test_applicant_ids_move_to_the_new_key_in_a_rotation(field_key_rotation: Any) -> None:
+    first = receive("T-PRO")
+    field_key_rotation.rotate()
+    second, _ = services.case_receive(  # written meanwhile: under the new key
+        actor=clerk(), matter_code="T-PRO", applicant_name="李四", applicant_id_number=ID_B
+    )
+    with pytest.raises(Forbidden):
+        services.case_rekey(actor=clerk(), previous=(field_key_rotation.OLD,))
+    count = services.case_rekey(actor=SYSTEM, previous=(field_key_rotation.OLD,), batch=1)
+    assert (count.examined, count.reencrypted) == (2, 1)
+    assert Entry.objects.filter(action="cases.rekeyed").get().data["reencrypted"] == 1
+    field_key_rotation.retire_old_key()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert crypto.decrypt(first.applicant_id_encrypted) == ID_A
+    assert crypto.decrypt(second.applicant_id_encrypted) == ID_B

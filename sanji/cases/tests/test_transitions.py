@@ -33,7 +33,7 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
     Action.SUPPLEMENT: ({State.CORRECTION_REQUESTED}, State.RECEIVED),
     Action.ACCEPT: ({State.RECEIVED}, State.HANDLING),
     Action.REFUSE: ({State.RECEIVED, State.CORRECTION_REQUESTED}, State.REFUSED),
-    Action.DEEM_ACCEPT: ({State.RECEIVED}, State.HANDLING),
+    Action.DEEM_ACCEPT: ({State.RECEIVED, State.SUBMITTED, State.REPORTED_UP}, State.HANDLING),
     Action.COMPLETE_STEP: ({State.HANDLING}, SAME),
     Action.REPORT_UP: ({State.RECEIVED, State.HANDLING}, State.REPORTED_UP),
     Action.TAKE_OVER: ({State.REPORTED_UP}, "resume"),

@@ -7,7 +7,8 @@
   format (no database needed).
 - ``seed-places CITY_CODE`` — synthetic boundaries, grids and buildings for every community.
 - ``import-boundaries FILE.geojson`` — community and grid boundaries, all or nothing.
-- ``rekey --previous NAME[,NAME]`` — re-encrypt ID numbers under the current field key.
+- ``rekey --previous NAME[,NAME]`` — re-encrypt the population's ID numbers (people, pending
+  changes) under the current field key; ``sanji rekey`` does it for every app at once.
 - ``feed-export --user USERNAME --out DIR [--batch N]`` — write the change feed that user may read
   (a department system or department data officer) after the user's cursor to DIR as signed
   packages for the department's front-end processor (前置机); prints ONE summary line. Exit 1 when
@@ -57,7 +58,7 @@ class Command(BaseCommand):
         bnd.add_argument("file")
         rekey = sub.add_parser("rekey", help="re-encrypt ID numbers under the current field key")
         rekey.add_argument("--previous", required=True, help="comma-separated names of the old key(s)")
-        rekey.add_argument("--batch", type=int, default=5000)
+        rekey.add_argument("--batch", type=int, default=1000)
         feed = sub.add_parser("feed-export", help="write the change feed a user reads as packages")
         feed.add_argument("--user", required=True, help="a department system or department data officer")
         feed.add_argument("--out", required=True, help="the front-end processor's outbox directory")
