@@ -66,6 +66,11 @@ KIND_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     K.MARRIAGE_STATUS: (("marital_status",), ("effective_date",)),
     K.ADDRESS: (("household_code",), (*_PLACE, "relation", "effective_date")),
     K.NAME: (("name",), ("effective_date",)),
+    # 注销登记: a record ended for another reason than death or moving out (a duplicate
+    # registration, settling abroad, enlistment); 恢复登记: a death, move-out or cancellation
+    # recorded in error is undone. Both need the submitter's reason.
+    K.CANCEL: (("effective_date",), ()),
+    K.RESTORE: ((), ("effective_date",)),
     K.CORRECTION: (
         (),
         (
@@ -83,6 +88,8 @@ KIND_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 #: Kinds that create a person (no person is named when submitting them).
 NEW_PERSON_KINDS: frozenset[str] = frozenset({K.BIRTH, K.MOVE_IN})
+#: Kinds whose submission must give a reason (they end or revive a record).
+REASON_KINDS: frozenset[str] = frozenset({K.CANCEL, K.RESTORE})
 #: Fields a correction may change (at least one is needed).
 CORRECTABLE: tuple[str, ...] = tuple(f for f in KIND_FIELDS[K.CORRECTION][1] if f != "effective_date")
 
@@ -219,7 +226,7 @@ def person_fields(kind: str, values: Mapping[str, Any]) -> list[str]:
     """The names of the Person fields a change sets (what the change feed publishes)."""
     if kind in NEW_PERSON_KINDS:
         return ["created"]
-    if kind in (K.DEATH, K.MOVE_OUT):
+    if kind in (K.DEATH, K.MOVE_OUT, K.CANCEL, K.RESTORE):
         return ["status", "status_date"]
     out: list[str] = []
     for key in values:

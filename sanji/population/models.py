@@ -361,6 +361,8 @@ class ChangeKind(models.TextChoices):
     ADDRESS = "address", _("住址变更")
     NAME = "name", _("姓名变更")
     CORRECTION = "correction", _("信息更正")
+    CANCEL = "cancel", _("注销登记")
+    RESTORE = "restore", _("恢复登记")
 
 
 class ChangeState(models.TextChoices):

@@ -753,7 +753,7 @@ def building_recount(*, building_ids: Sequence[int]) -> None:
 K = ChangeKind
 PERSON_INDEX_PURPOSE = "person"
 #: Person statuses in which the person's everyday facts may still change (corrections always may).
-_LIVING_ONLY = frozenset({K.DEATH, K.MOVE_OUT, K.MARRIAGE_STATUS, K.ADDRESS, K.NAME})
+_LIVING_ONLY = frozenset({K.DEATH, K.MOVE_OUT, K.CANCEL, K.MARRIAGE_STATUS, K.ADDRESS, K.NAME})
 
 
 def _community_code(region_path: str) -> str:
@@ -860,9 +860,13 @@ def change_submit(
             problem("id_number", "a change for this ID number is already waiting for verification")
         elif person is not None and index == person.id_index:
             problem("id_number", "the ID number is the one registered")
+    if kind in change_values.REASON_KINDS and not reason.strip():
+        problem("reason", f"a {kind} change states its reason")
     if person is not None:
         if kind in _LIVING_ONLY and person.status != PersonStatus.LIVING:
             problem("person_id", f"the person's status is {person.get_status_display()}; no {kind} change")
+        if kind == K.RESTORE and person.status == PersonStatus.LIVING:
+            problem("person_id", "the person's record is current; there is nothing to restore")
         if cleaned.effective_date is not None and cleaned.effective_date < person.birth_date:
             problem("effective_date", "the date is before the person's birth date")
         for key in (
@@ -1055,6 +1059,10 @@ def _apply(change: PersonChange, person: Person, now: dt.datetime) -> None:
         person.status, person.status_date = PersonStatus.DECEASED, change.effective_date
     elif change.kind == K.MOVE_OUT:
         person.status, person.status_date = PersonStatus.MOVED_OUT, change.effective_date
+    elif change.kind == K.CANCEL:
+        person.status, person.status_date = PersonStatus.CANCELLED, change.effective_date
+    elif change.kind == K.RESTORE:
+        person.status, person.status_date = PersonStatus.LIVING, None
     for key in ("name", "ethnicity", "marital_status", "relation", "registered_code", "registered_address"):
         if key in values:
             setattr(person, key, values[key])

@@ -352,3 +352,43 @@ def test_a_new_household_taken_meanwhile_in_another_building_conflicts(world: Wo
         verify(world, second)
     other.refresh_from_db()
     assert (other.household_id, other.version) == ("H-SA-2", 1)
+
+
+def test_cancel_ends_a_record_and_restore_undoes_a_status_recorded_in_error(world: World) -> None:
+    person = world.person(0)
+    building = Building.objects.get(residents=person)
+    living = building.resident_count
+    with pytest.raises(ValidationFailed) as no_reason:
+        submit(world, "cancel", person, effective_date="2025-05-01")
+    assert {"field": "reason", "reason": "a cancel change states its reason"} in no_reason.value.details
+    with pytest.raises(ValidationFailed) as nothing_to_restore:
+        services.change_submit(
+            actor=world.officer, kind="restore", person_id=person.pk, values={}, reason="误录"
+        )
+    assert nothing_to_restore.value.details[0]["field"] == "person_id"
+
+    cancel = services.change_submit(
+        actor=world.officer,
+        kind="cancel",
+        person_id=person.pk,
+        values={"effective_date": "2025-05-01"},
+        reason="重复登记（同一人两条户籍记录）",
+    )
+    verify(world, cancel)
+    person.refresh_from_db()
+    assert (person.status, person.status_date) == (PersonStatus.CANCELLED, dt.date(2025, 5, 1))
+    assert Building.objects.get(pk=building.pk).resident_count == living - 1
+    assert ChangeFeedEntry.objects.get(change=cancel).fields == ["status", "status_date"]
+    with pytest.raises(ValidationFailed):  # a cancelled record takes no everyday change
+        submit(world, "name", person, name="张卫")
+
+    restore = services.change_submit(
+        actor=world.officer, kind="restore", person_id=person.pk, values={}, reason="注销有误，经核实恢复"
+    )
+    verify(world, restore)
+    person.refresh_from_db()
+    assert (person.status, person.status_date) == (PersonStatus.LIVING, None)
+    assert Building.objects.get(pk=building.pk).resident_count == living
+    history = list(PersonVersion.objects.filter(person=person).order_by("version"))
+    assert [v.snapshot["status"] for v in history] == ["living", "cancelled"]
+    assert ChangeFeedEntry.objects.get(change=restore).kind == "restore"
