@@ -9,6 +9,7 @@ still decrypt, and re-encrypt them afterwards without downtime.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -28,11 +29,15 @@ def _key_file(name: str) -> Path:
 
 def secret_key(name: str, *, create: bool = True) -> bytes:
     """The 32-byte secret called ``name`` (environment first, then the key directory)."""
-    env = os.environ.get(f"SANJI_KEY_{name.upper().replace('-', '_')}")
+    variable = f"SANJI_KEY_{name.upper().replace('-', '_')}"
+    env = os.environ.get(variable, "").strip()
     if env:
-        raw = base64.b64decode(env)
+        try:
+            raw = base64.b64decode(env, validate=True)
+        except binascii.Error:  # not base64: refused below, naming the variable
+            raw = b""
         if len(raw) != 32:
-            raise ValueError(f"SANJI_KEY_{name.upper()} must be 32 bytes, base64-encoded")
+            raise ValueError(f"{variable} must be 32 bytes, base64-encoded")
         return raw
     path = _key_file(name)
     if path.exists():

@@ -34,6 +34,8 @@ import io
 import multiprocessing
 import os
 import re
+import zipfile
+import zlib
 from base64 import urlsafe_b64encode
 from binascii import b2a_base64
 from collections import Counter, deque
@@ -187,7 +189,11 @@ def _open_csv(path: Path, batch_rows: int) -> Source:
     header: list[str] | None = None
     for raw in lines:
         header_line += 1
-        text = raw.decode(encoding).removeprefix("\ufeff")
+        try:
+            text = raw.decode(encoding).removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            fh.close()
+            raise ValueError(f"the file is neither UTF-8 nor GB18030 text (line {header_line})") from None
         if text.strip():
             header = next(csv.reader([text]))
             break
@@ -240,20 +246,31 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+#: What openpyxl raises for a file that is not a readable workbook: not a zip, a damaged or
+#: truncated one, a part missing, XML that does not parse (ElementTree's and lxml's errors are
+#: both SyntaxErrors), no sheet.
+_BAD_WORKBOOK = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, IndexError, SyntaxError, ValueError)
+
+
 def _open_xlsx(path: Path, batch_rows: int) -> Source:
     import openpyxl
 
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
+    book: Any = None
     header: list[str] | None = None
     line = 0
-    for values in rows:
-        line += 1
-        cells = [_cell(v) for v in values]
-        if any(c.strip() for c in cells):
-            header = cells
-            break
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        for values in rows:
+            line += 1
+            cells = [_cell(v) for v in values]
+            if any(c.strip() for c in cells):
+                header = cells
+                break
+    except _BAD_WORKBOOK as exc:
+        if book is not None:
+            book.close()
+        raise ValueError(f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
     if header is None:
         book.close()
         raise ValueError("the workbook's first sheet is empty")

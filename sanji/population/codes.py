@@ -6,8 +6,8 @@
 - Marital status (婚姻状况), GB/T 2261.2-2003.
 - Relation to the head of household (家庭关系), GB/T 4761-2008.
 
-Import files may give either the code or the name (``"02"``/``"2"``/``"蒙古族"``/``"蒙古"``);
-:func:`lookup` resolves both.
+Import files may give either the code or the name, with or without 族 (``"02"``/``"2"``/``"蒙古族"``/
+``"蒙古"``; ``"汉"`` as the ID card prints it); :func:`lookup` resolves both.
 """
 
 from __future__ import annotations
@@ -127,8 +127,8 @@ def _aliases(table: Mapping[str, str], *, width: int, suffix: str = "") -> dict[
         out[code] = code
         out[code.lstrip("0") or "0"] = code
         out[name] = code
-        if suffix and name.endswith(suffix) and len(name) > len(suffix) + 1:
-            out[name[: -len(suffix)]] = code  # 蒙古 for 蒙古族
+        if suffix and name.endswith(suffix) and len(name) > len(suffix):
+            out[name[: -len(suffix)]] = code  # 蒙古 for 蒙古族, 汉 for 汉族 (as the ID card prints it)
     return out
 
 

@@ -1,5 +1,8 @@
+import base64
+
 import pytest
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from sanji.core import crypto
 
@@ -74,3 +77,53 @@ def _create_key(key_dir: str) -> bytes:
 
     settings.KEY_DIR = key_dir
     return crypto.secret_key("race")
+
+
+def test_key_from_the_environment_is_used_and_no_key_file_is_written(tmp_path, monkeypatch):
+    raw = bytes(range(100, 132))
+    monkeypatch.setenv("SANJI_KEY_FIELD", base64.b64encode(raw).decode() + "\n")
+    crypto.clear_cache()
+    token = crypto.encrypt("150102199001011237")
+    assert crypto.secret_key("field") == raw
+    assert token.split(".")[1] == crypto.key_id(raw)
+    assert crypto.decrypt(token) == "150102199001011237"
+    # Sealed with exactly that key: AES-GCM with it alone opens the token.
+    blob = base64.urlsafe_b64decode(token.split(".", 2)[2])
+    kid = crypto.key_id(raw).encode()
+    assert AESGCM(raw).decrypt(blob[:12], blob[12:], kid) == b"150102199001011237"
+    assert list(tmp_path.iterdir()) == []  # nothing written to KEY_DIR
+
+
+def test_key_from_the_environment_wins_over_a_key_file(tmp_path, monkeypatch):
+    from_file = crypto.secret_key("field")
+    assert (tmp_path / "field.key").exists()
+    raw = bytes(32)
+    monkeypatch.setenv("SANJI_KEY_FIELD", base64.b64encode(raw).decode())
+    crypto.clear_cache()
+    assert crypto.secret_key("field") == raw != from_file
+    assert crypto.encrypt("x").split(".")[1] == crypto.key_id(raw)
+
+
+def test_a_hyphenated_key_name_reads_its_underscored_variable(tmp_path, monkeypatch):
+    raw = bytes(range(32))
+    monkeypatch.setenv("SANJI_KEY_FIELD_2025", base64.b64encode(raw).decode())
+    assert crypto.secret_key("field-2025") == raw
+    assert not (tmp_path / "field-2025.key").exists()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        base64.b64encode(bytes(16)).decode(),  # too short
+        base64.b64encode(bytes(33)).decode(),  # too long
+        "not base64 at all!",
+    ],
+)
+def test_an_environment_key_that_is_not_32_bytes_is_refused(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("SANJI_KEY_FIELD_NEXT", value)
+    crypto.clear_cache()
+    with pytest.raises(ValueError, match=r"^SANJI_KEY_FIELD_NEXT must be 32 bytes, base64-encoded$"):
+        crypto.secret_key("field-next")
+    with pytest.raises(ValueError, match="SANJI_KEY_FIELD_NEXT"):
+        crypto.encrypt("x", key="field-next")
+    assert list(tmp_path.iterdir()) == []  # no file key made up instead

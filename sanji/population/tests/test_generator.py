@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from stdnum.cn import ric
 
-from sanji.core import idnumber
-from sanji.population import generator, layout, records
+from sanji.core import clock, crypto, idnumber
+from sanji.orgs import services as org_services
+from sanji.population import generator, layout, records, services
+from sanji.population.models import Person
+from sanji.population.tests.conftest import SYSTEM
 
 TODAY = dt.date(2025, 6, 1)
+AT = dt.datetime(2025, 6, 1, 4, 0, tzinfo=dt.UTC)  # TODAY in Hohhot
 Generated = tuple[list[dict[str, str]], list[layout.CommunityPlan]]
 
 
@@ -78,3 +84,78 @@ def test_generation_is_deterministic(tmp_path: Path) -> None:
     a = generator.generate(residents=3000, out=tmp_path / "a.csv", seed=9, today=TODAY, workers=1)
     b = generator.generate(residents=3000, out=tmp_path / "b.csv", seed=9, today=TODAY, workers=2)
     assert Path(a.path).read_bytes() == Path(b.path).read_bytes()
+
+
+def test_id_numbers_carry_the_district_or_the_place_of_origin(generated: Generated) -> None:
+    """Residents registered here have IDs of their district (the development zone's people those of
+    赛罕区, which issues them) and are registered in their community; people registered elsewhere
+    have IDs of their place of origin, which is also their registered code."""
+    rows, plans = generated
+    communities = {p.code for p in plans}
+    refs = {
+        b.code: records.PlaceRef(i, f"x/{p.code}/", p.code)
+        for i, (p, b) in enumerate((p, b) for p in plans for g in p.grids for b in g.buildings)
+    }
+    index = records.header_index(list(rows[0]))
+    ctx = records.Context(today=TODAY, buildings=refs)
+    assert generator.ID_ADDRESS == {"150172": "150105"}
+    assert not idnumber.address_code_known("150172")  # a statistical code, never an ID's
+    assert not any(code.startswith("1501") for code in generator.ORIGINS)  # all outside Hohhot
+    kinds: Counter[str] = Counter()
+    for line, row in enumerate(rows, start=2):
+        community = row["household_code"][:12]
+        assert community in communities
+        assert row["building_code"][:12] == community
+        prefix = row["id_number"][:6]  # the same in the 15- and the 18-digit form
+        assert idnumber.address_code_known(prefix), row
+        if row["registered_code"] == community:
+            district = community[:6]
+            assert prefix == ("150105" if district == "150172" else district), row
+            kinds["zone" if district == "150172" else "local"] += 1
+            local = True
+        else:
+            assert row["registered_code"] in generator.ORIGINS, row
+            assert prefix == row["registered_code"], row
+            kinds["migrant"] += 1
+            local = False
+        if line % 97 == 0:  # the import's view: registered here or not
+            clean, errors = records.check(list(row.values()), line, index, ctx)
+            assert errors == []
+            assert clean is not None
+            assert clean.registered_locally is local
+            assert clean.birthplace_code == prefix
+    assert kinds["zone"] > 0
+    assert 0.03 < kinds["migrant"] / len(rows) < 0.2, kinds
+    assert len({r["id_number"][:6] for r in rows if r["registered_code"] != r["household_code"][:12]}) > 10
+
+
+@pytest.mark.django_db
+def test_generate_command_writes_one_line_and_a_file_that_imports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out" / "people.csv"
+    with clock.frozen(AT):
+        call_command("population", "generate", "--residents", "50", "--out", str(out))
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 1
+    assert printed[0].startswith("50 residents in ")
+    assert f"communities: {out} (" in printed[0]
+    with out.open(encoding="utf-8", newline="") as fh:
+        lines = list(csv.reader(fh))
+    assert lines[0] == list(records.KEYS)
+    assert len(lines) == 51
+    assert all(len(line) == len(records.KEYS) for line in lines[1:])
+    assert not list(out.parent.glob("*.part*"))  # the workers' parts are joined and removed
+
+    # The places of the shipped division file, then the file through the import command.
+    org_services.region_import_path(actor=SYSTEM)
+    services.population_seed_places(actor=SYSTEM, city_code="150100")
+    with clock.frozen(AT):
+        call_command("population", "import", str(out), "--workers", "0")
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 1
+    assert "people.csv: 50 rows, 50 imported, 0 rejected (0 duplicates)" in printed[0]
+    assert Person.objects.count() == 50
+    numbers = {line[0] if len(line[0]) == 18 else idnumber.upgrade(line[0]) for line in lines[1:]}
+    stored = {crypto.decrypt(token) for token in Person.objects.values_list("id_number_encrypted", flat=True)}
+    assert stored == numbers

@@ -422,3 +422,152 @@ def test_households_met_again_in_later_batches_of_a_load(buildings, write_csv: W
     assert {p.household_id for p in Person.objects.all()} == codes
     assert Person.objects.filter(household_id=rows[3]["household_code"]).count() == 3
     assert sum(Building.objects.values_list("resident_count", flat=True)) == 30
+
+
+def test_birthplace_must_be_the_id_number_s_address_code(buildings, write_csv: WriteCsv) -> None:
+    # 出生地 is the ID number's address code: given, it must agree; every problem of the row is listed.
+    good = person_row(buildings[0], seq=1, birthplace_code=buildings[0].code[:6])
+    bad = person_row(buildings[1], seq=2, birthplace_code="110105")
+    both = person_row(buildings[2], seq=3, birthplace_code="150105", birth_date="1980-05-18")
+    report = services.population_import(actor=SYSTEM, path=write_csv([good, bad, both]), workers=0)
+    assert (report.imported, report.rejected) == (1, 2)
+    assert report_rows(report.report_path) == [
+        {
+            "line": "3",
+            "field": "birthplace_code",
+            "reason": f"birthplace 110105 disagrees with the ID number's {bad['id_number'][:6]}",
+        },
+        {"line": "4", "field": "birth_date", "reason": "birth date 1980-05-18 disagrees with the ID number"},
+        {
+            "line": "4",
+            "field": "birthplace_code",
+            "reason": f"birthplace 150105 disagrees with the ID number's {both['id_number'][:6]}",
+        },
+    ]
+    assert Person.objects.get().birthplace_code == good["id_number"][:6]
+
+
+@pytest.mark.parametrize(
+    ("address", "registered", "locally"),
+    [
+        ("150102", "150102001001", True),  # the community lived in
+        ("150102", "150102001", True),  # its township
+        ("150102", "150102", True),  # its district
+        ("150105", "150102001001", True),  # an ID issued elsewhere in the city: still registered here
+        ("110105", "110105", False),  # registered in Beijing (流动人口)
+        ("150102", "150102001002", False),  # the neighbouring community (人户分离)
+        ("150102", "150105", False),  # another district
+    ],
+)
+def test_registered_code_is_not_checked_against_the_id_number(
+    buildings, write_csv: WriteCsv, address: str, registered: str, locally: bool
+) -> None:
+    # The ID keeps the address where it was issued; the registered residence may have moved since.
+    building = next(b for b in buildings if b.code.startswith("150102001001"))
+    number = idnumber.make(address, dt.date(1980, 5, 17), 1)
+    row = person_row(building, number=number, registered_code=registered)
+    report = services.population_import(actor=SYSTEM, path=write_csv([row]), workers=0)
+    assert (report.imported, report.rejected) == (1, 0), report_rows(report.report_path)
+    person = Person.objects.get()
+    assert (person.birthplace_code, person.registered_code) == (address, registered)
+    assert person.registered_locally is locally
+
+
+def test_source_at_is_the_row_s_collection_date_else_the_import_time(buildings, write_csv: WriteCsv) -> None:
+    # Two batches: the first plain (checked column by column), the second not (a space in a cell,
+    # checked row by row); both take source_at from the source_date column.
+    rows = [
+        person_row(buildings[0], seq=1, source_date="2024-03-15"),
+        person_row(buildings[1], seq=2, source_date=""),
+        person_row(buildings[2], seq=3, source_date="2024/12/31", registered_address="东风路 3号"),
+        person_row(buildings[3], seq=4, source_date="", registered_address="东风路 5号"),
+    ]
+    with clock.frozen(AT):
+        report = services.population_import(actor=SYSTEM, path=write_csv(rows), batch_rows=2, workers=0)
+    assert (report.imported, report.rejected) == (4, 0), report_rows(report.report_path)
+    source_at = dict(Person.objects.values_list("import_line", "source_at"))
+    assert source_at == {
+        2: dt.datetime(2024, 3, 15, tzinfo=dt.UTC),
+        3: AT,
+        4: dt.datetime(2024, 12, 31, tzinfo=dt.UTC),
+        5: AT,
+    }
+    assert source_at[2].astimezone(clock.CITY_TZ).date() == dt.date(2024, 3, 15)  # the city's date
+    assert set(Person.objects.values_list("recorded_at", flat=True)) == {AT}
+
+
+def _nothing_written(settings) -> None:
+    assert not ImportJob.objects.exists()
+    assert not Person.objects.exists()
+    assert not Household.objects.exists()
+    assert not Entry.objects.filter(action__startswith="population.import").exists()
+    assert not list((Path(settings.DATA_DIR) / "reports").glob("*"))
+
+
+def test_undecodable_csv_is_refused_by_the_command_and_nothing_is_written(
+    buildings, tmp_path: Path, settings, capsys
+) -> None:
+    # Excel's "Unicode text" (UTF-16 with its byte-order mark): neither UTF-8 nor GB18030.
+    rows = many_rows(buildings, 3)
+    text = "\n".join(",".join(line) for line in [HEADER, *([r[k] for k in HEADER] for r in rows)]) + "\n"
+    path = tmp_path / "people.csv"
+    path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    with pytest.raises(CommandError) as refused:
+        call_command("population", "import", str(path), "--workers", "0")
+    assert refused.value.returncode == 1
+    assert str(refused.value) == "Cannot read people.csv: the file is neither UTF-8 nor GB18030 text (line 1)"
+    assert capsys.readouterr().out == ""
+    _nothing_written(settings)
+
+
+def _workbook(rows: list[dict[str, str]]) -> bytes:
+    import io
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    for row in rows:
+        sheet.append([row[key] for key in HEADER])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _with_part(xlsx: bytes, name: str, change: Any) -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.namelist():
+            data = change(src.read(item)) if item == name else src.read(item)
+            if data is not None:
+                dst.writestr(item, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("damage", "cause"),
+    [
+        (lambda xlsx: b"id_number,name\n1,2\n", "BadZipFile"),  # a CSV saved as .xlsx
+        (lambda xlsx: xlsx[: len(xlsx) // 2], "BadZipFile"),  # cut short
+        (lambda xlsx: _with_part(xlsx, "xl/workbook.xml", lambda data: None), "KeyError"),
+        (lambda xlsx: _with_part(xlsx, "xl/worksheets/sheet1.xml", lambda data: data[:400]), "ParseError"),
+    ],
+    ids=["csv-named-xlsx", "truncated", "no-workbook-part", "broken-sheet-xml"],
+)
+def test_corrupt_xlsx_is_refused_by_the_command_and_nothing_is_written(
+    buildings, tmp_path: Path, settings, capsys, damage, cause
+) -> None:
+    good = _workbook(many_rows(buildings, 3))
+    path = tmp_path / "people.xlsx"
+    path.write_bytes(good)
+    assert bulk.open_source(path, 10).header == HEADER  # undamaged, it reads
+    path.write_bytes(damage(good))
+    with pytest.raises(CommandError) as refused:
+        call_command("population", "import", str(path), "--workers", "0")
+    assert refused.value.returncode == 1
+    assert str(refused.value).startswith("Cannot read people.xlsx: not a readable .xlsx workbook (")
+    assert cause in str(refused.value)
+    assert capsys.readouterr().out == ""
+    _nothing_written(settings)

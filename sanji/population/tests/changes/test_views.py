@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from sanji.accounts import services as accounts
 from sanji.accounts.testing import sign_in
+from sanji.audit.models import Entry
 from sanji.core import crypto
 from sanji.core.roles import Role
 from sanji.orgs import services as org_services
@@ -153,3 +154,35 @@ def test_refusals(world: World, clients: dict[str, Client]) -> None:
     assert officer.post(reverse("population:change_decide", args=[change.pk, "explode"])).status_code == 404
     assert Client().get(detail).status_code == 302  # to the login page
     assert PersonChange.objects.get().state == ChangeState.SUBMITTED
+
+
+@pytest.mark.parametrize(
+    ("kind", "values"),
+    [("name", {"name": "李刚", "reason": "更名"}), ("death", {"effective_date": "2025-05-01"})],
+)
+def test_submitting_a_change_for_a_person_outside_the_area_is_not_found(
+    world: World, clients: dict[str, Client], kind: str, values: dict[str, str]
+) -> None:
+    officer = clients["officer"]  # 赛罕区
+    outside = world.xincheng  # a resident of 新城区
+    audit = Entry.objects.count()
+    res = _submit(officer, kind, outside, **values)
+    assert res.status_code == 404
+    html = res.content.decode()
+    assert "未找到此身份号码的人员" in html
+    assert outside.name not in html
+    assert outside.id_masked not in html
+    assert f'name="{next(iter(values))}"' not in html  # no inputs: no person is shown
+    # The same answer as for a person who does not exist, a malformed id or none at all.
+    unknown = str(Person.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000)
+    for person_id in (unknown, "x", ""):
+        missing = _submit(officer, kind, None, person_id=person_id, **values)
+        assert missing.status_code == 404
+        assert "未找到此身份号码的人员" in missing.content.decode()
+    assert not PersonChange.objects.exists()
+    assert Entry.objects.count() == audit
+    after = Person.objects.get(pk=outside.pk)
+    assert (after.name, after.status, after.version) == (outside.name, outside.status, outside.version)
+    # The same form for a resident of the officer's own district goes through.
+    assert _submit(officer, kind, world.person(0), **values).status_code == 302
+    assert PersonChange.objects.get().person_id == world.person(0).pk
