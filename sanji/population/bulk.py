@@ -250,6 +250,8 @@ def _cell(value: Any) -> str:
 #: truncated one, a part missing, XML that does not parse (ElementTree's and lxml's errors are
 #: both SyntaxErrors), no sheet.
 _BAD_WORKBOOK = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, IndexError, SyntaxError, ValueError)
+#: What reading a file past its header may raise when the file is damaged there.
+UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, SyntaxError, UnicodeDecodeError)
 
 
 def _open_xlsx(path: Path, batch_rows: int) -> Source:

@@ -589,6 +589,13 @@ def _run_import(
                 raise bulk.SimulatedCrash(f"simulated crash after {committed} batches")
     except BaseException as exc:
         ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED, message=str(exc)[:1000])
+        if isinstance(exc, bulk.UNREADABLE):  # damage past the header: a refusal, not a traceback
+            line = job.rows_seen + 1 + (1 if source.header else 0)
+            raise ValidationFailed(
+                f"{source_path.name} cannot be read past row {job.rows_seen} ({type(exc).__name__}: {exc}); "
+                f"the {job.imported} rows before it are imported. Repair the file and import it again.",
+                details=[{"line": line, "field": "file", "reason": f"{type(exc).__name__}: {exc}"}],
+            ) from None
         raise
     finally:
         if scratch is not None:

@@ -17,7 +17,7 @@ from sanji.audit.models import Entry
 from sanji.core import clock, crypto, idnumber
 from sanji.core.errors import Forbidden, ValidationFailed
 from sanji.population import bulk, services
-from sanji.population.models import Building, Household, ImportJob, Person
+from sanji.population.models import Building, Household, ImportJob, ImportStatus, Person
 from sanji.population.tests.conftest import HEADER, SYSTEM, WriteCsv, many_rows, officer_at, person_row
 
 pytestmark = pytest.mark.django_db
@@ -571,3 +571,22 @@ def test_corrupt_xlsx_is_refused_by_the_command_and_nothing_is_written(
     assert cause in str(refused.value)
     assert capsys.readouterr().out == ""
     _nothing_written(settings)
+
+
+def test_a_workbook_damaged_past_its_header_is_refused_after_the_rows_before_it(
+    buildings, tmp_path: Path
+) -> None:
+    good = _workbook(many_rows(buildings, 40))
+    path = tmp_path / "people.xlsx"
+    # The sheet's XML cut two thirds of the way: the header and the first rows still parse.
+    path.write_bytes(_with_part(good, "xl/worksheets/sheet1.xml", lambda data: data[: len(data) * 2 // 3]))
+    with pytest.raises(ValidationFailed) as refused:
+        services.population_import(actor=SYSTEM, path=path, batch_rows=10, workers=0)
+    message = refused.value.message
+    assert message.startswith("people.xlsx cannot be read past row ")
+    assert "Repair the file and import it again" in message
+    job = ImportJob.objects.get()
+    assert job.status == ImportStatus.FAILED
+    assert 0 < job.imported < 40
+    assert Person.objects.count() == job.imported  # whole batches only: nothing half-written
+    assert refused.value.details[0]["field"] == "file"
