@@ -1,8 +1,10 @@
 """API operations of the cases app (thin: parse, one service or selector call, schema).
 
 Mount with ``api.add_router("/cases", sanji.cases.api.router)``. Department systems report the cases
-they handle (channel "api") through the same services as the pages. Scopes ``cases:read`` and
-``cases:write``; ``GET /public/progress`` is anonymous and throttled.
+they handle (channel "api") through the same services as the pages; applicants apply online with
+their own token (``POST /drafts``, then ``submit`` and the rest through ``/{id}/actions/{action}``).
+Scopes ``cases:read`` and ``cases:write``; ``GET /public/progress`` is anonymous and throttled.
+The operations are listed in ``docs/cases-api.md``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Form, Router
+from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
 from sanji.cases import selectors, services
@@ -20,6 +22,7 @@ from sanji.cases.schemas import (
     AttachmentOut,
     CaseCreatedOut,
     CaseDetailOut,
+    CaseDraftIn,
     CaseOut,
     CasePageOut,
     CaseReceiveIn,
@@ -43,10 +46,19 @@ def _actor(request: HttpRequest, scope: str) -> Actor:
 
 
 @router.post("", response={201: CaseCreatedOut}, summary="Receive a case (接件) at the caller's unit")
-def receive_case(request: HttpRequest, payload: CaseReceiveIn) -> tuple[int, dict[str, Any]]:
+def receive_case(request: HttpRequest, payload: CaseReceiveIn) -> Status[dict[str, Any]]:
     actor = _actor(request, WRITE_SCOPE)
     case, code = services.case_receive(actor=actor, **payload.dict())
-    return 201, {"case": case, "query_code": code}
+    return Status(201, {"case": case, "query_code": code})
+
+
+@router.post(
+    "/drafts", response={201: CaseCreatedOut}, summary="Apply online (网上申报): the applicant's draft"
+)
+def create_draft(request: HttpRequest, payload: CaseDraftIn) -> Status[dict[str, Any]]:
+    actor = _actor(request, WRITE_SCOPE)
+    case, code = services.case_create_draft(actor=actor, **payload.dict())
+    return Status(201, {"case": case, "query_code": code})
 
 
 @router.get("", response=CasePageOut, summary="A worklist page (no total count: use has_next)")
@@ -83,7 +95,7 @@ def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn) -> C
 @router.post("/{case_id}/attachments", response={201: AttachmentOut}, summary="Upload one material")
 def upload(
     request: HttpRequest, case_id: int, material_name: Form[str], file: File[UploadedFile]
-) -> tuple[int, Any]:
+) -> Status[Any]:
     actor = _actor(request, WRITE_SCOPE)
     attachment = services.attachment_add(
         actor=actor,
@@ -92,7 +104,7 @@ def upload(
         filename=file.name or "",
         content=file.read(),
     )
-    return 201, attachment
+    return Status(201, attachment)
 
 
 @router.get("/attachments/{attachment_id}", summary="Download one material (audited)")

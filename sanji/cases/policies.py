@@ -203,6 +203,12 @@ def can_receive(actor: Actor) -> bool:
     return actor.has_role(*WINDOW_ROLES)
 
 
+def can_apply_online(actor: Actor) -> bool:
+    """A signed-in person applies online (网上申报) for themselves, on the portal or with their own
+    token; an account holding only staff roles does not (staff receive applications, 接件)."""
+    return actor.user_id is not None and (not actor.grants or actor.has_role(Role.APPLICANT))
+
+
 def steps_answered_by(actor: Actor, active: list[CaseStep]) -> list[CaseStep]:
     """The active, unanswered steps of the current stage that ``actor`` answers for.
 

@@ -66,6 +66,19 @@ class CaseReceiveIn(Schema):
     fee_charged: str | None = None
 
 
+class CaseDraftIn(Schema):
+    """An online application (网上申报) by the applicant themselves; ``region_code``: where they
+    apply (a district, township or community at or below the matter's acceptance level)."""
+
+    matter_code: str
+    region_code: str
+    applicant_name: str
+    applicant_id_number: str
+    applicant_phone: str = ""
+    title: str = ""
+    form_data: dict[str, Any] = {}
+
+
 class ReportedTimesIn(Schema):
     """Times a department system reports for its case (ISO 8601 with offset); stored in the event's
     data and checked against each other and the platform's record by supervision (报送时间矛盾)."""

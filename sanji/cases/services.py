@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from stdnum.cn import uscc
 
 from sanji.audit.services import record
@@ -490,10 +491,15 @@ def case_create_draft(
     """网上申报: an applicant's draft, to be accepted at the matter's acceptance level for ``region_code``.
 
     ``region_code`` is where the applicant applies (their district or township). Answers the draft
-    and its query code.
+    and its query code. Everything is checked before the write transaction: a refusal writes nothing.
     """
-    if actor.user_id is None or is_staff_only(actor):
+    if not policies.can_apply_online(actor):
         raise Forbidden("Only a signed-in applicant applies online.")
+    name = applicant_name.strip()
+    if not name:
+        raise ValidationFailed(
+            "The applicant's name is required.", details=[{"field": "applicant_name", "reason": "required"}]
+        )
     ident = applicant_id_parse(applicant_id_number)
     matter, version, steps = _matter_for(matter_code)
     if not matter.online:
@@ -540,7 +546,7 @@ def case_create_draft(
             flow_version=version,
             matter_kind=version.kind,
             applicant_id=actor.user_id,
-            applicant_name=applicant_name.strip()[:100],
+            applicant_name=name[:100],
             applicant_id_encrypted=crypto.encrypt(ident.number),
             applicant_id_index=applicant_index(ident.number),
             applicant_id_masked=ident.masked,
@@ -579,10 +585,6 @@ def case_create_draft(
             data={"number": case.number, "event": event.seq},
         )
     return case, code
-
-
-def is_staff_only(actor: Actor) -> bool:
-    return bool(actor.grants) and not actor.has_role(Role.APPLICANT)
 
 
 # --- the one path for every action -------------------------------------------------------------
@@ -1283,6 +1285,41 @@ def _attachment_dir() -> Path:
     return Path(settings.MEDIA_ROOT) / "cases"
 
 
+def _fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries to disk (a new file's name is in its folder, not in the file)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _folder_for(case: Case) -> Path:
+    """The case's folder, made (0700) if missing; every folder made is flushed into its parent."""
+    root = Path(settings.MEDIA_ROOT)
+    folder = _attachment_dir() / case.number[:6] / str(case.pk)
+    missing = [d for d in (folder, *folder.parents) if d.is_relative_to(root) and not d.exists()]
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for made in missing:
+        _fsync_dir(made.parent)
+    return folder
+
+
+def _write_new(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path``, which must not exist yet (never overwrite another file), and
+    flush it and its name to disk before returning."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        _fsync_dir(path.parent)
+    except BaseException:
+        path.unlink(missing_ok=True)  # a partly written file (disk full …) is not kept
+        raise
+
+
 def attachment_add(
     *, actor: Actor, case_id: int, material_name: str, filename: str, content: bytes
 ) -> Attachment:
@@ -1290,54 +1327,94 @@ def attachment_add(
 
     The applicant uploads to their own case while it is a draft, returned or awaiting correction;
     staff whose grant reaches the case's current place (or its receiving place) upload while it is open.
+
+    All or nothing: a file is kept only with its committed row, and a committed row always has its
+    file. The file is written under a new random name (and flushed to disk) inside the transaction
+    that inserts its row and audit entry, after the scope and policy checks; it is only ever read
+    through that row (:func:`attachment_open`, for those who may see the case). If anything fails
+    before the commit (the insert, the audit entry), the file is removed and the error raised; if
+    the commit itself raises, the file is removed unless the row is there after all (a connection
+    lost during COMMIT leaves the outcome unknown to the client; when even that cannot be asked, the
+    file stays). The transaction is durable (``atomic(durable=True)``, a RuntimeError inside another
+    one): were it part of a caller's transaction, that could still roll the row back after the file
+    was kept, and Django has no on-rollback hook to remove it. (Writing under a temporary name
+    renamed on commit would leave a committed row without its file after a crash between the commit
+    and the rename.) A crash between the write and the commit can leave a file that no row names:
+    never served, since every read goes through a row, and found by comparing the case's folder
+    with its rows' ``storage_path``.
     """
     kind = files.check_upload(filename, content)
-    with transaction.atomic():
-        case = policies.scope(actor, Case.objects.select_for_update()).filter(pk=case_id).first()
-        if case is None:
-            raise NotFound()
-        case = Case.objects.select_related("current_unit", "accepting_unit").get(pk=case.pk)
-        is_applicant = actor.user_id is not None and actor.user_id == case.applicant_id
-        if is_applicant:
-            allowed = case.state in _APPLICANT_UPLOAD_STATES
-        else:
-            allowed = case.state not in FINAL_STATES and any(
-                policies.reaching_grants(
-                    actor,
-                    policies.VIEWER_ROLES - {Role.SUPERVISOR, Role.ANALYST},
-                    region_path=unit.region_path,
-                    department_ids=[case.current_department_id, unit.department_id],
+    stored: Path | None = None
+    inserted: int | None = None
+    committing = False
+    try:
+        with transaction.atomic(durable=True):
+            case = policies.scope(actor, Case.objects.select_for_update()).filter(pk=case_id).first()
+            if case is None:
+                raise NotFound()
+            case = Case.objects.select_related("current_unit", "accepting_unit").get(pk=case.pk)
+            is_applicant = actor.user_id is not None and actor.user_id == case.applicant_id
+            if is_applicant:
+                allowed = case.state in _APPLICANT_UPLOAD_STATES
+            else:
+                allowed = case.state not in FINAL_STATES and any(
+                    policies.reaching_grants(
+                        actor,
+                        policies.VIEWER_ROLES - {Role.SUPERVISOR, Role.ANALYST},
+                        region_path=unit.region_path,
+                        department_ids=[case.current_department_id, unit.department_id],
+                    )
+                    for unit in (case.current_unit, case.accepting_unit)
                 )
-                for unit in (case.current_unit, case.accepting_unit)
+            if not allowed:
+                raise Forbidden("You may not add materials to this case now.")
+            digest = hashlib.sha256(content).hexdigest()
+            path = _folder_for(case) / f"{secrets.token_hex(16)}{kind.extensions[0]}"
+            _write_new(path, content)
+            stored = path  # from here on the file is ours to remove
+            attachment = Attachment.objects.create(
+                case=case,
+                event=CaseEvent.objects.filter(case=case).order_by("-seq").first(),
+                material_name=material_name.strip()[:200] or filename[:200],
+                original_filename=Path(filename).name[:255],
+                content_type=kind.content_type,
+                size=len(content),
+                sha256=digest,
+                storage_path=str(path.relative_to(Path(settings.MEDIA_ROOT))),
+                uploaded_by=actor.username,
+                uploaded_by_id=actor.user_id,
+                uploaded_at=clock.now(),
             )
-        if not allowed:
-            raise Forbidden("You may not add materials to this case now.")
-        digest = hashlib.sha256(content).hexdigest()
-        folder = _attachment_dir() / case.number[:6] / str(case.pk)
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        stored = folder / f"{secrets.token_hex(16)}{kind.extensions[0]}"
-        stored.write_bytes(content)
-        attachment = Attachment.objects.create(
-            case=case,
-            event=CaseEvent.objects.filter(case=case).order_by("-seq").first(),
-            material_name=material_name.strip()[:200] or filename[:200],
-            original_filename=Path(filename).name[:255],
-            content_type=kind.content_type,
-            size=len(content),
-            sha256=digest,
-            storage_path=str(stored.relative_to(Path(settings.MEDIA_ROOT))),
-            uploaded_by=actor.username,
-            uploaded_by_id=actor.user_id,
-            uploaded_at=clock.now(),
-        )
-        record(
-            actor=actor,
-            action="cases.attachment_added",
-            target=case,
-            region_path=case.region_path,
-            data={"number": case.number, "attachment": attachment.pk, "sha256": digest, "size": len(content)},
-        )
+            inserted = attachment.pk
+            record(
+                actor=actor,
+                action="cases.attachment_added",
+                target=case,
+                region_path=case.region_path,
+                data={
+                    "number": case.number,
+                    "attachment": attachment.pk,
+                    "sha256": digest,
+                    "size": len(content),
+                },
+            )
+            committing = True  # leaving the block commits
+    except BaseException:
+        if stored is not None and not (committing and _row_kept(inserted)):
+            stored.unlink(missing_ok=True)
+        raise
     return attachment
+
+
+def _row_kept(attachment_id: int | None) -> bool:
+    """After a commit that raised: is the row in the database all the same? Assumed so when the
+    database cannot be asked (its file must not go while a row may name it)."""
+    if attachment_id is None:
+        return False
+    try:
+        return Attachment.objects.filter(pk=attachment_id).exists()
+    except DatabaseError:
+        return True
 
 
 def attachment_open(*, actor: Actor, attachment_id: int) -> tuple[Attachment, bytes]:

@@ -381,9 +381,7 @@ def case_print(request: HttpRequest, case_id: int, kind: str) -> HttpResponse:
 def _applicant(request: HttpRequest) -> Actor:
     """A signed-in applicant; staff accounts do not apply online (403)."""
     actor = actor_of(request)
-    if actor.user_id is None:
-        raise PermissionDenied
-    if services.is_staff_only(actor):
+    if not policies.can_apply_online(actor):
         raise PermissionDenied
     return actor
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 
 from sanji.audit.models import Entry
+from sanji.audit.services import record as audit_record
 from sanji.cases import files, services
+from sanji.cases.models import Attachment
 from sanji.cases.tests.conftest import COMMUNITY, ID_A, SAIHAN_CA_WINDOW, XINCHENG_CA_WINDOW, actor_at
 from sanji.core.errors import Forbidden, NotFound, ValidationFailed
 from sanji.core.roles import Role
@@ -111,3 +115,110 @@ def test_applicant_uploads_only_while_correcting(applicant: Any, settings: Any, 
         actor=applicant, case_id=case.pk, material_name="照片", filename="photo.png", content=PNG
     )
     assert att.content_type == "image/png"
+
+
+class _Boom(Exception):
+    pass
+
+
+def _fail_insert(monkeypatch: pytest.MonkeyPatch) -> None:
+    def save(self: Attachment, *args: Any, **kwargs: Any) -> None:
+        raise IntegrityError("the insert failed")
+
+    monkeypatch.setattr(Attachment, "save", save)
+
+
+def _fail_audit(monkeypatch: pytest.MonkeyPatch) -> None:
+    def record(**kwargs: Any) -> Any:
+        if kwargs.get("action") == "cases.attachment_added":
+            raise _Boom("the audit entry failed")
+        return audit_record(**kwargs)
+
+    monkeypatch.setattr("sanji.cases.services.record", record)
+
+
+def _fail_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+@pytest.mark.usefixtures("org", "frozen_now")
+@pytest.mark.parametrize(
+    ("fail", "error"),
+    [(_fail_insert, IntegrityError), (_fail_audit, _Boom), (_fail_write, OSError)],
+    ids=["insert", "audit", "write"],
+)
+def test_a_failed_upload_leaves_neither_file_nor_row(
+    fail: Any, error: type[Exception], monkeypatch: pytest.MonkeyPatch, settings: Any, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    clerk = actor_at(Role.WINDOW_CLERK, SAIHAN_CA_WINDOW)
+    case, _ = services.case_receive(
+        actor=clerk, matter_code="T-PRO", applicant_name="张三", applicant_id_number=ID_A
+    )
+    fail(monkeypatch)
+    with pytest.raises(error):
+        services.attachment_add(
+            actor=clerk, case_id=case.pk, material_name="申请书", filename="申请书.pdf", content=PDF
+        )
+    monkeypatch.undo()
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    assert not Attachment.objects.exists()
+    assert not Entry.objects.filter(action="cases.attachment_added").exists()
+    # The case is untouched: the next upload succeeds and is the only file.
+    att = services.attachment_add(
+        actor=clerk, case_id=case.pk, material_name="申请书", filename="申请书.pdf", content=PDF
+    )
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == [tmp_path / att.storage_path]
+
+
+@pytest.mark.usefixtures("org", "frozen_now")
+def test_an_upload_is_never_part_of_a_callers_transaction(settings: Any, tmp_path: Path) -> None:
+    """A caller's transaction could roll the row back after the upload kept its file: refused."""
+    settings.MEDIA_ROOT = tmp_path
+    clerk = actor_at(Role.WINDOW_CLERK, SAIHAN_CA_WINDOW)
+    case, _ = services.case_receive(
+        actor=clerk, matter_code="T-PRO", applicant_name="张三", applicant_id_number=ID_A
+    )
+    with transaction.atomic(), pytest.raises(RuntimeError, match="durable"):
+        services.attachment_add(
+            actor=clerk, case_id=case.pk, material_name="申请书", filename="申请书.pdf", content=PDF
+        )
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    assert not Attachment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the upload's own transaction really commits here
+@pytest.mark.usefixtures("org", "frozen_now")
+@pytest.mark.parametrize("committed", [False, True], ids=["commit-failed", "commit-answer-lost"])
+def test_a_failed_commit_removes_the_file_unless_the_row_was_committed(
+    committed: bool, monkeypatch: pytest.MonkeyPatch, settings: Any, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    clerk = actor_at(Role.WINDOW_CLERK, SAIHAN_CA_WINDOW)
+    case, _ = services.case_receive(
+        actor=clerk, matter_code="T-PRO", applicant_name="张三", applicant_id_number=ID_A
+    )
+    commit = connection.commit
+
+    def failing_commit() -> None:
+        if committed:  # the COMMIT went through, its answer did not (a connection lost)
+            commit()
+            raise OperationalError("server closed the connection unexpectedly")
+        raise DatabaseError("could not commit")
+
+    monkeypatch.setattr(connection, "commit", failing_commit)
+    with pytest.raises(DatabaseError):
+        services.attachment_add(
+            actor=clerk, case_id=case.pk, material_name="申请书", filename="申请书.pdf", content=PDF
+        )
+    monkeypatch.undo()
+    rows = list(Attachment.objects.all())
+    kept = [p for p in tmp_path.rglob("*") if p.is_file()]
+    if committed:  # a committed row keeps its file, and it is served
+        assert kept == [tmp_path / rows[0].storage_path]
+        assert services.attachment_open(actor=clerk, attachment_id=rows[0].pk)[1] == PDF
+    else:
+        assert (rows, kept) == ([], [])

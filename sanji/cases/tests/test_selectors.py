@@ -91,6 +91,32 @@ def test_due_soon_ordered_by_remaining_days_and_overdue() -> None:
         assert numbers(selectors.case_list_for(reviewer, worklist="due_soon")) == [late.number]
 
 
+def test_due_soon_lists_the_fewest_remaining_working_days_first() -> None:
+    """Three cases due soon, received in the reverse of their urgency: the list follows the
+    remaining working days, not the receipt order (id) nor the promised deadline (none yet for a
+    case awaiting acceptance, so it would come last)."""
+
+    def at(day: int) -> dt.datetime:
+        return dt.datetime(2026, 3, day, 2, tzinfo=dt.UTC)
+
+    with clock.frozen(at(3)):  # joint: promised 20 working days → 03-31
+        two, _ = receive("T-JNT")
+        act(clerk(), two, "accept")
+    with clock.frozen(at(16)):  # promised 10 working days → 03-30
+        one, _ = receive("T-PRO")
+        act(clerk(), one, "accept")
+    with clock.frozen(at(20)):  # not accepted: acceptance due in 5 working days → 03-27
+        zero, _ = receive("T-PRO")
+    supervisor = actor_at(Role.SUPERVISOR, SAIHAN_SUP)
+    with clock.frozen(at(27)):  # Friday
+        services.case_deadlines_refresh(actor=services_system())
+        remaining = dict(Case.objects.values_list("number", "remaining_days"))
+        assert remaining == {zero.number: 0, one.number: 1, two.number: 2}
+        page = selectors.case_list_for(supervisor, worklist="due_soon")
+    assert numbers(page) == [zero.number, one.number, two.number]
+    assert [c.remaining_days for c in page.items] == [0, 1, 2]
+
+
 def services_system() -> Actor:
     from sanji.core.actors import system_actor
 

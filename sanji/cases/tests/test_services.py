@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from sanji.cases.tests.conftest import (
     COMMUNITY,
     ID_A,
     ID_B,
+    MATERIALS,
     SAIHAN_CA_OFFICE,
     SAIHAN_CA_WINDOW,
     SAIHAN_HOUSING_OFFICE,
@@ -24,8 +26,13 @@ from sanji.cases.tests.conftest import (
     XINCHENG_CA_OFFICE,
     XINCHENG_CA_WINDOW,
     XINCHENG_SUP,
+    D,
     actor_at,
 )
+from sanji.catalog import services as catalog
+from sanji.catalog.flows import StepSpec
+from sanji.catalog.models import Matter, StepCode
+from sanji.catalog.selectors import terms_from
 from sanji.core import clock, crypto
 from sanji.core.actors import Actor
 from sanji.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
@@ -342,6 +349,78 @@ def test_extension_once_and_by_head_only() -> None:
         act(head(), case, "extend", days=1, reason="again")
     with pytest.raises(NotFound):  # another district's head does not even see it
         act(head(XINCHENG_CA_OFFICE), case, "extend", days=1, reason="x")
+    # The one extension is on the record: its reason and days on its event, who granted it.
+    event = CaseEvent.objects.get(case=case, action="extend")
+    assert event.reason == "案情复杂，经负责人批准"
+    assert event.data["days"] == 10
+    assert (event.from_state, event.to_state) == ("handling", "handling")
+    assert event.actor_username == head().username
+
+
+def test_a_case_keeps_the_flow_version_it_started_with() -> None:
+    """A new flow version (other steps, other limits) applies to new cases only: a case received
+    under version 1 is routed, timed and completed by version 1 to the end."""
+    matter = Matter.objects.get(code="T-PRO")
+    v1 = matter.current_version
+    assert v1 is not None
+    case = receive("T-PRO")
+    case = act(clerk(), case, "accept")  # 03-03: on to the review stage (3 working days)
+    assert case.flow_version_id == v1.pk
+    assert local(case.step_due) == dt.date(2026, 3, 6)
+    # Version 2: no review stage, the decision gets 4 days; promised 6, legal 15 working days.
+    v2 = catalog.flow_version_publish(
+        actor=SYSTEM,
+        matter=matter,
+        steps=[
+            StepSpec(1, StepCode.ACCEPT, "受理", D, Role.WINDOW_CLERK, 2),
+            StepSpec(2, StepCode.DECIDE, "决定", D, Role.APPROVER, 4),
+            StepSpec(3, StepCode.DELIVER, "送达", D, Role.WINDOW_CLERK, 1),
+        ],
+        materials=MATERIALS,
+        terms=replace(terms_from(v1), promised_limit_days=6, legal_limit_days=15),
+        note="简化流程",
+    )
+    assert (v2.number, Matter.objects.get(pk=matter.pk).current_version_id) == (2, v2.pk)
+
+    with clock.frozen(dt.datetime(2026, 3, 5, 2, tzinfo=dt.UTC)):
+        case = act(reviewer(), case, "complete_step", opinion="材料齐全")  # v1's review stage
+    assert (case.current_step_order, local(case.step_due)) == (3, dt.date(2026, 3, 9))  # v1: 2 days
+    with clock.frozen(dt.datetime(2026, 3, 9, 2, tzinfo=dt.UTC)):
+        case = act(approver(), case, "approve", opinion="准予")
+    with clock.frozen(dt.datetime(2026, 3, 10, 2, tzinfo=dt.UTC)):
+        case = act(clerk(), case, "deliver", delivery_method="window", certificate_no="ZS-V1")
+        case = act(clerk(), case, "complete")
+    assert case.state == "completed"
+    assert case.flow_version_id == v1.pk
+    # v1's limits from the acceptance on 03-03: promised 10 (v2: 6 → 03-11), legal 20 (v2: 15 → 03-24).
+    assert (local(case.promised_due), local(case.legal_due)) == (dt.date(2026, 3, 17), dt.date(2026, 3, 31))
+    steps = list(CaseStep.objects.filter(case=case).select_related("flow_step").order_by("order"))
+    assert {s.flow_step.flow_version_id for s in steps} == {v1.pk}
+    assert [(s.flow_step.code, s.flow_step.limit_days, s.state) for s in steps] == [
+        ("accept", 1, "done"),
+        ("review", 3, "done"),
+        ("decide", 2, "done"),
+        ("deliver", 1, "done"),
+    ]
+    assert [local(s.due) if s.due else None for s in steps] == [
+        dt.date(2026, 3, 4),  # accept: 1 day from receipt
+        dt.date(2026, 3, 6),  # review: 3 days from 03-03
+        dt.date(2026, 3, 9),  # decide: 2 days from 03-05
+        dt.date(2026, 3, 10),  # deliver: 1 day from the decision on 03-09
+    ]
+
+    # A case received now starts on version 2: straight from acceptance to the 4-day decision.
+    with clock.frozen(dt.datetime(2026, 3, 10, 2, tzinfo=dt.UTC)):
+        new = act(clerk(), receive("T-PRO"), "accept")
+    assert new.flow_version_id == v2.pk
+    assert (new.current_step_order, local(new.step_due)) == (2, dt.date(2026, 3, 16))
+    assert (local(new.promised_due), local(new.legal_due)) == (dt.date(2026, 3, 18), dt.date(2026, 3, 31))
+    assert [
+        (code, days)
+        for code, days in CaseStep.objects.filter(case=new)
+        .order_by("order")
+        .values_list("flow_step__code", "flow_step__limit_days")
+    ] == [("accept", 2), ("decide", 4), ("deliver", 1)]
 
 
 def test_special_procedure_pauses_the_clock() -> None:
