@@ -93,7 +93,9 @@ def test_connections_are_spread_evenly_over_the_workers(tmp_path: Path) -> None:
         "SANJI_DATA_DIR": str(tmp_path),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",  # the page asked for reads no table
     }
-    argv = gunicorn_argv(host="127.0.0.1", port=port, workers=4, threads=1)
+    # Keep-alive well past the test's length: gunicorn's 2 s default let a slow machine close the
+    # first connections (idle while the others were opened) before they were counted.
+    argv = [*gunicorn_argv(host="127.0.0.1", port=port, workers=4, threads=1), "--keep-alive", "120"]
     server = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     clients: list[http.client.HTTPConnection] = []
     try:
