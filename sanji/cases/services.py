@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from sanji.cases.models import (
 )
 from sanji.cases.transitions import FINAL_STATES, TABLE, Action, State, allowed_actions, check
 from sanji.catalog.models import FlowStep, FlowVersion, Matter, StepCode
-from sanji.core import clock, crypto, hooks, idnumber, prepared
+from sanji.core import clock, crypto, durable, hooks, idnumber, prepared
 from sanji.core.actors import Actor
 from sanji.core.authz import require
 from sanji.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
@@ -1285,15 +1284,6 @@ def _attachment_dir() -> Path:
     return Path(settings.MEDIA_ROOT) / "cases"
 
 
-def _fsync_dir(folder: Path) -> None:
-    """Flush a folder's entries to disk (a new file's name is in its folder, not in the file)."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _folder_for(case: Case) -> Path:
     """The case's folder, made (0700) if missing; every folder made is flushed into its parent."""
     root = Path(settings.MEDIA_ROOT)
@@ -1301,23 +1291,8 @@ def _folder_for(case: Case) -> Path:
     missing = [d for d in (folder, *folder.parents) if d.is_relative_to(root) and not d.exists()]
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     for made in missing:
-        _fsync_dir(made.parent)
+        durable.fsync_directory(made.parent)
     return folder
-
-
-def _write_new(path: Path, content: bytes) -> None:
-    """Write ``content`` to ``path``, which must not exist yet (never overwrite another file), and
-    flush it and its name to disk before returning."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        _fsync_dir(path.parent)
-    except BaseException:
-        path.unlink(missing_ok=True)  # a partly written file (disk full …) is not kept
-        raise
 
 
 def attachment_add(
@@ -1370,7 +1345,7 @@ def attachment_add(
                 raise Forbidden("You may not add materials to this case now.")
             digest = hashlib.sha256(content).hexdigest()
             path = _folder_for(case) / f"{secrets.token_hex(16)}{kind.extensions[0]}"
-            _write_new(path, content)
+            durable.write_new(path, content)
             stored = path  # from here on the file is ours to remove
             attachment = Attachment.objects.create(
                 case=case,

@@ -37,7 +37,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from sanji.audit.services import record
-from sanji.core import clock, packages, signing
+from sanji.core import clock, durable, packages, signing
 from sanji.core.actors import Actor
 from sanji.core.authz import require
 from sanji.core.errors import Conflict, ValidationFailed
@@ -256,12 +256,9 @@ def _publish(
             _audit(actor, row, operator, again=True)
     target = directory / f"{row.package_id}.zip"
     temporary = directory / f".{target.name}{TEMP_SUFFIX}"
-    with temporary.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    durable.write_new(temporary, data, sync_folder=False)  # its name matters only once renamed
     os.replace(temporary, target)
-    _sync_directory(directory)
+    durable.fsync_directory(directory)
     FeedPackage.objects.filter(pk=row.pk, published_at=None).update(published_at=clock.now())
 
 
@@ -283,14 +280,6 @@ def _audit(actor: Actor, row: FeedPackage, operator: str, *, again: bool) -> Non
             "rebuilt": again,
         },
     )
-
-
-def _sync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _reach_path(actor: Actor) -> str:

@@ -21,7 +21,7 @@ from ninja.testing import TestClient
 
 from sanji.accounts import services as accounts
 from sanji.audit.models import Entry
-from sanji.core import signing
+from sanji.core import durable, signing
 from sanji.core.actors import Actor
 from sanji.core.errors import Conflict, Forbidden, ValidationFailed
 from sanji.core.packages import Package, package_read
@@ -217,7 +217,7 @@ def test_a_crash_leaves_a_state_the_rerun_completes_exactly_once(
     _renamed_xincheng(world, "李墙")
     _renamed(world, 0, "巴特尔")  # the same person again: a fifth entry
     calls = {"audit": 0, "write": 0, "rename": 0, "mark published": 0}
-    real_audit, real_replace, real_sync = feed_packages._audit, os.replace, feed_packages._sync_directory
+    real_audit, real_replace, real_sync = feed_packages._audit, os.replace, durable.fsync_directory
     real_fsync = os.fsync
 
     def crash_on_second(which: str) -> None:
@@ -245,7 +245,7 @@ def test_a_crash_leaves_a_state_the_rerun_completes_exactly_once(
     monkeypatch.setattr(feed_packages, "_audit", audit)
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
-    monkeypatch.setattr(feed_packages, "_sync_directory", sync_directory)
+    monkeypatch.setattr(durable, "fsync_directory", sync_directory)
     with pytest.raises(SimulatedCrash):
         services.feed_export(actor=world.department, out_dir=out, batch=2)
     monkeypatch.undo()
