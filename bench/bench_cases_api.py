@@ -3,8 +3,9 @@
 Per engine (fresh database from ``bench.run``): the reference data is seeded through the real
 services (regions, organisation, calendar, catalogue); a window clerk at the Saihan district
 civil-affairs window (赛罕区民政窗口) gets a registered terminal (127.0.0.1) and an API token
-(``cases:read``/``cases:write``) bound to it. ``sanji serve`` (gunicorn threads, ``WORKERS`` ×
-``THREADS``) runs on a free loopback port with ``SANJI_BENCH=1``, which mounts ``/api/bench/anchor``.
+(``cases:read``/``cases:write``) bound to it. ``sanji serve`` (gunicorn threads, workers and
+threads as it runs by default) runs on a free loopback port with ``SANJI_BENCH=1``, which mounts
+``/api/bench/anchor``.
 
 A separate load-generator process (this module run as ``python -m bench.bench_cases_api --load``;
 :mod:`bench.loadgen`: stdlib only, keep-alive connections, one thread per client)
@@ -29,7 +30,7 @@ import random
 from typing import Any
 
 from bench import loadgen
-from bench.loadgen import HOST, THREADS, WORKERS
+from bench.loadgen import HOST, server_setting
 from bench.loadgen import loadavg as loadavg  # re-exported: other benchmarks import it from here
 
 NAME = "cases_api"
@@ -174,7 +175,7 @@ def run(engine: str) -> list[dict[str, Any]]:
         (b - a) / max(1, cases["ok_total"]) * 1000 for a, b in zip(cpu_before, cpu_mid, strict=True)
     ]
     per_insert = (cpu_after[0] - cpu_mid[0]) / max(1, anchor["ok_total"]) * 1000
-    setting = f"sanji serve {WORKERS}x{THREADS} threads, {CLIENTS} clients x {SECONDS:g} s"
+    setting = f"{server_setting()}, {CLIENTS} clients x {SECONDS:g} s"
     common = (
         f"{setting}; {cases['ok']} transitions in the window ({completed} cases completed in all), "
         f"errors {cases['errors']}; client CPU {cases['client_cpu_s']} s; "
@@ -239,7 +240,7 @@ def run(engine: str) -> list[dict[str, Any]]:
                     f"open loop: {CLIENTS} clients offering {rate:g}/s in all for {SECONDS:g} s, "
                     f"latency from the scheduled send; achieved {run_['rate']}/s, p50 {run_['p50_ms']} ms, "
                     f"max {run_['max_ms']} ms, errors {run_['errors']}; anchor p50 {anchor_['p50_ms']} ms, "
-                    f"{anchor_['rate']}/s; sanji serve {WORKERS}x{THREADS} threads"
+                    f"{anchor_['rate']}/s; {server_setting()}"
                 ),
             }
         )

@@ -5,7 +5,7 @@ their services; ``SANJI_BENCH_LOOKUP_N`` synthetic residents (default 3,500,000)
 by ``population_import`` (the set-up, timed and reported but not the figure). A department system
 (部门业务系统) of the city civil-affairs bureau gets a terminal (127.0.0.1) and a ``sharing:read``
 token; the platform grants its department sex, birth date, marital status and residence for a
-purpose. ``sanji serve`` (gunicorn threads, ``WORKERS`` x ``THREADS``) runs on a loopback port with
+purpose. ``sanji serve`` (gunicorn threads, as it runs by default) runs on a loopback port with
 ``SANJI_BENCH=1``.
 
 A separate load-generator process (:mod:`bench.loadgen`: stdlib only, keep-alive connections, one
@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import loadgen
-from bench.loadgen import HOST, THREADS, WORKERS, loadavg
+from bench.loadgen import HOST, loadavg, server_setting
 
 NAME = "population_lookup"
 SIZE = int(os.environ.get("SANJI_BENCH_LOOKUP_N", "3500000"))
@@ -173,7 +173,7 @@ def run(engine: str) -> list[dict[str, Any]]:
         path.unlink()
     work.rmdir()
 
-    setting = f"sanji serve {WORKERS}x{THREADS} threads, {CLIENTS} clients x {SECONDS:g} s"
+    setting = f"{server_setting()}, {CLIENTS} clients x {SECONDS:g} s"
     answered = lookups["ok_total"] + sum(run["ok_total"] for _, run, _, _ in paced)
     bookkeeping = (
         f"{answered} reads answered = {records} access records = {audit_added} audit entries"
@@ -218,7 +218,7 @@ def run(engine: str) -> list[dict[str, Any]]:
     for rate, run_, anchor_, load in paced:
         paced_setting = (
             f"open loop: {CLIENTS} clients offering {rate:g}/s in all for {SECONDS:g} s, latency from the "
-            f"scheduled send; sanji serve {WORKERS}x{THREADS} threads"
+            f"scheduled send; {server_setting()}"
         )
         results += [
             {

@@ -3,7 +3,7 @@
 Two halves:
 
 - **In the benchmark process** (Django configured): :func:`serving` runs ``sanji serve``
-  (gunicorn threads, ``WORKERS`` x ``THREADS``, connections balanced over the workers) on a free
+  (gunicorn threads, :func:`server_shape`, connections balanced over the workers) on a free
   loopback port with ``SANJI_BENCH=1``
   (which mounts ``/api/bench/anchor``), :func:`run_load` runs a load generator in its own process and
   answers its JSON summary, :func:`loadavg` notes how busy the machine was.
@@ -47,18 +47,32 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sanji.ops.gunicorn_config import DEFAULT_THREADS, DEFAULT_WORKERS
+from sanji.ops.gunicorn_config import DEFAULT_THREADS, default_workers
 
 HOST = "127.0.0.1"
-# The server as ``sanji serve`` runs it by default, unless the environment says otherwise.
-WORKERS = int(os.environ.get("SANJI_BENCH_WORKERS", DEFAULT_WORKERS))
-THREADS = int(os.environ.get("SANJI_BENCH_THREADS", DEFAULT_THREADS))
 ROOT = Path(__file__).resolve().parent.parent
 
 Work = Callable[["Client"], None]
 
 
 # --- the server and the load-generator process, seen from the benchmark --------------------------
+
+
+def server_shape() -> tuple[int, int]:
+    """``(workers, threads)`` of the benchmarked server: as ``sanji serve`` runs by default against
+    the bench database (Django configured), unless ``SANJI_BENCH_WORKERS`` / ``SANJI_BENCH_THREADS``
+    say otherwise."""
+    from django.conf import settings
+
+    workers = os.environ.get("SANJI_BENCH_WORKERS") or default_workers(settings.DATABASES["default"])
+    threads = os.environ.get("SANJI_BENCH_THREADS") or DEFAULT_THREADS
+    return int(workers), int(threads)
+
+
+def server_setting() -> str:
+    """The server's shape as the benchmarks' notes give it."""
+    workers, threads = server_shape()
+    return f"sanji serve {workers}x{threads} threads"
 
 
 def free_port() -> int:
@@ -71,7 +85,8 @@ def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
     """``sanji serve`` with the bench database (inherited environment) and ``SANJI_BENCH=1``."""
     sanji = Path(sys.executable).with_name("sanji")
     cmd = [str(sanji), "serve", "--host", HOST, "--port", str(port)]
-    cmd += ["--workers", str(WORKERS), "--threads", str(THREADS)]
+    workers, threads = server_shape()
+    cmd += ["--workers", str(workers), "--threads", str(threads)]
     env = {**os.environ, "SANJI_BENCH": "1"}
     out = log.open("wb")
     proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)

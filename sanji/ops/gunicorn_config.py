@@ -18,11 +18,33 @@ from typing import Any
 #: 5 ms down to 0.05 ms, and the shortest interval gave the best rates and latencies.
 SWITCH_INTERVAL = 0.00005
 
-#: ``sanji serve`` defaults: two worker processes per core, four threads each. Threads of one
-#: process share the interpreter lock, so many threads in few processes queue for it; many
-#: single-threaded processes pass the database write queue between processes, which costs more.
-#: 4 × 4 served the most case transitions on 2 cores (measured against 2 × 8, 8 × 2, 16 × 1).
-DEFAULT_WORKERS = max(2, 2 * (os.cpu_count() or 1))
+#: ``sanji serve`` defaults: worker processes per core (:func:`default_workers`), four threads each.
+#: Threads of one process share the interpreter lock, so many threads in few processes queue for
+#: it; many single-threaded processes pass the database write queue between processes, which
+#: costs more. On SQLite, 4 × 4 served the most case transitions on 2 cores (measured against
+#: 2 × 8, 8 × 2, 16 × 1).
+WORKERS_PER_CORE = 2
+#: With a PostgreSQL server on the same machine its backends need the cores too: one worker per
+#: core served about 15 % more case transitions on 2 cores than two per core (2 × 4: 334–342/s,
+#: 4 × 4: 294/s, 8 × 2: 305/s, 2 × 8: 273/s; ``bench.bench_cases_api``, 2026-11-27), with less CPU
+#: per transition in both the workers and the database server.
+WORKERS_PER_CORE_LOCAL_POSTGRESQL = 1
+#: Hosts that put the database server on this machine (an empty host or a path is a local socket).
+LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
+
+
+def default_workers(database: dict[str, Any], cores: int | None = None) -> int:
+    """Worker processes for a Django ``DATABASES`` entry: one per core when the database is a
+    PostgreSQL server on this machine, two per core otherwise (SQLite, or a database elsewhere); at
+    least two, so that one worker's restart never leaves the platform unserved."""
+    cores = cores or os.cpu_count() or 1
+    host = str(database.get("HOST") or "")
+    local = host in LOCAL_HOSTS or host.startswith("/")
+    postgresql = "postgresql" in str(database.get("ENGINE", ""))
+    per_core = WORKERS_PER_CORE_LOCAL_POSTGRESQL if postgresql and local else WORKERS_PER_CORE
+    return max(2, per_core * cores)
+
+
 DEFAULT_THREADS = 4
 
 

@@ -6,9 +6,10 @@ import os
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from sanji.ops.gunicorn_config import DEFAULT_THREADS, DEFAULT_WORKERS
+from sanji.ops.gunicorn_config import DEFAULT_THREADS, default_workers
 
 
 def gunicorn_argv(*, host: str, port: int, workers: int, threads: int) -> list[str]:
@@ -41,7 +42,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("SANJI_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("SANJI_PORT", "8000")))
         parser.add_argument(
-            "--workers", type=int, default=int(os.environ.get("SANJI_WORKERS", DEFAULT_WORKERS))
+            "--workers",
+            type=int,
+            default=int(os.environ.get("SANJI_WORKERS") or default_workers(settings.DATABASES["default"])),
         )
         parser.add_argument(
             "--threads", type=int, default=int(os.environ.get("SANJI_THREADS", DEFAULT_THREADS))
