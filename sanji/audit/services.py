@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -71,48 +72,136 @@ _GIVEN = tuple(
 )
 
 
-def _cast(field: models.Field[Any, Any]) -> str:
-    if field.get_internal_type() == "CharField":
-        return "text"
-    return str(field.db_type(connection))
-
-
 @functools.cache
-def _append_sql() -> str:
-    """PostgreSQL: lock the head, insert the entry after it and move the head, in one statement.
+def _append_ctes(gate: str = "", prefix: str = "") -> tuple[str, str]:
+    """The two CTE bodies of a PostgreSQL append: ``h``, the head locked (joined with the CTE
+    ``gate``, if any, so that nothing is appended when the gate has no row), and ``e``, the entry
+    inserted after it; ``prefix`` names them (``{prefix}h``, ``{prefix}e``).
 
     The hash is completed in the database from the previous hash and seq it holds under the lock
     (:func:`sanji.audit.chain.body_after_seq`), so the head is locked for one statement and the
-    commit, and the append costs one round trip instead of three.
+    commit. Parameters: the :data:`_GIVEN` values, then the body after the seq.
     """
     quote = connection.ops.quote_name
     entry = quote(Entry._meta.db_table)
     columns = ", ".join(quote(f.column) for f in _GIVEN)
-    # Casts: the values are a SELECT list, whose parameters take no type from the columns. Text,
-    # not varchar(n), which would cut a long value silently (the insert refuses it, as before).
-    values = ", ".join(f"%s::{_cast(f)}" for f in _GIVEN)
-    digest = "encode(sha256(convert_to(h.hash || E'\\n[' || h.seq::text || ',' || %s::text, 'UTF8')), 'hex')"
+    # Casts: the values are a SELECT list, whose parameters take no type from the columns.
+    values = ", ".join(f"%s::{prepared.cast(f, connection)}" for f in _GIVEN)
+    h = f"{prefix}h"
+    digest = (
+        f"encode(sha256(convert_to({h}.hash || E'\\n[' || {h}.seq::text || ',' || %s::text, 'UTF8')), 'hex')"
+    )
+    source = f"{_HEAD_TABLE} head, {gate}" if gate else f"{_HEAD_TABLE} head"
     # Names are the models' own, quoted; values are always parameters.
+    locked = f"SELECT head.seq + 1 AS seq, head.hash FROM {source} WHERE head.id = 1 FOR UPDATE OF head"  # noqa: S608
+    inserted = (
+        f"INSERT INTO {entry} (seq, {columns}, prev_hash, hash) "  # noqa: S608
+        f"SELECT {h}.seq, {values}, {h}.hash, {digest} FROM {h} RETURNING id, seq, prev_hash, hash"
+    )
+    return locked, inserted
+
+
+@functools.cache
+def _append_sql() -> str:
+    """PostgreSQL: lock the head, insert the entry after it and move the head, in one statement
+    (:func:`_append_ctes`): one round trip instead of three."""
+    locked, inserted = _append_ctes()
     return (
-        f"WITH h AS (SELECT seq + 1 AS seq, hash FROM {_HEAD_TABLE} WHERE id = 1 FOR UPDATE), "  # noqa: S608
-        f"e AS (INSERT INTO {entry} (seq, {columns}, prev_hash, hash) "
-        f"SELECT h.seq, {values}, h.hash, {digest} FROM h RETURNING id, seq, prev_hash, hash) "
+        f"WITH h AS ({locked}), e AS ({inserted}) "  # noqa: S608
         f"UPDATE {_HEAD_TABLE} SET seq = e.seq, hash = e.hash FROM e WHERE {_HEAD_TABLE}.id = 1 "
         "RETURNING e.id, e.seq, e.prev_hash, e.hash"
     )
 
 
-def _append_in_one_statement(values: dict[str, Any]) -> Entry | None:
-    """The new entry, appended by :func:`_append_sql`; None when the head row is missing."""
+def _params(values: dict[str, Any]) -> list[Any]:
     entry = Entry(prev_hash="", hash="", **values)
-    params = [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in _GIVEN]
-    rows = prepared.query(_append_sql(), [*params, body_after_seq(values)])
-    if not rows:
-        return None
-    entry.pk, entry.seq, entry.prev_hash, entry.hash = rows[0]
+    return [
+        *(f.get_db_prep_save(f.pre_save(entry, True), connection) for f in _GIVEN),
+        body_after_seq(values),
+    ]
+
+
+def _appended(values: dict[str, Any], row: Sequence[Any]) -> Entry:
+    entry = Entry(prev_hash="", hash="", **values)
+    entry.pk, entry.seq, entry.prev_hash, entry.hash = row
     entry._state.adding = False
     entry._state.db = connection.alias
     return entry
+
+
+def _append_in_one_statement(values: dict[str, Any]) -> Entry | None:
+    """The new entry, appended by :func:`_append_sql`; None when the head row is missing."""
+    rows = prepared.query(_append_sql(), _params(values))
+    return _appended(values, rows[0]) if rows else None
+
+
+def _append_slowly(values: dict[str, Any]) -> Entry:
+    """Lock the head (re-creating it if it is missing), hash, insert, move the head: three statements."""
+    head = _locked_head()
+    values["seq"] = head.seq + 1
+    digest = entry_hash(head.hash, values)
+    entry = prepared.insert(Entry(prev_hash=head.hash, hash=digest, **values))
+    _head_move(entry.seq, digest)
+    return entry
+
+
+def _values(
+    actor: Actor,
+    action: str,
+    target: models.Model | None,
+    target_label: str | None,
+    region_path: str,
+    purpose: str,
+    data: dict[str, Any] | None,
+) -> dict[str, Any]:
+    target_type, target_id, label = _target_fields(target)
+    return {
+        "seq": 0,
+        "at": clock.now(),
+        "actor_id": actor.user_id,
+        "actor_username": actor.username,
+        "unit_id": actor.unit_id,
+        "terminal": actor.terminal_code,
+        "ip": actor.ip,
+        "channel": actor.channel,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "target_label": (target_label if target_label is not None else label)[:200],
+        "region_path": region_path,
+        "purpose": purpose[:200],
+        "data": normalise_data(data or {}),
+    }
+
+
+class Recorded(prepared.Part):
+    """An audit entry written as part of a :class:`sanji.core.prepared.Chain` (see
+    :func:`record_in`); ``entry`` is the appended entry once the chain has run."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+        self.entry: Entry | None = None
+
+    def ctes(self, gate: str, name: str, connection: Any) -> tuple[list[str], list[Any], list[str]]:
+        locked, inserted = _append_ctes(gate, name)
+        h, e = f"{name}h", f"{name}e"
+        move = (
+            f"{name} AS (UPDATE {_HEAD_TABLE} SET seq = {e}.seq, hash = {e}.hash "  # noqa: S608
+            f"FROM {e} WHERE {_HEAD_TABLE}.id = 1)"
+        )
+        outputs = [f"(SELECT {column} FROM {e})" for column in ("id", "seq", "prev_hash", "hash")]  # noqa: S608
+        return [f"{h} AS ({locked})", f"{e} AS ({inserted})", move], _params(self.values), outputs
+
+    def done(self, values: Sequence[Any]) -> None:
+        if values[0] is None:
+            # The head row is missing (a test database flushed): the chain wrote its change but no
+            # entry. Append it now, in the same transaction, re-creating the head as record() does.
+            self.entry = _append_slowly(self.values)
+            return
+        self.entry = _appended(self.values, values)
+
+    def run_alone(self, connection: Any) -> None:
+        self.entry = _append_slowly(self.values)
 
 
 def record(
@@ -131,38 +220,34 @@ def record(
     Appends are serialised by locking the chain head row until the caller commits (on SQLite,
     by the IMMEDIATE transactions of settings._SQLITE_OPTIONS), so the chain never forks.
     """
-    target_type, target_id, label = _target_fields(target)
     # The entry is prepared before the chain head is locked, so the lock is held only for the
     # hash, the insert and the head update (then until the caller commits).
-    values: dict[str, Any] = {
-        "seq": 0,
-        "at": clock.now(),
-        "actor_id": actor.user_id,
-        "actor_username": actor.username,
-        "unit_id": actor.unit_id,
-        "terminal": actor.terminal_code,
-        "ip": actor.ip,
-        "channel": actor.channel,
-        "action": action,
-        "target_type": target_type,
-        "target_id": target_id,
-        "target_label": (target_label if target_label is not None else label)[:200],
-        "region_path": region_path,
-        "purpose": purpose[:200],
-        "data": normalise_data(data or {}),
-    }
+    values = _values(actor, action, target, target_label, region_path, purpose, data)
     # No savepoint inside the caller's transaction: a failure here fails the caller's change too.
     with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             appended = _append_in_one_statement(values)
             if appended is not None:
                 return appended
-        head = _locked_head()
-        values["seq"] = head.seq + 1
-        digest = entry_hash(head.hash, values)
-        entry = prepared.insert(Entry(prev_hash=head.hash, hash=digest, **values))
-        _head_move(entry.seq, digest)
-    return entry
+        return _append_slowly(values)
+
+
+def record_in(
+    chain: prepared.Chain,
+    *,
+    actor: Actor,
+    action: str,
+    target: models.Model | None = None,
+    target_label: str | None = None,
+    region_path: str = "",
+    purpose: str = "",
+    data: dict[str, Any] | None = None,
+) -> Recorded:
+    """:func:`record` as a write of ``chain``: appended if and only if the chain's guard matches, in
+    the same statement on PostgreSQL. The caller runs the chain in its transaction."""
+    recorded = Recorded(_values(actor, action, target, target_label, region_path, purpose, data))
+    chain.add(recorded)
+    return recorded
 
 
 def audit_purge(*, actor: Actor, before: dt.datetime) -> Checkpoint | None:

@@ -16,6 +16,7 @@ delivery (送达) stage.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import secrets
@@ -29,7 +30,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from stdnum.cn import uscc
 
-from sanji.audit.services import record
+from sanji.audit.services import record, record_in
 from sanji.calendar.selectors import work_calendar
 from sanji.cases import deadlines, files, policies
 from sanji.cases.models import (
@@ -639,15 +640,13 @@ def case_act(*, actor: Actor, case_id: int, action: str, expected_version: int, 
     case.version += 1
     _recompute(case, new=False)
     changed = {name: getattr(case, name) for name in _changed(case, before)}
-    with transaction.atomic():
-        if not prepared.update(Case, case.pk, changed, where={"version": expected_version}):
-            raise _stale(
-                case,
-                expected_version,
-                Case.objects.filter(pk=case.pk).values_list("version", flat=True).first(),
-            )
-        _steps_save(case)
-        event = _append(
+    # The case row only if its version is still the one read, then the steps, the event and the
+    # audit entry: on PostgreSQL one statement (see sanji.core.prepared.Chain).
+    chain = prepared.Chain()
+    chain.guard(Case, case.pk, changed, where={"version": expected_version})
+    _steps_save(case, chain)
+    event = chain.insert(
+        _new_event(
             case,
             actor,
             seq=case.version,
@@ -658,7 +657,15 @@ def case_act(*, actor: Actor, case_id: int, action: str, expected_version: int, 
             fields=fields,
             step_order=step_order,
         )
-        _audit(actor, case, event)
+    )
+    _audit(actor, case, event, chain)
+    with transaction.atomic():
+        if not chain.run():
+            raise _stale(
+                case,
+                expected_version,
+                Case.objects.filter(pk=case.pk).values_list("version", flat=True).first(),
+            )
         _schedule(case, event)
     return case
 
@@ -736,11 +743,16 @@ def _touch(case: Case, step: CaseStep, *fields: str) -> None:
 _STEP_COLUMNS = {f.name: f.attname for f in CaseStep._meta.concrete_fields}
 
 
-def _steps_save(case: Case) -> None:
+def _steps_save(case: Case, chain: prepared.Chain | None = None) -> None:
+    """Write each changed step (as part of ``chain``, if given)."""
     dirty: dict[int, tuple[CaseStep, set[str]]] = getattr(case, _DIRTY, None) or {}
     for step, fields in dirty.values():
         columns = [_STEP_COLUMNS[name] for name in sorted(fields)]  # "unit" → "unit_id"
-        prepared.update(CaseStep, step.pk, {column: getattr(step, column) for column in columns})
+        values = {column: getattr(step, column) for column in columns}
+        if chain is not None:
+            chain.update(CaseStep, step.pk, values)
+        else:
+            prepared.update(CaseStep, step.pk, values)
     setattr(case, _DIRTY, {})
 
 
@@ -1040,8 +1052,36 @@ def _append(
     fields: Mapping[str, Any],
     step_order: int | None = None,
 ) -> CaseEvent:
-    """Append event ``seq``: the case's version after the change (one event per version), so the
-    next number needs no query; the unique (case, seq) constraint refuses any gap in that rule."""
+    """Append event ``seq`` (:func:`_new_event`)."""
+    return prepared.insert(
+        _new_event(
+            case,
+            actor,
+            seq=seq,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            now=now,
+            fields=fields,
+            step_order=step_order,
+        )
+    )
+
+
+def _new_event(
+    case: Case,
+    actor: Actor,
+    *,
+    seq: int,
+    action: str,
+    from_state: str,
+    to_state: str,
+    now: dt.datetime,
+    fields: Mapping[str, Any],
+    step_order: int | None = None,
+) -> CaseEvent:
+    """Event ``seq``, not yet written: the case's version after the change (one event per version),
+    so the next number needs no query; the unique (case, seq) constraint refuses any gap in that rule."""
     data = {k: _jsonable(v) for k, v in fields.items() if k not in _TEXT_FIELDS and v is not None}
     event = CaseEvent(
         case=case,
@@ -1061,7 +1101,7 @@ def _append(
         legal_basis=str(fields.get("legal_basis") or "").strip(),
         data=data,
     )
-    return prepared.insert(event)
+    return event
 
 
 _PAUSE_PAIRS = {
@@ -1149,9 +1189,10 @@ def _recompute(case: Case, *, new: bool) -> None:
                 _touch(case, step, "due")
 
 
-def _audit(actor: Actor, case: Case, event: CaseEvent) -> None:
+def _audit(actor: Actor, case: Case, event: CaseEvent, chain: prepared.Chain | None = None) -> None:
+    """Record the event in the audit trail (as part of ``chain``, if given)."""
     row = TABLE.get(event.action)
-    record(
+    (functools.partial(record_in, chain) if chain is not None else record)(
         actor=actor,
         action=row.audit_action if row is not None else f"cases.{event.action}",
         target=case,

@@ -304,16 +304,36 @@ def _concrete(model: type[Model], name: str) -> Field[Any, Any]:
 
 @functools.lru_cache(maxsize=256)
 def _update_sql(
-    model: type[Model], names: tuple[str, ...], where: tuple[str, ...], alias: str
+    model: type[Model], names: tuple[str, ...], where: tuple[str, ...], alias: str, gate: str = ""
 ) -> tuple[str, tuple[Field[Any, Any], ...], tuple[Field[Any, Any], ...]]:
+    """``UPDATE table SET … WHERE pk = %s [AND …]``; with ``gate`` (a CTE of :class:`Chain`),
+    ``UPDATE table SET … FROM gate WHERE table.pk = %s …``: the row is written only if the gate has one."""
     meta = model._meta
     quote = connections[alias].ops.quote_name
+    table = quote(meta.db_table)
     assigned = tuple(_concrete(model, name) for name in names)
     matched = (_concrete(model, meta.pk.name), *(_concrete(model, name) for name in where))
     sets = ", ".join(f"{quote(f.column)} = %s" for f in assigned)
-    conditions = " AND ".join(f"{quote(f.column)} = %s" for f in matched)
+    conditions = " AND ".join(f"{table}.{quote(f.column)} = %s" for f in matched)
+    source = f" FROM {gate}" if gate else ""
     # Names are the model's own columns, quoted; values are always parameters.
-    return f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {conditions}", assigned, matched  # noqa: S608
+    return f"UPDATE {table} SET {sets}{source} WHERE {conditions}", assigned, matched  # noqa: S608
+
+
+def _update_statement(
+    model: type[Model],
+    pk: Any,
+    values: Mapping[str, Any],
+    where: Mapping[str, Any],
+    connection: BaseDatabaseWrapper,
+    gate: str = "",
+) -> tuple[str, list[Any]]:
+    sql, assigned, matched = _update_sql(model, tuple(values), tuple(where), connection.alias, gate)
+    params = [f.get_db_prep_save(v, connection) for f, v in zip(assigned, values.values(), strict=True)]
+    params += [
+        f.get_db_prep_value(v, connection) for f, v in zip(matched, (pk, *where.values()), strict=True)
+    ]
+    return sql, params
 
 
 def update(
@@ -327,13 +347,8 @@ def update(
     """UPDATE the row ``pk`` of ``model`` setting ``values`` (by field name or attname; foreign
     keys by id), only if every ``where`` column still equals its value; the number of rows
     changed (0: the row is gone or a ``where`` condition no longer holds)."""
-    where = where or {}
     connection = connections[using]
-    sql, assigned, matched = _update_sql(model, tuple(values), tuple(where), using)
-    params = [f.get_db_prep_save(v, connection) for f, v in zip(assigned, values.values(), strict=True)]
-    params += [
-        f.get_db_prep_value(v, connection) for f, v in zip(matched, (pk, *where.values()), strict=True)
-    ]
+    sql, params = _update_statement(model, pk, values, where or {}, connection)
     with _cursor(connection) as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
@@ -342,3 +357,159 @@ def update(
 def clear() -> None:
     """Forget this thread's compiled queries (tests that change the schema or the settings)."""
     _local.cache = {}
+
+
+# --- a change of several rows in one statement ---------------------------------------------------
+#
+# A transition writes its case row (compare-and-set on the version), a step or two, an event and an
+# audit entry. On PostgreSQL each statement is a round trip, with the driver's and Django's work
+# around it on the client and a statement's fixed costs on the server; together they cost more
+# than the writes themselves. :class:`Chain` sends them as one statement of data-modifying CTEs
+# (``WITH g AS (UPDATE … RETURNING 1), w1 AS (INSERT … SELECT … FROM g …) … SELECT …``): every
+# write after the first joins the first one's result, so when the guarded row no longer matches
+# (a concurrent change won) nothing at all is written. On SQLite, in process, statements cost
+# little: the same writes run one after another, stopping after a guard that matched no row.
+
+
+class Part:
+    """A write of a :class:`Chain` after its guard: as CTEs on PostgreSQL, alone elsewhere."""
+
+    def ctes(
+        self, gate: str, name: str, connection: BaseDatabaseWrapper
+    ) -> tuple[list[str], list[Any], list[str]]:
+        """``(["name AS (…)", …], params, outputs)``: CTEs that write only when the CTE ``gate``
+        has a row (join it), their parameters in order, and the SQL expressions (over the CTEs)
+        whose values :meth:`done` receives."""
+        raise NotImplementedError
+
+    def done(self, values: Sequence[Any]) -> None:
+        """The values of :meth:`ctes`'s outputs, after the statement ran."""
+
+    def run_alone(self, connection: BaseDatabaseWrapper) -> None:
+        """The same write as plain statements (SQLite), in the caller's transaction."""
+        raise NotImplementedError
+
+
+def cast(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> str:
+    """The type a parameter is cast to where no column gives it one (a SELECT list): text for
+    character columns (a cast to ``varchar(n)`` would cut a long value silently; the insert refuses
+    it instead), the column's own type otherwise."""
+    if field.get_internal_type() in ("CharField", "TextField", "EmailField", "SlugField"):
+        return "text"
+    return str(field.db_type(connection))
+
+
+class _UpdatePart(Part):
+    def __init__(self, model: type[Model], pk: Any, values: Mapping[str, Any]) -> None:
+        self.model, self.pk, self.values = model, pk, dict(values)
+
+    def ctes(
+        self, gate: str, name: str, connection: BaseDatabaseWrapper
+    ) -> tuple[list[str], list[Any], list[str]]:
+        sql, params = _update_statement(self.model, self.pk, self.values, {}, connection, gate)
+        return [f"{name} AS ({sql} RETURNING 1)"], params, []
+
+    def run_alone(self, connection: BaseDatabaseWrapper) -> None:
+        update(self.model, self.pk, self.values, using=connection.alias)
+
+
+class _InsertPart(Part):
+    def __init__(self, obj: Model, using: str) -> None:
+        self.obj, self.using = obj, using
+
+    def ctes(
+        self, gate: str, name: str, connection: BaseDatabaseWrapper
+    ) -> tuple[list[str], list[Any], list[str]]:
+        ctes, output, fields = _insert_cte(type(self.obj), gate, name, connection.alias)
+        params = [f.get_db_prep_save(f.pre_save(self.obj, True), connection) for f in fields]
+        return list(ctes), params, list(output)
+
+    def done(self, values: Sequence[Any]) -> None:
+        auto = self.obj._meta.auto_field
+        if auto is not None:
+            setattr(self.obj, auto.attname, values[0])
+        self.obj._state.adding = False
+        self.obj._state.db = self.using
+
+    def run_alone(self, connection: BaseDatabaseWrapper) -> None:
+        insert(self.obj, using=connection.alias)
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_cte(
+    model: type[Model], gate: str, name: str, alias: str
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[Field[Any, Any], ...]]:
+    connection = connections[alias]
+    meta = model._meta
+    quote = connection.ops.quote_name
+    _sql, fields = _insert_sql(model, alias)
+    columns = ", ".join(quote(f.column) for f in fields)
+    values = ", ".join(f"%s::{cast(f, connection)}" for f in fields)
+    returning = quote(meta.auto_field.column) if meta.auto_field is not None else "1"
+    # Names are the model's own, quoted; values are always parameters.
+    table = quote(meta.db_table)
+    cte = f"{name} AS (INSERT INTO {table} ({columns}) SELECT {values} FROM {gate} RETURNING {returning})"  # noqa: S608
+    return (cte,), (f"(SELECT {returning} FROM {name})",), fields  # noqa: S608
+
+
+class Chain:
+    """Single-row writes that happen together or not at all, behind a compare-and-set ``guard``
+    (see the comment above): on PostgreSQL one statement, elsewhere one statement each. Run it
+    inside the caller's transaction (the writes of other engines need one to be atomic)."""
+
+    def __init__(self, using: str = "default") -> None:
+        self.using = using
+        self._guard: tuple[type[Model], Any, dict[str, Any], dict[str, Any]] | None = None
+        self._parts: list[Part] = []
+
+    def guard(
+        self, model: type[Model], pk: Any, values: Mapping[str, Any], *, where: Mapping[str, Any]
+    ) -> None:
+        """The first write, as :func:`update`: the rest is written only if it changes its row."""
+        self._guard = (model, pk, dict(values), dict(where))
+
+    def update(self, model: type[Model], pk: Any, values: Mapping[str, Any]) -> None:
+        self._parts.append(_UpdatePart(model, pk, values))
+
+    def insert(self, obj: M) -> M:
+        """INSERT ``obj`` as :func:`insert` does; its primary key is set once the chain has run."""
+        if not obj._state.adding:
+            raise ValueError("insert() writes new rows only")
+        self._parts.append(_InsertPart(obj, self.using))
+        return obj
+
+    def add(self, part: Part) -> None:
+        self._parts.append(part)
+
+    def run(self) -> bool:
+        """Write everything; False (and nothing written) when the guard matched no row."""
+        if self._guard is None:
+            raise ValueError("a chain needs its guard")
+        connection = connections[self.using]
+        model, pk, values, where = self._guard
+        if connection.vendor != "postgresql":
+            if not update(model, pk, values, where=where, using=self.using):
+                return False
+            for part in self._parts:
+                part.run_alone(connection)
+            return True
+        sql, params = _update_statement(model, pk, values, where, connection)
+        ctes = [f"g AS ({sql} RETURNING 1)"]
+        outputs = ["(SELECT count(*) FROM g)"]
+        spans: list[tuple[Part, int, int]] = []
+        for index, part in enumerate(self._parts):
+            part_ctes, part_params, part_outputs = part.ctes("g", f"w{index}", connection)
+            ctes += part_ctes
+            params += part_params
+            spans.append((part, len(outputs), len(outputs) + len(part_outputs)))
+            outputs += part_outputs
+        statement = f"WITH {', '.join(ctes)} SELECT {', '.join(outputs)}"
+        with _cursor(connection) as cursor:
+            cursor.execute(statement, params)
+            row = cursor.fetchone()
+        assert row is not None
+        if not row[0]:
+            return False
+        for part, start, end in spans:
+            part.done(row[start:end])
+        return True
