@@ -16,6 +16,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # Tests that seed the demo people get no demo residents (≈ 25 s each); sanji/ops/tests/
 # test_demo_population.py seeds them explicitly.
 os.environ.setdefault("SANJI_DEMO_RESIDENTS", "0")
+# Tests write configuration rows (calendar, supervision rules) directly and roll every test back:
+# the platform's copies are checked against the database on every use (sanji.core.configcache).
+os.environ.setdefault("SANJI_CONFIG_RECHECK_SECONDS", "0")
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

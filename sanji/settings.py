@@ -248,3 +248,6 @@ SANJI_IP_FAILURES = 20  # failed logins from one address within the lockout wind
 SANJI_PASSWORD_MAX_AGE_DAYS = 90
 SANJI_PASSWORD_HISTORY = 5
 SANJI_AUDIT_MIN_RETENTION_DAYS = 180
+# Seconds a worker process trusts its copy of the calendar and the supervision rules before it
+# checks them against the database again (sanji.core.configcache); 0: check on every use.
+SANJI_CONFIG_RECHECK_SECONDS = float(os.environ.get("SANJI_CONFIG_RECHECK_SECONDS", "1"))

@@ -10,53 +10,50 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from sanji.calendar.models import CalendarDay, CalendarYear, DayKind
 from sanji.calendar.workdays import WorkCalendar, add_workdays, count_workdays
 from sanji.core import prepared
+from sanji.core.configcache import Fingerprinted
 from sanji.core.errors import NotFound
 
-# Cache: one WorkCalendar per process, tagged with the revisions it was built from.
+# One WorkCalendar per process, tagged with the revisions it was built from (sanji.core.configcache).
 #
 # Every write replaces the written year's ``revision`` UUID, so the tuple of (year, revision) pairs
-# changes whenever the calendar does, in this process or any other. We read that tuple on every call
-# (one query over a few dozen short rows, far cheaper than rebuilding) rather than trusting a
-# time-to-live or an in-process "invalidate on write": a write rolled back after the cache was
-# rebuilt (a failed request, every test) would otherwise leave a calendar the database never held.
-# UUIDs rather than max(updated_at) or a max+1 counter, because a frozen test clock repeats timestamps
-# and two concurrent writers could compute the same counter.
+# changes whenever the calendar does, in this process or any other. UUIDs rather than
+# max(updated_at) or a max+1 counter, because a frozen test clock repeats timestamps and two
+# concurrent writers could compute the same counter.
 _Fingerprint = tuple[tuple[int, uuid.UUID | str], ...]
-_cached: tuple[_Fingerprint, WorkCalendar] | None = None
 
 
 def _fingerprint() -> _Fingerprint:
-    # A plain query (every deadline computation asks): no ORM compilation for a few short rows.
-    # The revisions are compared as the database gives them back (text on SQLite, UUID on PostgreSQL).
+    # A plain query: no ORM compilation for a few short rows. The revisions are compared as the
+    # database gives them back (text on SQLite, UUID on PostgreSQL).
     table = CalendarYear._meta.db_table
     rows = prepared.query(f"SELECT year, revision FROM {table} ORDER BY year")  # noqa: S608
     return tuple((int(year), revision) for year, revision in rows)
 
 
-def _build() -> WorkCalendar:
+def _build(_fingerprint: object) -> WorkCalendar:
     years = frozenset(CalendarYear.objects.values_list("year", flat=True))
     holidays: set[dt.date] = set()
     makeup: set[dt.date] = set()
     for date, kind in CalendarDay.objects.values_list("date", "kind"):
-        # A year written between the two queries is left out whole; the next call's fingerprint
+        # A year written between the two queries is left out whole; the next check's fingerprint
         # differs and rebuilds, so the calendar never holds a year's days without the year.
         if date.year in years:
             (holidays if kind == DayKind.HOLIDAY else makeup).add(date)
     return WorkCalendar(years=years, holidays=frozenset(holidays), makeup_workdays=frozenset(makeup))
 
 
+_calendar: Fingerprinted[WorkCalendar] = Fingerprinted(_fingerprint, _build)
+
+
 def work_calendar() -> WorkCalendar:
-    """The calendar as the database holds it now, rebuilt only when a year changed."""
-    global _cached
-    fingerprint = _fingerprint()
-    cached = _cached
-    if cached is not None and cached[0] == fingerprint:
-        return cached[1]
-    # Built after the fingerprint was read, so never older than it: at worst one needless rebuild.
-    # Two threads may both rebuild at once; the result is the same, so no lock.
-    calendar = _build()
-    _cached = (fingerprint, calendar)
-    return calendar
+    """The calendar as the database holds it (rebuilt only when a year changed; a change another
+    process commits counts here within ``SANJI_CONFIG_RECHECK_SECONDS``)."""
+    return _calendar.get()
+
+
+def calendar_written() -> None:
+    """The calendar services changed a year in this process: see it at once."""
+    _calendar.written()
 
 
 def calendar_year_list() -> QuerySet[CalendarYear]:

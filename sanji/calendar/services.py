@@ -15,7 +15,7 @@ import chinese_calendar
 from django.db import IntegrityError, transaction
 
 from sanji.audit import services as audit_services
-from sanji.calendar import policies
+from sanji.calendar import policies, selectors
 from sanji.calendar.models import NAME_MAX_LENGTH, CalendarDay, CalendarSource, CalendarYear, DayKind
 from sanji.core import clock
 from sanji.core.actors import Actor
@@ -92,6 +92,7 @@ def _replace_year(
     row.updated_at = now
     row.revision = uuid.uuid4()
     row.save()
+    selectors.calendar_written()
     row.days.all().delete()
     days = CalendarDay.objects.bulk_create(
         CalendarDay(calendar_year=row, date=e.date, kind=e.kind, name=e.name)

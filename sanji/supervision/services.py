@@ -30,6 +30,7 @@ from sanji.cases.models import CaseEvent
 from sanji.core import clock
 from sanji.core.actors import Actor, system_actor
 from sanji.core.authz import require
+from sanji.core.configcache import Fingerprinted
 from sanji.core.errors import Conflict, NotFound, ValidationFailed
 from sanji.supervision import facts, policies, rules, sweep
 from sanji.supervision.models import Mark, RuleConfig, SupervisionOrder, SweepRun
@@ -50,30 +51,31 @@ MAX_ORDER_DAYS = 30
 # --- rule settings ---------------------------------------------------------------------------------
 
 
-#: The settings last built in this process, with the configuration rows they were built from.
-_settings_cache: tuple[tuple[tuple[str, bool, int, bool, Decimal], ...], dict[str, RuleSetting]] | None = None
-
-
-def rule_settings() -> dict[str, RuleSetting]:
-    """The effective setting of every rule: the defaults, overridden by RuleConfig rows.
-
-    The hook asks on every case event. The few configuration rows are read each time with one
-    plain query (so a change committed by any process counts at once, and a rolled-back one never
-    does); the settings are rebuilt only when those rows differ from the last build's.
-    """
-    global _settings_cache
-    rows = tuple(facts.rule_rows())
-    cached = _settings_cache
-    if cached is not None and cached[0] == rows:
-        return dict(cached[1])
+def _build_settings(rows: Any) -> dict[str, RuleSetting]:
     overrides = {
         code: RuleSetting(code, enabled, threshold, auto_issue, points, rules.DEFAULTS[code].severity)
         for code, enabled, threshold, auto_issue, points in rows
         if code in rules.DEFAULTS
     }
-    settings = rules.effective(overrides)
-    _settings_cache = (rows, settings)
-    return dict(settings)
+    return rules.effective(overrides)
+
+
+#: The settings in this process, with the configuration rows they were built from (the rows are
+#: their own fingerprint: a dozen short ones).
+_settings: Fingerprinted[dict[str, RuleSetting]] = Fingerprinted(
+    lambda: tuple(facts.rule_rows()), _build_settings
+)
+
+
+def rule_settings() -> dict[str, RuleSetting]:
+    """The effective setting of every rule: the defaults, overridden by RuleConfig rows.
+
+    The hook asks on every case event. The settings are rebuilt only when the configuration rows
+    differ from the last build's, and the rows are read at most once per
+    ``SANJI_CONFIG_RECHECK_SECONDS`` (sanji.core.configcache): a change committed by another
+    process counts within that time, one made by this process at once, a rolled-back one never.
+    """
+    return dict(_settings.get())
 
 
 def rule_config_update(
@@ -124,6 +126,7 @@ def rule_config_update(
         row.updated_at = clock.now()
         row.updated_by = actor.username
         row.save()
+        _settings.written()
         record(
             actor=actor,
             action="supervision.rule_configured",
@@ -156,6 +159,7 @@ def rule_configs_seed(*, actor: Actor) -> int:
         if code not in existing
     ]
     RuleConfig.objects.bulk_create(rows, ignore_conflicts=True)
+    _settings.written()
     return len(rows)
 
 

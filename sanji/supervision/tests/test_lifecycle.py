@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -181,6 +182,21 @@ def test_rules_are_configured_by_the_supervisor_in_charge() -> None:
             actor=city, code="nope", enabled=True, threshold=0, auto_issue=True, points="0"
         )
     assert RuleConfig.objects.count() == 13
+
+
+def test_a_rule_change_counts_at_once_in_the_process_that_made_it(settings: Any) -> None:
+    """Workers check the rules against the database at most once per interval (another process's
+    change counts within it); the process that changed them sees the change at once."""
+    settings.SANJI_CONFIG_RECHECK_SECONDS = 3600
+    services._settings._eager_until = 0.0  # no write of this process in the last minute
+    assert services.rule_settings()["warning"].threshold != 4
+    RuleConfig.objects.filter(code="warning").update(threshold=5)  # as another process would
+    assert services.rule_settings()["warning"].threshold != 5  # within the interval: not yet
+    city = actor_at(Role.SUPERVISOR, CITY_SUP, user_id=9601)
+    services.rule_config_update(
+        actor=city, code="warning", enabled=True, threshold=4, auto_issue=True, points="0"
+    )
+    assert services.rule_settings()["warning"].threshold == 4
 
 
 def test_warning_threshold_follows_the_configuration() -> None:
