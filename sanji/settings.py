@@ -88,7 +88,7 @@ MIDDLEWARE = [
     "sanji.accounts.middleware.ActorMiddleware",
     "sanji.core.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "sanji.core.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "sanji.urls"

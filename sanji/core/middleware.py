@@ -13,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from django.http import HttpRequest, HttpResponse
+import csp.constants
+import csp.middleware
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.module_loading import import_string
 
 #: The path prefix of the token-authenticated API (``sanji.urls``).
@@ -74,3 +77,55 @@ class AuthenticationMiddleware(_PagesOnly):
 
 class MessageMiddleware(_PagesOnly):
     inner = "django.contrib.messages.middleware.MessageMiddleware"
+
+
+class CSPMiddleware(csp.middleware.CSPMiddleware):
+    """django-csp's middleware, with the API's headers built once per process.
+
+    An API response is JSON: it has no nonce (nothing in it is a script) and no view sets a policy
+    of its own, so its Content-Security-Policy header is the configured policy, the same on every
+    response; django-csp would rebuild it from the settings on each one. Pages, and any response
+    that carries a policy of its own, go through django-csp unchanged.
+    """
+
+    _PER_RESPONSE = (
+        "_csp_exempt",
+        "_csp_exempt_ro",
+        "_csp_config",
+        "_csp_update",
+        "_csp_replace",
+        "_csp_config_ro",
+        "_csp_update_ro",
+        "_csp_replace_ro",
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        super().__init__(get_response)
+        self._api_headers: dict[str, str] | None = None
+
+    def process_request(self, request: HttpRequest) -> None:
+        if not is_api(request):
+            super().process_request(request)
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if (
+            not is_api(request)
+            or settings.DEBUG  # django-csp leaves some error pages alone then
+            or any(hasattr(response, name) for name in self._PER_RESPONSE)
+            or any(
+                (getattr(settings, name, None) or {}).get("EXCLUDE_URL_PREFIXES")
+                for name in ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY")
+            )
+        ):
+            return super().process_response(request, response)
+        headers = self._api_headers
+        if headers is None:
+            # What django-csp writes on a plain response to a request without a nonce.
+            probe = super().process_response(request, HttpResponse())
+            names = (csp.constants.HEADER, csp.constants.HEADER_REPORT_ONLY)
+            headers = {name: probe[name] for name in names if name in probe}
+            self._api_headers = headers
+        for header, value in headers.items():
+            if header not in response:
+                response[header] = value
+        return response

@@ -228,3 +228,18 @@ def test_pages_still_get_csrf_protection(clerk):
     assert "csrftoken" in page.cookies
     refused = client.post("/accounts/login/", {"username": "clerk", "password": "x"})
     assert refused.status_code == 403
+
+
+def test_api_responses_carry_the_configured_content_security_policy(client, clerk_token):
+    """The API's CSP header is built once per process (sanji.core.middleware.CSPMiddleware): it is
+    exactly what django-csp builds from the settings, on every response, errors included."""
+    from csp.utils import build_policy
+
+    expected = build_policy()
+    assert "frame-ancestors 'none'" in expected
+    for _ in range(2):
+        response = client.get(f"{API}/me", **bearer(clerk_token))
+        assert response.status_code == 200
+        assert response["Content-Security-Policy"] == expected
+    assert client.get(f"{API}/me")["Content-Security-Policy"] == expected  # 401
+    assert "Content-Security-Policy-Report-Only" not in response
