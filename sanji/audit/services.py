@@ -192,6 +192,11 @@ class Recorded(prepared.Part):
         outputs = [f"(SELECT {column} FROM {e})" for column in ("id", "seq", "prev_hash", "hash")]  # noqa: S608
         return [f"{h} AS ({locked})", f"{e} AS ({inserted})", move], _params(self.values), outputs
 
+    def check(self, gate: str, name: str) -> str:
+        # Names are the chain's own CTEs.
+        written = f"EXISTS (SELECT 1 FROM {name}e) OR NOT EXISTS (SELECT 1 FROM {gate})"  # noqa: S608
+        return prepared.fail_unless(written, "audit chain head missing")
+
     def done(self, values: Sequence[Any]) -> None:
         if values[0] is None:
             # The head row is missing (a test database flushed): the chain wrote its change but no

@@ -659,14 +659,13 @@ def case_act(*, actor: Actor, case_id: int, action: str, expected_version: int, 
         )
     )
     _audit(actor, case, event, chain)
-    with transaction.atomic():
-        if not chain.run():
-            raise _stale(
-                case,
-                expected_version,
-                Case.objects.filter(pk=case.pk).values_list("version", flat=True).first(),
-            )
-        _schedule(case, event)
+    if not chain.run():  # atomic: see Chain.run
+        raise _stale(
+            case,
+            expected_version,
+            Case.objects.filter(pk=case.pk).values_list("version", flat=True).first(),
+        )
+    _schedule(case, event)  # after the commit (at once when the chain committed by itself)
     return case
 
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import connections
+from django.db import DataError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Field, Model, QuerySet
@@ -382,12 +382,33 @@ class Part:
         whose values :meth:`done` receives."""
         raise NotImplementedError
 
+    def check(self, gate: str, name: str) -> str | None:
+        """An SQL expression (over the CTEs) that fails the statement when this part wrote nothing
+        although the gate had a row, or None when that cannot happen. Used when the statement
+        commits by itself (no transaction around it to roll back after :meth:`done`); it must
+        raise a ``DataError`` whose message holds :data:`INCOMPLETE`."""
+        return None
+
     def done(self, values: Sequence[Any]) -> None:
-        """The values of :meth:`ctes`'s outputs, after the statement ran."""
+        """The values of :meth:`ctes`'s outputs, after the statement ran (in a transaction, when
+        :meth:`check` is not used: it may still write)."""
 
     def run_alone(self, connection: BaseDatabaseWrapper) -> None:
         """The same write as plain statements (SQLite), in the caller's transaction."""
         raise NotImplementedError
+
+
+#: The text of the error a :meth:`Part.check` raises.
+INCOMPLETE = "sanji: chain incomplete"
+
+
+def fail_unless(condition: str, what: str) -> str:
+    """An SQL expression that raises a ``DataError`` naming :data:`INCOMPLETE` and ``what`` when
+    ``condition`` (a boolean SQL expression over the statement's CTEs) is false, and is NULL
+    otherwise. The error is a text-to-integer cast of a value built at run time, so that the
+    planner cannot fold it into an error of every run."""
+    marker = f"{INCOMPLETE}: {what}".replace("'", "")
+    return f"(SELECT CAST('{marker} ' || now()::text AS integer) WHERE NOT ({condition}))"
 
 
 def cast(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> str:
@@ -482,27 +503,52 @@ class Chain:
         self._parts.append(part)
 
     def run(self) -> bool:
-        """Write everything; False (and nothing written) when the guard matched no row."""
+        """Write everything, atomically; False (and nothing written) when the guard matched no row.
+
+        On PostgreSQL outside a transaction the one statement commits by itself: no BEGIN and
+        COMMIT round trips (each part's :meth:`Part.check` fails it rather than leave a part out).
+        Inside the caller's transaction it joins it. Elsewhere, and when a check failed (then
+        nothing was written), the writes run one by one in a transaction.
+        """
         if self._guard is None:
             raise ValueError("a chain needs its guard")
         connection = connections[self.using]
+        if connection.vendor == "postgresql":
+            alone = not connection.in_atomic_block
+            try:
+                return self._run_as_one(connection, checked=alone)
+            except DataError as error:
+                if not alone or INCOMPLETE not in str(error):
+                    raise
+        with transaction.atomic(using=self.using):
+            return self._run_one_by_one(connection)
+
+    def _run_one_by_one(self, connection: BaseDatabaseWrapper) -> bool:
+        assert self._guard is not None
         model, pk, values, where = self._guard
-        if connection.vendor != "postgresql":
-            if not update(model, pk, values, where=where, using=self.using):
-                return False
-            for part in self._parts:
-                part.run_alone(connection)
-            return True
+        if not update(model, pk, values, where=where, using=self.using):
+            return False
+        for part in self._parts:
+            part.run_alone(connection)
+        return True
+
+    def _run_as_one(self, connection: BaseDatabaseWrapper, *, checked: bool) -> bool:
+        assert self._guard is not None
+        model, pk, values, where = self._guard
         sql, params = _update_statement(model, pk, values, where, connection)
         ctes = [f"g AS ({sql} RETURNING 1)"]
         outputs = ["(SELECT count(*) FROM g)"]
         spans: list[tuple[Part, int, int]] = []
         for index, part in enumerate(self._parts):
-            part_ctes, part_params, part_outputs = part.ctes("g", f"w{index}", connection)
+            name = f"w{index}"
+            part_ctes, part_params, part_outputs = part.ctes("g", name, connection)
             ctes += part_ctes
             params += part_params
             spans.append((part, len(outputs), len(outputs) + len(part_outputs)))
             outputs += part_outputs
+            check = part.check("g", name) if checked else None
+            if check is not None:
+                outputs.append(check)
         statement = f"WITH {', '.join(ctes)} SELECT {', '.join(outputs)}"
         with _cursor(connection) as cursor:
             cursor.execute(statement, params)

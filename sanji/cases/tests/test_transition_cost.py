@@ -140,3 +140,40 @@ def test_a_transition_after_a_lost_chain_head_row_continues_the_chain() -> None:
     assert ChainHead.objects.get(pk=1).seq == entries.last().seq  # type: ignore[union-attr]
     assert done.version == Case.objects.get(pk=case.pk).version == case.version + 1
     assert verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_write_commits_as_one_statement() -> None:
+    """On PostgreSQL a transition outside any transaction writes with one statement that commits by
+    itself (no BEGIN, no COMMIT); elsewhere its writes run in one transaction."""
+    clerk, case = _received()
+    with CaptureQueriesContext(connection) as queries:
+        done = services.case_act(actor=clerk, case_id=case.pk, action="accept", expected_version=case.version)
+    statements = [q["sql"] for q in queries.captured_queries]
+    if connection.vendor == "postgresql":
+        assert "BEGIN" not in statements, statements
+        assert "COMMIT" not in statements, statements
+        assert sum(s.startswith("WITH g AS (UPDATE") for s in statements) == 1
+    assert Case.objects.get(pk=case.pk).version == done.version == case.version + 1
+    assert [e.action for e in CaseEvent.objects.filter(case=case).order_by("seq")] == ["receive", "accept"]
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_lost_chain_head_row_is_restored_before_the_write() -> None:
+    """The one statement finds no chain head row: it fails whole (nothing written), and the writes
+    run again one by one in a transaction that re-creates the head from the last entry."""
+    clerk, case = _received()
+    ChainHead.objects.filter(pk=1).delete()
+    with CaptureQueriesContext(connection) as queries:
+        done = services.case_act(actor=clerk, case_id=case.pk, action="accept", expected_version=case.version)
+    if connection.vendor == "postgresql":  # the one statement failed whole; the writes ran again
+        statements = [q["sql"] for q in queries.captured_queries]
+        first = next(i for i, s in enumerate(statements) if s.startswith("WITH g AS (UPDATE"))
+        assert statements[first + 1 :][:1] == ["BEGIN"], statements
+    entries = Entry.objects.filter(target_type="cases.case", target_id=str(case.pk)).order_by("seq")
+    assert [e.action for e in entries] == ["cases.receive", "cases.accept"]
+    assert ChainHead.objects.get(pk=1).seq == entries.last().seq  # type: ignore[union-attr]
+    assert done.version == Case.objects.get(pk=case.pk).version == case.version + 1
+    assert list(CaseEvent.objects.filter(case=case).values_list("seq", flat=True)) == [1, 2]
+    assert verify_chain().ok
