@@ -334,10 +334,10 @@ def _insert_steps(case: Case) -> None:
     rows = _steps_of(case)
     for row in rows:
         row.case = case
-    CaseStep.objects.bulk_create(rows)
+    prepared.insert_many(rows)
     setattr(case, _DIRTY, {})
     kinds = {case.department_kind, *(r.flow_step.department_kind or case.department_kind for r in rows)}
-    CaseDepartment.objects.bulk_create(CaseDepartment(case=case, department_kind=k) for k in sorted(kinds))
+    prepared.insert_many([CaseDepartment(case=case, department_kind=k) for k in sorted(kinds)])
 
 
 def _actor_unit(actor: Actor) -> Unit:

@@ -295,6 +295,40 @@ def insert(obj: M, *, using: str = "default") -> M:
     return obj
 
 
+@functools.lru_cache(maxsize=256)
+def _insert_many_sql(model: type[Model], alias: str, count: int) -> str:
+    sql, fields = _insert_sql(model, alias)
+    head, _, rest = sql.partition(" VALUES (")
+    _marks, _, returning = rest.partition(")")
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return f"{head} VALUES {', '.join([row] * count)}{returning}"
+
+
+def insert_many(objs: Sequence[M], *, using: str = "default") -> Sequence[M]:
+    """INSERT the new instances ``objs`` of one model in one statement, as :func:`insert` does each
+    (``bulk_create`` compiles its statement on every call), and set their primary keys."""
+    if not objs:
+        return objs
+    model = type(objs[0])
+    if any(type(obj) is not model or not obj._state.adding for obj in objs):
+        raise ValueError("insert_many() writes new rows of one model")
+    connection = connections[using]
+    _sql, fields = _insert_sql(model, using)
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    with _cursor(connection) as cursor:
+        cursor.execute(_insert_many_sql(model, using, len(objs)), values)
+        auto = model._meta.auto_field
+        if auto is not None:
+            rows = cursor.fetchall()
+            assert len(rows) == len(objs)
+            for obj, row in zip(objs, rows, strict=True):
+                setattr(obj, auto.attname, row[0])
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = using
+    return objs
+
+
 def _concrete(model: type[Model], name: str) -> Field[Any, Any]:
     field = model._meta.get_field(name)
     if not isinstance(field, Field) or not field.concrete or field.column is None:
