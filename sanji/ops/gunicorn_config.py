@@ -27,7 +27,9 @@ WORKERS_PER_CORE = 2
 #: With a PostgreSQL server on the same machine its backends need the cores too: one worker per
 #: core served about 15 % more case transitions on 2 cores than two per core (2 × 4: 334–342/s,
 #: 4 × 4: 294/s, 8 × 2: 305/s, 2 × 8: 273/s; ``bench.bench_cases_api``, 2026-11-27), with less CPU
-#: per transition in both the workers and the database server.
+#: per transition in both the workers and the database server. Once transitions were cheaper, 2 × 4
+#: still had the shortest tail at the same rate (2 × 4: 390/s, p99 69 ms; 3 × 4: 396/s, p99 88 ms;
+#: 2 × 8: 330/s, p99 119 ms).
 WORKERS_PER_CORE_LOCAL_POSTGRESQL = 1
 #: Hosts that put the database server on this machine (an empty host or a path is a local socket).
 LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
