@@ -249,7 +249,7 @@ def record_in(
     data: dict[str, Any] | None = None,
 ) -> Recorded:
     """:func:`record` as a write of ``chain``: appended if and only if the chain's guard matches, in
-    the same statement on PostgreSQL. The caller runs the chain in its transaction."""
+    the same statement on PostgreSQL; ``entry`` of the answer is the entry once the chain has run."""
     recorded = Recorded(_values(actor, action, target, target_label, region_path, purpose, data))
     chain.add(recorded)
     return recorded

@@ -20,6 +20,7 @@ import functools
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -446,15 +447,17 @@ def case_receive(
         prepared.insert(case)
         _insert_steps(case)
         _number(case, unit.region.code, now.astimezone(clock.CITY_TZ).date())
-        event = _append(
-            case,
-            actor,
-            seq=case.version,
-            action=Action.RECEIVE,
-            from_state="",
-            to_state=State.RECEIVED,
-            now=now,
-            fields={"materials_received": list(materials_received), "channel": channel},
+        event = prepared.insert(
+            _new_event(
+                case,
+                actor,
+                seq=case.version,
+                action=Action.RECEIVE,
+                from_state="",
+                to_state=State.RECEIVED,
+                now=now,
+                fields={"materials_received": list(materials_received), "channel": channel},
+            )
         )
         _audit(actor, case, event)
         _schedule(case, event)
@@ -567,15 +570,17 @@ def case_create_draft(
         case.current_step_order = entry
         case.save(update_fields=["current_step_order"])
         _number(case, unit.region_path.rstrip("/").rsplit("/", 1)[-1], now.astimezone(clock.CITY_TZ).date())
-        event = _append(
-            case,
-            actor,
-            seq=case.version,
-            action="create_draft",
-            from_state="",
-            to_state=State.DRAFT,
-            now=now,
-            fields={},
+        event = prepared.insert(
+            _new_event(
+                case,
+                actor,
+                seq=case.version,
+                action="create_draft",
+                from_state="",
+                to_state=State.DRAFT,
+                now=now,
+                fields={},
+            )
         )
         record(
             actor=actor,
@@ -1039,34 +1044,6 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _append(
-    case: Case,
-    actor: Actor,
-    *,
-    seq: int,
-    action: str,
-    from_state: str,
-    to_state: str,
-    now: dt.datetime,
-    fields: Mapping[str, Any],
-    step_order: int | None = None,
-) -> CaseEvent:
-    """Append event ``seq`` (:func:`_new_event`)."""
-    return prepared.insert(
-        _new_event(
-            case,
-            actor,
-            seq=seq,
-            action=action,
-            from_state=from_state,
-            to_state=to_state,
-            now=now,
-            fields=fields,
-            step_order=step_order,
-        )
-    )
-
-
 def _new_event(
     case: Case,
     actor: Actor,
@@ -1419,6 +1396,49 @@ def attachment_add(
             stored.unlink(missing_ok=True)
         raise
     return attachment
+
+
+#: Files younger than this are never taken for orphans: their upload may still be committing.
+ORPHAN_GRACE = dt.timedelta(hours=1)
+
+
+def attachment_orphans_remove(*, actor: Actor, grace: dt.timedelta = ORPHAN_GRACE) -> list[str]:
+    """Remove the stored files that no attachment row names, older than ``grace``; answers their
+    paths (relative to the media root) and records them in one audit entry.
+
+    Only a hard crash (power, kill) between an upload's file write and its commit leaves such a file
+    (see :func:`attachment_add`): never served, since every read goes through a row, but a scan of
+    someone's papers that nothing accounts for. The daily sweep (``sanji cases sweep``) removes it.
+    A file is judged by its own age on disk, so an upload in flight is never touched."""
+    require(policies.is_platform(actor), "Only the platform removes orphaned files.")
+    root = Path(settings.MEDIA_ROOT)
+    base = _attachment_dir()
+    if not base.is_dir():
+        return []
+    cutoff = time.time() - grace.total_seconds()
+    removed: list[str] = []
+    for folder in sorted(p for p in base.glob("*/*") if p.is_dir()):  # <region>/<case id>
+        old = {
+            str(p.relative_to(root)): p
+            for p in folder.iterdir()
+            if p.is_file() and p.stat().st_mtime < cutoff
+        }
+        if not old:
+            continue
+        named = set(
+            Attachment.objects.filter(storage_path__in=list(old)).values_list("storage_path", flat=True)
+        )
+        for relative, path in sorted(old.items()):
+            if relative not in named:
+                path.unlink(missing_ok=True)
+                removed.append(relative)
+    if removed:
+        record(
+            actor=actor,
+            action="cases.attachment_orphans_removed",
+            data={"count": len(removed), "files": removed[:1000]},
+        )
+    return removed
 
 
 def _row_kept(attachment_id: int | None) -> bool:

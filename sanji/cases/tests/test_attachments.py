@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from sanji.audit.services import record as audit_record
 from sanji.cases import files, services
 from sanji.cases.models import Attachment
 from sanji.cases.tests.conftest import COMMUNITY, ID_A, SAIHAN_CA_WINDOW, XINCHENG_CA_WINDOW, actor_at
+from sanji.core.actors import system_actor
 from sanji.core.errors import Forbidden, NotFound, ValidationFailed
 from sanji.core.roles import Role
 
@@ -222,3 +224,38 @@ def test_a_failed_commit_removes_the_file_unless_the_row_was_committed(
         assert services.attachment_open(actor=clerk, attachment_id=rows[0].pk)[1] == PDF
     else:
         assert (rows, kept) == ([], [])
+
+
+@pytest.mark.usefixtures("org", "frozen_now")
+def test_the_sweep_removes_old_files_that_no_attachment_names(settings: Any, tmp_path: Path) -> None:
+    """A crash between an upload's file write and its commit leaves a file without a row: the daily
+    sweep removes it once it is an hour old, and keeps every file a row names and any younger one."""
+    settings.MEDIA_ROOT = tmp_path
+    clerk = actor_at(Role.WINDOW_CLERK, SAIHAN_CA_WINDOW)
+    case, _ = services.case_receive(
+        actor=clerk, matter_code="T-PRO", applicant_name="张三", applicant_id_number=ID_A
+    )
+    kept = services.attachment_add(
+        actor=clerk, case_id=case.pk, material_name="申请书", filename="申请书.pdf", content=PDF
+    )
+    folder = (tmp_path / kept.storage_path).parent
+    orphan = folder / "0123456789abcdef0123456789abcdef.pdf"  # as a crash mid-upload leaves it
+    orphan.write_bytes(PDF)
+    young = folder / "fedcba9876543210fedcba9876543210.pdf"  # an upload that may still commit
+    young.write_bytes(PDF)
+    two_hours_ago = time.time() - 7200
+    for path in (orphan, tmp_path / kept.storage_path):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+
+    platform = system_actor("sweep", channel="cli")
+    with pytest.raises(Forbidden):
+        services.attachment_orphans_remove(actor=clerk)
+    removed = services.attachment_orphans_remove(actor=platform)
+
+    assert removed == [str(orphan.relative_to(tmp_path))]
+    assert not orphan.exists()
+    assert young.exists()
+    assert (tmp_path / kept.storage_path).read_bytes() == PDF
+    entry = Entry.objects.get(action="cases.attachment_orphans_removed")
+    assert entry.data == {"count": 1, "files": removed}
+    assert services.attachment_orphans_remove(actor=platform) == []  # a second run finds nothing
