@@ -52,7 +52,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from sanji.core import crypto, idnumber
-from sanji.population import records
+from sanji.population import codes, records
 from sanji.population.models import Building, Household, ImportJob, ImportRowError, Person
 
 BATCH_ROWS = 50_000
@@ -1199,7 +1199,11 @@ _WEIGHTS = np.array(idnumber.WEIGHTS, dtype=np.int64)
 _CHECK_BYTES = np.frombuffer(idnumber.CHECK_CHARS.encode(), dtype=np.uint8)
 _HOUSEHOLDS_RE = re.compile(r"(?:[0-9A-Za-z-]{1,32}\n)*")
 _SEX_OF_PARITY = ("2", "1")  # an ASCII digit's byte has the digit's parity
-_SEX_PAIRS = frozenset({("", "1"), ("", "2"), *records._SEX.items()})  # (sex cell, ID's sex) allowed
+#: (sex cell, ID number's sex) pairs that agree (codes.SEX_AGREES_WITH; an empty cell states nothing).
+_SEX_PAIRS = frozenset(
+    {("", "1"), ("", "2")}
+    | {(cell, sex) for cell, code in records._SEX.items() for sex in codes.SEX_AGREES_WITH[code]}
+)
 _MARITAL_OR_DEFAULT = {**records._MARITAL, "": "90"}
 _STATUS_OR_DEFAULT = {**records._STATUS, "": "living"}
 _TF = ("f", "t")

@@ -14,7 +14,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-SEX: dict[str, str] = {"0": "未知的性别", "1": "男", "2": "女", "9": "未说明的性别"}
+#: GB/T 2261.1-2003 (人的性别代码), with "男"/"女" as ID cards print them.
+SEX: dict[str, str] = {
+    "0": "未知的性别",
+    "1": "男",
+    "2": "女",
+    "5": "女性改(变)为男性",
+    "6": "男性改(变)为女性",
+    "9": "未说明的性别",
+}
+
+#: The sexes an ID number may show (its 17th digit: odd 1, even 2) for each code a record states.
+#: A sex change is followed by a new ID number of the new sex, so 5 (female changed to male) goes
+#: with a male number and 6 with a female one; 0 (unknown) and 9 (not stated) contradict none. The
+#: registry keeps the ID number's sex (``Person.sex``): the stated code is a cross-check.
+SEX_AGREES_WITH: dict[str, frozenset[str]] = {
+    "0": frozenset({"1", "2"}),
+    "1": frozenset({"1"}),
+    "2": frozenset({"2"}),
+    "5": frozenset({"1"}),
+    "6": frozenset({"2"}),
+    "9": frozenset({"1", "2"}),
+}
 
 ETHNICITY: dict[str, str] = {
     f"{i:02d}": name
@@ -133,7 +154,15 @@ def _aliases(table: Mapping[str, str], *, width: int, suffix: str = "") -> dict[
 
 
 _LOOKUPS: dict[str, dict[str, str]] = {
-    "sex": {**_aliases(SEX, width=1), "男性": "1", "女性": "2"},
+    "sex": {
+        **_aliases(SEX, width=1),
+        "男性": "1",
+        "女性": "2",
+        "女性改为男性": "5",
+        "女性改变为男性": "5",
+        "男性改为女性": "6",
+        "男性改变为女性": "6",
+    },
     "ethnicity": _aliases(ETHNICITY, width=2, suffix="族"),
     "marital_status": _aliases(MARITAL_STATUS, width=2),
     "relation": _aliases(RELATION, width=2),

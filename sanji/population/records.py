@@ -237,8 +237,10 @@ def check(
     if raw_sex:
         code = _SEX.get(raw_sex)
         if code is None:
-            errors.append(RowError(line, "sex", f"unknown sex {raw_sex!r} (GB/T 2261.1: 1 男, 2 女)"))
-        elif ident and code != ident.sex:
+            errors.append(
+                RowError(line, "sex", f"unknown sex {raw_sex!r} (GB/T 2261.1: 1 男, 2 女, 5, 6, 0 or 9)")
+            )
+        elif ident and ident.sex not in codes.SEX_AGREES_WITH[code]:
             errors.append(
                 RowError(line, "sex", f"sex {raw_sex} disagrees with the ID number ({codes.SEX[ident.sex]})")
             )
@@ -493,7 +495,7 @@ class FastCheck:
             name = self._name(raw_name)
         if name is None:
             return None
-        if raw_sex and _SEX.get(raw_sex) != sex:
+        if raw_sex and sex not in codes.SEX_AGREES_WITH.get(_SEX.get(raw_sex) or "", ()):
             return None
         ethnicity = _ETHNICITY.get(raw_eth)
         if not ethnicity:

@@ -97,6 +97,36 @@ def test_bad_rows_are_reported_with_line_and_field(
     assert any(e["field"] == field and reason in e["reason"] for e in errors), errors
 
 
+@pytest.mark.parametrize(
+    ("sex", "seq", "accepted"),
+    [
+        ("1", 1, True),
+        ("男", 1, True),
+        ("2", 1, False),
+        ("5", 1, True),  # 女性改(变)为男性: a male ID number (re-issued after the change)
+        ("女性改(变)为男性", 1, True),
+        ("5", 2, False),
+        ("6", 2, True),  # 男性改(变)为女性: a female ID number
+        ("6", 1, False),
+        ("0", 1, True),  # 未知的性别: contradicts nothing
+        ("9", 2, True),  # 未说明的性别
+        ("7", 1, False),  # no such code
+    ],
+)
+def test_sex_codes_of_gb_t_2261_1_are_checked_against_the_id(
+    buildings, write_csv: WriteCsv, sex: str, seq: int, accepted: bool
+) -> None:
+    """GB/T 2261.1 codes 0, 1, 2, 5, 6 and 9: the stated code must agree with the ID number's sex
+    (odd sequence: male), which is the sex the registry keeps."""
+    row = person_row(buildings[0], seq=seq, sex=sex)
+    report = services.population_import(actor=SYSTEM, path=write_csv([row]), workers=0)
+    assert (report.imported, report.rejected) == ((1, 0) if accepted else (0, 1))
+    if accepted:
+        assert Person.objects.get().sex == ("1" if seq % 2 else "2")
+    else:
+        assert [e["field"] for e in report_rows(report.report_path)] == ["sex"]
+
+
 def test_normalised_inputs_are_accepted(buildings, write_csv: WriteCsv) -> None:
     number = idnumber.make("110105", dt.date(1949, 12, 31), 2)  # ends in X
     assert number.endswith("X")
