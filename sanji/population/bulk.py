@@ -160,8 +160,20 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: Of a GB18030 file's Chinese characters, the share outside GB2312 (the 6,763 common Han
+#: characters and the symbols of simplified Chinese) above which the file is taken for Big5. Real
+#: GB files stay far below (rare name characters such as 喆 or 堃 are a few per cent at most);
+#: Big5 text read as GB18030 is over half outside (every Big5 character whose second byte is
+#: 0x40–0x7E lands in GBK's extension areas).
+BIG5_SHARE = 0.25
+
+
 def sniff_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM) or GB18030, judged on the start of the file."""
+    """UTF-8 (with or without BOM) or GB18030, judged on the start of the file.
+
+    Nearly any Big5 (traditional Chinese) text is also valid GB18030, which would import wrong
+    names silently: a file that decodes as Big5 and whose GB18030 reading is mostly characters
+    outside GB2312 is refused (ValueError) instead."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     cut = head.rfind(b"\n")
@@ -169,8 +181,29 @@ def sniff_encoding(head: bytes) -> str:
     try:
         sample.decode("utf-8")
     except UnicodeDecodeError:
+        if _looks_big5(sample):
+            raise ValueError(
+                "the file looks Big5-encoded (traditional Chinese); save it as UTF-8 or GB18030"
+            ) from None
         return "gb18030"
     return "utf-8"
+
+
+def _looks_big5(sample: bytes) -> bool:
+    try:
+        sample.decode("big5")
+    except UnicodeDecodeError:
+        return False
+    chinese = [c for c in sample.decode("gb18030", errors="replace") if c >= "\u2e80" and c != "\ufffd"]
+    if len(chinese) < 10:
+        return False
+    outside = 0
+    for char in chinese:
+        try:
+            char.encode("gb2312")
+        except UnicodeEncodeError:
+            outside += 1
+    return outside > BIG5_SHARE * len(chinese)
 
 
 def open_source(path: Path, batch_rows: int) -> Source:

@@ -620,3 +620,44 @@ def test_a_workbook_damaged_past_its_header_is_refused_after_the_rows_before_it(
     assert 0 < job.imported < 40
     assert Person.objects.count() == job.imported  # whole batches only: nothing half-written
     assert refused.value.details[0]["field"] == "file"
+
+
+def test_big5_csv_is_refused_by_the_command_and_nothing_is_written(
+    buildings, tmp_path: Path, settings, capsys
+) -> None:
+    """Big5 (traditional Chinese) bytes are nearly always valid GB18030 too: read so, every name would
+    be imported wrong. The file is refused instead."""
+    rows = many_rows(buildings, 12)
+    traditional = [
+        "張偉",
+        "王麗華",
+        "陳國強",
+        "李淑芬",
+        "劉德華",
+        "黃志明",
+        "林美玲",
+        "吳建國",
+        "趙雅婷",
+        "周傑倫",
+    ]
+    for row, name in zip(rows, traditional * 2, strict=False):
+        row.update(name=name, registered_address="內蒙古呼和浩特市賽罕區", source="測試")
+    text = "\n".join(",".join(line) for line in [HEADER, *([r[k] for k in HEADER] for r in rows)]) + "\n"
+    path = tmp_path / "people.csv"
+    path.write_bytes(text.encode("big5"))
+    with pytest.raises(CommandError) as refused:
+        call_command("population", "import", str(path), "--workers", "0")
+    assert refused.value.returncode == 1
+    assert "Big5" in str(refused.value)
+    assert capsys.readouterr().out == ""
+    _nothing_written(settings)
+
+
+def test_gb18030_with_rare_name_characters_is_not_taken_for_big5(buildings, write_csv: WriteCsv) -> None:
+    rows = many_rows(buildings, 12)
+    for row, name in zip(rows, ["王喆", "李堃", "张昇", "赵玥"], strict=False):  # outside GB2312
+        row["name"] = name
+    path = write_csv(rows, name="gb.csv", encoding="gb18030")
+    report = services.population_import(actor=SYSTEM, path=path, workers=0)
+    assert report.imported == 12, report_rows(report.report_path)
+    assert set(Person.objects.values_list("name", flat=True)) >= {"王喆", "李堃", "张昇", "赵玥"}
