@@ -428,7 +428,7 @@ class Part:
         :meth:`check` is not used: it may still write)."""
 
     def run_alone(self, connection: BaseDatabaseWrapper) -> None:
-        """The same write as plain statements (SQLite), in the caller's transaction."""
+        """The same write as plain statements (SQLite, or a retry), in the chain's transaction."""
         raise NotImplementedError
 
 
@@ -509,8 +509,8 @@ def _insert_cte(
 
 class Chain:
     """Single-row writes that happen together or not at all, behind a compare-and-set ``guard``
-    (see the comment above): on PostgreSQL one statement, elsewhere one statement each. Run it
-    inside the caller's transaction (the writes of other engines need one to be atomic)."""
+    (see the comment above): on PostgreSQL one statement, elsewhere one statement each in a
+    transaction (:meth:`run`)."""
 
     def __init__(self, using: str = "default") -> None:
         self.using = using
@@ -548,7 +548,7 @@ class Chain:
             raise ValueError("a chain needs its guard")
         connection = connections[self.using]
         if connection.vendor == "postgresql":
-            alone = not connection.in_atomic_block
+            alone = connection.get_autocommit() and not connection.in_atomic_block
             try:
                 return self._run_as_one(connection, checked=alone)
             except DataError as error:
