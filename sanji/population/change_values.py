@@ -115,7 +115,9 @@ def _text(raw: Any) -> str:
     return str(raw).strip()
 
 
-def clean(kind: str, raw: Mapping[str, Any], *, today: dt.date) -> CleanValues:
+def clean(
+    kind: str, raw: Mapping[str, Any], *, today: dt.date, regions: frozenset[str] = frozenset()
+) -> CleanValues:
     """Check the values of a change of ``kind``; report every problem with its field."""
     errors: list[dict[str, str]] = []
 
@@ -164,10 +166,11 @@ def clean(kind: str, raw: Mapping[str, Any], *, today: dt.date) -> CleanValues:
                 values[key] = code
     if "registered_code" in given:
         code = given["registered_code"]
-        if code.isascii() and code.isdigit() and len(code) in (6, 9, 12):
+        registered_problem = records.registered_code_problem(code, regions)
+        if registered_problem is None:
             values["registered_code"] = code
         else:
-            problem("registered_code", f"a division code has 6, 9 or 12 digits, not {code!r}")
+            problem("registered_code", registered_problem)
     if "registered_address" in given:
         if len(given["registered_address"]) > 200:
             problem("registered_address", "the address is longer than 200 characters")

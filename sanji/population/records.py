@@ -121,9 +121,29 @@ class PlaceRef:
 class Context:
     today: dt.date
     buildings: Mapping[str, PlaceRef]
+    #: The platform's own division codes (city, districts, townships, communities): a registered
+    #: residence inside the city must be one of them (:func:`registered_code_problem`).
+    regions: frozenset[str] = frozenset()
     bounds: tuple[float, float, float, float] = coords.HOHHOT_BOUNDS
     default_source: str = "import"
     extra: dict[str, str] = field(default_factory=dict)
+
+
+def registered_code_problem(code: str, regions: frozenset[str] = frozenset()) -> str | None:
+    """Why ``code`` cannot be a registered residence (户籍地区划代码), or None.
+
+    A division code of 6, 9 or 12 digits. People registered anywhere in China live here, so its
+    first six digits must be a county-level code of GB/T 2260 (current or historical, as for ID
+    numbers); inside the platform's own counties (``regions``, the platform's division codes) the
+    whole code must be one of the platform's divisions."""
+    if not (code.isascii() and code.isdigit() and len(code) in (6, 9, 12)):
+        return f"a division code has 6, 9 or 12 digits, not {code!r}"
+    county = code[:6]
+    if county in regions:
+        return None if code in regions else f"{code} is not a division of this city"
+    if county[:2] not in idnumber.PROVINCES or not idnumber.address_code_known(county):
+        return f"{county} is not a county-level division code (GB/T 2260)"
+    return None
 
 
 class Clean(NamedTuple):
@@ -279,10 +299,9 @@ def check(
                 RowError(line, "marital_status", f"unknown marital status {raw_marital!r} (GB/T 2261.2)")
             )
 
-    if not (registered.isascii() and registered.isdigit() and len(registered) in (6, 9, 12)):
-        errors.append(
-            RowError(line, "registered_code", f"a division code has 6, 9 or 12 digits, not {registered!r}")
-        )
+    registered_problem = registered_code_problem(registered, ctx.regions)
+    if registered_problem:
+        errors.append(RowError(line, "registered_code", registered_problem))
     if len(registered_address) > 200:
         errors.append(RowError(line, "registered_address", "the address is longer than 200 characters"))
 
@@ -458,7 +477,7 @@ class FastCheck:
         return value
 
     def _registered(self, value: str) -> bool:
-        ok = value.isascii() and value.isdigit() and len(value) in (6, 9, 12)
+        ok = registered_code_problem(value, self.ctx.regions) is None
         if ok and len(self.registered) < 100_000:
             self.registered.add(value)
         return ok
@@ -508,7 +527,7 @@ class FastCheck:
         marital = _MARITAL.get(raw_marital) if raw_marital else "90"
         if not marital:
             return None
-        if not (registered.isascii() and registered.isdigit() and len(registered) in (6, 9, 12)):
+        if registered not in self.registered and not self._registered(registered):
             return None
         if len(registered_address) > 200:
             return None

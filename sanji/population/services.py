@@ -402,6 +402,11 @@ def _report_for(job: ImportJob, *, resumed: int, already: bool, seconds: float) 
     )
 
 
+def _region_codes() -> frozenset[str]:
+    """The platform's division codes (a registered residence inside the city must be one)."""
+    return frozenset(Region.objects.values_list("code", flat=True))
+
+
 def _building_refs(actor: Actor) -> dict[str, records.PlaceRef]:
     rows = policies.scope_import_places(actor, Building.objects.all()).values_list(
         "code", "id", "region_path", "grid__community__code"
@@ -534,7 +539,9 @@ def _run_import(
         engine=connection.vendor,
         encoding=source.encoding,
         index=index,
-        context=records.Context(today=clock.today(), buildings=_building_refs(actor)),
+        context=records.Context(
+            today=clock.today(), buildings=_building_refs(actor), regions=_region_codes()
+        ),
         job_id=job.pk,
         source_ref=f"import:{source_path.name}:{sha[:12]}",
         now_db=bulk.db_time(now),
@@ -842,7 +849,7 @@ def change_submit(
         person = get_in_scope(
             _submittable_people(actor).select_related("building", "household"), pk=person_id
         )
-    cleaned = change_values.clean(kind, values, today=today)
+    cleaned = change_values.clean(kind, values, today=today, regions=_region_codes())
     errors = list(cleaned.errors)
     if kind in change_values.NEW_PERSON_KINDS and person_id is not None:
         errors.append({"field": "person_id", "reason": f"a {kind} creates the person: name nobody"})

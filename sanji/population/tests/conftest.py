@@ -133,3 +133,9 @@ def write_csv(tmp_path: Path) -> WriteCsv:
 def officer_at(region: Region, role: str = Role.POPULATION_OFFICER, user_id: int = 500) -> Actor:
     grant = Grant(role=role, unit_id=1, region_path=region.path)
     return Actor(user_id=user_id, username=f"{role}@{region.code}", grants=(grant,), unit_id=1, channel="web")
+
+
+def plan_regions(plans: Any) -> frozenset[str]:
+    """The division codes of the generator's community plans: the communities, their townships and
+    districts and the city (what the platform's regions hold once the shipped divisions are loaded)."""
+    return frozenset(code for p in plans for code in (p.code, p.code[:9], p.code[:6], p.code[:4] + "00"))

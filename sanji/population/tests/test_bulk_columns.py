@@ -15,6 +15,7 @@ import pytest
 
 from sanji.core import crypto, idnumber
 from sanji.population import bulk, generator, records
+from sanji.population.tests.conftest import plan_regions
 from sanji.population.tests.test_records_fast import TODAY, _variants
 
 NOW = dt.datetime(2025, 6, 1, 8, 30, tzinfo=dt.UTC)
@@ -34,7 +35,7 @@ def context() -> records.Context:
         b.code: records.PlaceRef(i, f"x/{p.code}/", p.code)
         for i, (p, g, b) in enumerate((p, g, b) for p in plans for g in p.grids for b in g.buildings)
     }
-    return records.Context(today=TODAY, buildings=refs)
+    return records.Context(today=TODAY, buildings=refs, regions=plan_regions(plans))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -15,7 +15,7 @@ from sanji.core import clock, crypto, idnumber
 from sanji.orgs import services as org_services
 from sanji.population import generator, layout, records, services
 from sanji.population.models import Person
-from sanji.population.tests.conftest import SYSTEM
+from sanji.population.tests.conftest import SYSTEM, plan_regions
 
 TODAY = dt.date(2025, 6, 1)
 AT = dt.datetime(2025, 6, 1, 4, 0, tzinfo=dt.UTC)  # TODAY in Hohhot
@@ -39,7 +39,7 @@ def test_every_row_validates(generated: Generated) -> None:
         for i, (p, g, b) in enumerate((p, g, b) for p in plans for g in p.grids for b in g.buildings)
     }
     index = records.header_index(list(rows[0].keys()))
-    ctx = records.Context(today=TODAY, buildings=refs)
+    ctx = records.Context(today=TODAY, buildings=refs, regions=plan_regions(plans))
     numbers = set()
     for line, row in enumerate(rows, start=2):
         clean, errors = records.check(list(row.values()), line, index, ctx)
@@ -97,7 +97,7 @@ def test_id_numbers_carry_the_district_or_the_place_of_origin(generated: Generat
         for i, (p, b) in enumerate((p, b) for p in plans for g in p.grids for b in g.buildings)
     }
     index = records.header_index(list(rows[0]))
-    ctx = records.Context(today=TODAY, buildings=refs)
+    ctx = records.Context(today=TODAY, buildings=refs, regions=plan_regions(plans))
     assert generator.ID_ADDRESS == {"150172": "150105"}
     assert not idnumber.address_code_known("150172")  # a statistical code, never an ID's
     assert not any(code.startswith("1501") for code in generator.ORIGINS)  # all outside Hohhot

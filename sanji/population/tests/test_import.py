@@ -76,6 +76,8 @@ def test_good_rows_are_stored_encrypted_with_households_and_counts(buildings, wr
         ({"birth_date": "1980-05-18"}, "birth_date", "disagrees"),
         ({"marital_status": "77"}, "marital_status", "unknown"),
         ({"registered_code": "1501"}, "registered_code", "6, 9 or 12 digits"),
+        ({"registered_code": "999999"}, "registered_code", "GB/T 2260"),
+        ({"registered_code": "150102999999"}, "registered_code", "not a division of this city"),
         ({"building_code": "15010200100199999999"}, "building_code", "unknown building"),
         ({"relation": "户长"}, "relation", "unknown relation"),
         ({"status": "deceased"}, "status_date", "needs the date"),
@@ -125,6 +127,21 @@ def test_sex_codes_of_gb_t_2261_1_are_checked_against_the_id(
         assert Person.objects.get().sex == ("1" if seq % 2 else "2")
     else:
         assert [e["field"] for e in report_rows(report.report_path)] == ["sex"]
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["110105", "110105001", "110105001001", "310115", "150102"],  # Beijing, Shanghai, a Hohhot district
+)
+def test_registered_residence_elsewhere_or_in_the_city_is_accepted(
+    buildings, write_csv: WriteCsv, code: str
+) -> None:
+    """People registered anywhere in China live here: outside the city only the county code is
+    checked (GB/T 2260); inside it the code must be one of the city's divisions."""
+    row = person_row(buildings[0], registered_code=code)
+    report = services.population_import(actor=SYSTEM, path=write_csv([row]), workers=0)
+    assert (report.imported, report.rejected) == (1, 0), report_rows(report.report_path)
+    assert Person.objects.get().registered_code == code
 
 
 def test_normalised_inputs_are_accepted(buildings, write_csv: WriteCsv) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from sanji.core import idnumber
 from sanji.population import generator, records
+from sanji.population.tests.conftest import plan_regions
 
 TODAY = dt.date(2025, 6, 1)
 Setup = tuple[list[list[str]], records.ColumnIndex, records.Context]
@@ -25,7 +26,11 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Setup:
         for i, (p, g, b) in enumerate((p, g, b) for p in plans for g in p.grids for b in g.buildings)
     }
     index = records.header_index(list(rows[0].keys()))
-    return [list(r.values()) for r in rows], index, records.Context(today=TODAY, buildings=refs)
+    return (
+        [list(r.values()) for r in rows],
+        index,
+        records.Context(today=TODAY, buildings=refs, regions=plan_regions(plans)),
+    )
 
 
 def _col(name: str) -> int:

@@ -46,6 +46,7 @@ MOVE_IN = {
         ("move_in", {"relation": "火星人"}, "relation", "GB/T 4761"),
         ("move_in", {"marital_status": "55"}, "marital_status", "GB/T 2261.2"),
         ("move_in", {"registered_code": "1501"}, "registered_code", "6, 9 or 12 digits"),
+        ("move_in", {"registered_code": "999999001"}, "registered_code", "GB/T 2260"),
         ("move_in", {"household_code": "户 1"}, "household_code", "household number"),
         ("move_in", {"building_code": "B-1"}, "building_code", "digits"),
         ("move_in", {"lon": "116.39", "lat": "39.91"}, "lon", "outside the city"),
@@ -151,3 +152,15 @@ def test_a_birth_takes_its_date_from_the_id() -> None:
 )
 def test_changed_field_names(kind, values, expected) -> None:
     assert change_values.person_fields(kind, values) == expected
+
+
+def test_a_registered_residence_in_the_city_must_be_one_of_its_divisions() -> None:
+    regions = frozenset({"150100", "150105", "150105001", "150105001001"})
+    known = clean("move_in", {**MOVE_IN, "registered_code": "150105001001"}, today=TODAY, regions=regions)
+    assert known.errors == []
+    unknown = clean("move_in", {**MOVE_IN, "registered_code": "150105001999"}, today=TODAY, regions=regions)
+    assert [(e["field"], e["reason"]) for e in unknown.errors] == [
+        ("registered_code", "150105001999 is not a division of this city")
+    ]
+    elsewhere = clean("move_in", {**MOVE_IN, "registered_code": "110105001001"}, today=TODAY, regions=regions)
+    assert elsewhere.errors == []
