@@ -30,7 +30,7 @@ def _fingerprint() -> _Fingerprint:
     return tuple((int(year), revision) for year, revision in rows)
 
 
-def _build(_fingerprint: object) -> WorkCalendar:
+def _build(_revisions: object) -> WorkCalendar:
     years = frozenset(CalendarYear.objects.values_list("year", flat=True))
     holidays: set[dt.date] = set()
     makeup: set[dt.date] = set()
