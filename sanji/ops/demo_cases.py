@@ -51,9 +51,12 @@ from sanji.catalog.models import FlowStep, Material, Matter, MatterKind, StepCod
 from sanji.core import clock
 from sanji.core.actors import Actor, Grant, system_actor
 from sanji.core.roles import DEPARTMENT_BOUND, Role
+from sanji.evaluation import services as evaluation_services
+from sanji.evaluation.models import FollowUp
 from sanji.ops.demo import CITY_CODE, DEMO_PASSWORD
 from sanji.orgs import services as org_services
 from sanji.orgs.models import Region, Terminal, Unit, UnitKind
+from sanji.supervision.policies import UNIT_ROLES
 
 A = Action
 S = State
@@ -203,6 +206,34 @@ WITHDRAWALS = ("申请人书面申请撤回。", "申请人因个人原因申请
 VOIDS = ("重复录入，经核实作废。",)
 SECOND_CORRECTIONS = ("申请人变更申请内容，需补充新的材料。",)
 
+#: Satisfaction ratings (好差评): the share of completed window, community and online cases their
+#: applicant rates (a department system's own cases are rated in its own system), and the levels.
+RATED_SHARE = 0.75
+RATING_LEVELS: tuple[tuple[int, float], ...] = ((5, 0.62), (4, 0.24), (3, 0.09), (2, 0.035), (1, 0.015))
+PRAISE = ("办事效率高，工作人员很耐心。", "一次就办好了，不用来回跑。", "流程清楚，服务热情。")
+COMPLAINTS = (
+    "等候时间太长，窗口只开了一个。",
+    "材料要求前后说法不一致，跑了两趟。",
+    "工作人员态度生硬，解释不清楚。",
+    "网上办理进度长时间不更新。",
+)
+#: The share of bad reviews whose follow-up the unit answers (the rest stay open, some overdue).
+FOLLOW_UP_REPLIED = 0.8
+#: (finding, action taken, reply to the citizen)
+FOLLOW_UP_REPLIES: tuple[tuple[str, str, str], ...] = (
+    (
+        "verified",
+        "已增开窗口并调整高峰时段排班。",
+        "您反映的等候时间长的问题属实，我们已增开窗口，感谢您的监督。",
+    ),
+    (
+        "verified",
+        "已统一材料清单并组织窗口人员培训。",
+        "经核实情况属实，已统一一次性告知内容，给您带来不便深表歉意。",
+    ),
+    ("explained", "调取窗口录像核实，按规定办理。", "经核实，办理过程符合规定，已电话向您说明有关政策。"),
+)
+
 
 # --- plans -----------------------------------------------------------------------------------------
 
@@ -258,6 +289,8 @@ class Run:
     special_done: bool = False
     per_state: Counter[str] = field(default_factory=Counter)
     pending: tuple[str, Actor, dict[str, Any]] | None = None
+    query_code: str = ""  # the applicant's query code (查询码), for the window rating device
+    rated: bool = False
 
 
 @dataclass(frozen=True)
@@ -273,6 +306,8 @@ class DemoCaseSummary:
     overdue: int
     due_soon: int
     notable: dict[str, int] = field(default_factory=dict)  # deny, extend, special_start … events
+    ratings: int = 0
+    follow_ups: int = 0
     skipped: bool = False
 
     def line(self) -> str:
@@ -282,7 +317,8 @@ class DemoCaseSummary:
         notable = ", ".join(f"{k} {v}" for k, v in sorted(self.notable.items()))
         return (
             f"demo cases: {self.cases} ({self.events} events) in {self.seconds:.1f} s — {states}; "
-            f"{self.overdue} overdue, {self.due_soon} due within 2 working days; events: {notable}"
+            f"{self.overdue} overdue, {self.due_soon} due within 2 working days; events: {notable}; "
+            f"{self.ratings} ratings ({self.follow_ups} bad reviews, each with a follow-up)"
         )
 
 
@@ -382,6 +418,7 @@ class _Seeder:
         self.case_ids: list[int] = []
         self._tie = 0
         self._certificates: Counter[str] = Counter()
+        self.ratings = 0
 
     # --- reference data ---
 
@@ -647,6 +684,8 @@ class _Seeder:
         else:
             assert run.pending is not None
             action, actor, fields = run.pending
+            if action in (_RATE, _FOLLOW_UP_REPLY):
+                return self._after_completion(run, action, actor, fields, when)
             case = case_services.case_act(
                 actor=actor, case_id=run.case_id, action=action, expected_version=run.version, **fields
             )
@@ -666,7 +705,7 @@ class _Seeder:
             actor, own = self._applicant(plan.applicant_account)
             if self.rng.random() < 0.5:
                 person = own
-            case, _code = case_services.case_create_draft(
+            case, run.query_code = case_services.case_create_draft(
                 actor=actor,
                 matter_code=plan.matter.code,
                 region_code=plan.region_code,
@@ -687,7 +726,7 @@ class _Seeder:
             materials = list(plan.matter.materials)
             if plan.correction and materials:
                 materials.pop(self.rng.randrange(len(materials)))
-            case, _code = case_services.case_receive(
+            case, run.query_code = case_services.case_receive(
                 actor=self._staff(role, unit),
                 matter_code=plan.matter.code,
                 applicant_name=person.name,
@@ -704,6 +743,8 @@ class _Seeder:
 
     def _schedule_next(self, run: Run, case: Case, when: dt.datetime, plan: Plan) -> dt.datetime | None:
         """Choose the case's next action, its actor and fields now, and answer when it will happen."""
+        if case.state == S.COMPLETED and not run.rated:
+            return self._schedule_rating(run, case, when)
         if case.state in FINAL_STATES:
             return None
         steps = case_selectors.case_steps(case)
@@ -719,6 +760,74 @@ class _Seeder:
         fields = self._fields(run, case, stage, action)
         run.pending = (action, actor, fields)
         return self.clock.later(when, self._gap(run, case, stage, action))
+
+    # --- after completion: the applicant's rating (好差评) and a bad review's follow-up ---
+
+    def _schedule_rating(self, run: Run, case: Case, when: dt.datetime) -> dt.datetime | None:
+        """Most applicants rate: at the window's rating device when they collect the result, or on
+        the portal a few days later (online applications). A department system's cases are not."""
+        run.rated = True
+        plan = run.plan
+        rng = self.rng
+        if plan.channel == "api" or rng.random() >= RATED_SHARE:
+            return None
+        level = rng.choices([lv for lv, _ in RATING_LEVELS], [w for _, w in RATING_LEVELS])[0]
+        comment = rng.choice(COMPLAINTS) if level <= 2 else rng.choice(PRAISE) if rng.random() < 0.3 else ""
+        fields: dict[str, Any] = {"level": level, "comment": comment, "case_number": case.number}
+        if plan.channel == "online":
+            assert plan.applicant_account is not None
+            run.pending = (_RATE, self._applicant(plan.applicant_account)[0], fields)
+            return self.clock.later(when, rng.choice((0, 1, 2, 3)))
+        unit = self._unit(case.accepting_unit.code)
+        run.pending = (_RATE, self._staff(_window_role(unit), unit), fields)
+        return self.clock.later(when, 0)
+
+    def _after_completion(
+        self, run: Run, action: str, actor: Actor, fields: dict[str, Any], when: dt.datetime
+    ) -> dt.datetime | None:
+        rng = self.rng
+        if action == _FOLLOW_UP_REPLY:
+            evaluation_services.follow_up_reply(actor=actor, **fields)
+            return None
+        if run.plan.channel == "online":
+            rating = evaluation_services.rating_submit(
+                actor=actor, case_id=run.case_id, level=fields["level"], comment=fields["comment"]
+            )
+        else:
+            rating = evaluation_services.rating_submit_at_window(
+                actor=actor,
+                case_number=fields["case_number"],
+                query_code=run.query_code,
+                level=fields["level"],
+                comment=fields["comment"],
+            )
+        self.ratings += 1
+        follow_up = FollowUp.objects.filter(rating=rating).select_related("unit").first()
+        if follow_up is None or rng.random() >= FOLLOW_UP_REPLIED:
+            return None
+        finding, action_taken, reply = rng.choice(FOLLOW_UP_REPLIES)
+        unit = self._unit(follow_up.unit.code)
+        run.pending = (
+            _FOLLOW_UP_REPLY,
+            self._responsible(unit),
+            {"follow_up_id": follow_up.pk, "finding": finding, "action_taken": action_taken, "reply": reply},
+        )
+        return self.clock.later(when, rng.randint(2, 10))
+
+    def _responsible(self, unit: Unit) -> Actor:
+        """Someone who answers for ``unit`` (its follow-ups, its marks): a person already working
+        there, else its window clerk, community worker or department head."""
+        row = (
+            RoleAssignment.objects.filter(unit=unit, role__in=sorted(UNIT_ROLES), user__is_active=True)
+            .exclude(role=Role.DEPARTMENT_SYSTEM)
+            .order_by("id")
+            .first()
+        )
+        if row is not None:
+            return self._staff(row.role, unit)
+        if unit.kind == UnitKind.DEPARTMENT_OFFICE:
+            return self._staff(Role.DEPARTMENT_HEAD, unit)
+        return self._staff(_window_role(unit), unit)
 
     def _wanted(self, run: Run, case: Case, steps: list[CaseStep], stage: list[CaseStep]) -> str | None:
         """The action the plan calls for next."""
@@ -803,11 +912,8 @@ class _Seeder:
         found += [(Role.REVIEWER, here), (Role.WINDOW_CLERK, here), (Role.COMMUNITY_WORKER, here)]
         unique: list[tuple[str, Unit]] = []
         for role, unit in found:
-            # Window work at a community station is the community worker's, and the reverse.
-            if role == Role.COMMUNITY_WORKER and unit.kind != UnitKind.COMMUNITY_STATION:
-                role = Role.WINDOW_CLERK
-            elif role == Role.WINDOW_CLERK and unit.kind == UnitKind.COMMUNITY_STATION:
-                role = Role.COMMUNITY_WORKER
+            if role in (Role.COMMUNITY_WORKER, Role.WINDOW_CLERK):
+                role = _window_role(unit)
             if role in (Role.REVIEWER, Role.APPROVER, Role.DEPARTMENT_HEAD) and unit.kind in (
                 UnitKind.WINDOW,
                 UnitKind.COMMUNITY_STATION,
@@ -958,7 +1064,19 @@ class _Seeder:
                 )
             ),
             due_soon=open_cases.filter(promised_due__gte=now, remaining_days__lte=2).count(),
+            ratings=self.ratings,
+            follow_ups=FollowUp.objects.filter(case__in=cases).count(),
         )
+
+
+#: The seeder's own steps after a case is completed (not case actions).
+_RATE = "rate"
+_FOLLOW_UP_REPLY = "follow_up_reply"
+
+
+def _window_role(unit: Unit) -> str:
+    """Window work at a community station is the community worker's; elsewhere the window clerk's."""
+    return Role.COMMUNITY_WORKER if unit.kind == UnitKind.COMMUNITY_STATION else Role.WINDOW_CLERK
 
 
 # --- scenarios -------------------------------------------------------------------------------------

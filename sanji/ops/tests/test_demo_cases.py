@@ -17,8 +17,18 @@ from sanji.calendar.selectors import work_calendar
 from sanji.calendar.workdays import is_workday
 from sanji.cases.models import Case, CaseEvent
 from sanji.core import clock
-from sanji.ops import demo
+from sanji.evaluation.models import (
+    CommunityScore,
+    FollowUp,
+    FollowUpState,
+    MonthlyScore,
+    Rating,
+    RatingChannel,
+)
+from sanji.ops import demo, demo_cases, demo_oversight
 from sanji.ops.demo_cases import DemoCaseSummary, person_make, seed_demo_cases
+from sanji.supervision.models import BoardCell, Mark, SweepRun
+from sanji.supervision.rules import RuleCode
 
 #: A working Friday, 10:00 Beijing time: "now" for the seeded half-year.
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
@@ -110,3 +120,63 @@ def test_small_half_year(seeded: DemoCaseSummary) -> None:
         again = seed_demo_cases(count=40, seed=7)
     assert again.skipped
     assert Case.objects.count() == 40
+
+
+@pytest.mark.django_db
+def test_ratings_and_follow_ups(demo_world: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Applicants rate completed cases at the window's device or on the portal; bad reviews open a
+    follow-up, which the unit mostly answers; nothing else is rated. (Every rating is bad here, so
+    that a small half-year has follow-ups.)"""
+    monkeypatch.setattr(demo_cases, "RATING_LEVELS", ((1, 0.5), (2, 0.5)))
+    with clock.frozen(NOW):
+        seeded = seed_demo_cases(count=40, seed=7)
+    ratings = Rating.objects.select_related("case")
+    assert seeded.ratings == ratings.count() > 0
+    assert all(r.case.state == "completed" for r in ratings)
+    assert set(ratings.values_list("channel", flat=True)) <= {RatingChannel.DEVICE, RatingChannel.PORTAL}
+    assert not ratings.filter(case__channel="api").exists()
+    for rating in ratings.filter(channel=RatingChannel.DEVICE):
+        assert rating.entered_by  # the clerk at whose window the applicant rated
+        assert rating.case.channel in ("window", "community")
+    for rating in ratings.filter(channel=RatingChannel.PORTAL):
+        assert rating.rater_id == rating.case.applicant_id
+    assert seeded.follow_ups == FollowUp.objects.count() == ratings.count()
+    replied = FollowUp.objects.filter(state=FollowUpState.REPLIED)
+    assert 0 < replied.count() < seeded.follow_ups  # some are answered, some still open
+    for follow_up in replied:
+        assert follow_up.reply
+        assert follow_up.finding
+        assert follow_up.replied_at is not None
+        assert follow_up.opened_at < follow_up.replied_at <= NOW
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db
+def test_periodic_jobs(seeded: DemoCaseSummary) -> None:
+    """What the scheduled jobs would have made of the half-year: marks, the board, the assessment."""
+    with clock.frozen(NOW):
+        lines = demo_oversight.run_periodic_jobs(first_run=True)
+    assert SweepRun.objects.count() == 1
+    assert BoardCell.objects.exists()
+    assert Mark.objects.filter(rule=RuleCode.YELLOW_CARD).exists()  # an overdue case (see above)
+    months = demo_oversight.months_to_assess(NOW.date(), first_run=True)
+    assert set(MonthlyScore.objects.values_list("month", flat=True)) == set(months)
+    assert CommunityScore.objects.exists()
+    assert any(line.startswith("supervision sweep:") for line in lines)
+
+    # A later start: the sweep finds nothing new, only last month is assessed again.
+    marks = Mark.objects.count()
+    with clock.frozen(NOW):
+        again = demo_oversight.run_periodic_jobs(first_run=False)
+    assert Mark.objects.count() == marks
+    assert "supervision sweep: 0 marks (none new)" in "\n".join(again)
+    assert "assessment 2026-10:" in "\n".join(again)
+    assert verify_chain().ok
+
+
+def test_months_to_assess() -> None:
+    today = dt.date(2026, 11, 20)  # the half-year began on 2026-05-22
+    first = demo_oversight.months_to_assess(today, first_run=True)
+    assert first == [dt.date(2026, m, 1) for m in range(6, 11)]
+    assert demo_oversight.months_to_assess(today, first_run=False) == [dt.date(2026, 10, 1)]
+    assert demo_oversight.months_to_assess(dt.date(2027, 1, 5), first_run=False) == [dt.date(2026, 12, 1)]

@@ -2,7 +2,8 @@
 
 ``sanji demo --no-serve`` does everything but serving; ``sanji demo totp USERNAME`` prints a demo
 person's current second-factor code. The first run also seeds the demo cases
-(:mod:`sanji.ops.demo_cases`); ``--cases N`` sets how many (0: none).
+(:mod:`sanji.ops.demo_cases`); ``--cases N`` sets how many (0: none). Every run then does what the
+platform's scheduled jobs would have done by now (:mod:`sanji.ops.demo_oversight`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sanji.ops import demo, demo_cases
+from sanji.ops import demo, demo_cases, demo_oversight
 
 
 class Command(BaseCommand):
@@ -42,6 +43,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         call_command("migrate", interactive=False, verbosity=0)
         logins = demo.load_logins()
+        first_run = logins is None
         if logins is None:
             self.stdout.write("Seeding the Hohhot demo (first run)…")
             for line in demo.seed_reference_data():
@@ -57,6 +59,9 @@ class Command(BaseCommand):
                     progress=lambda done, total: self.stdout.write(f"    {done}/{total} cases"),
                 )
                 self.stdout.write(f"  {summary.line()}")
+        # What the platform's scheduled jobs would have done by now (sanji.ops.demo_oversight).
+        for line in demo_oversight.run_periodic_jobs(first_run=first_run):
+            self.stdout.write(f"  {line}")
         base_url = f"http://127.0.0.1:{options['port']}/"
         self.stdout.write(demo.format_logins(logins, base_url))
         self.stdout.write(f"Ready in {time.monotonic() - started:.1f} s.")
