@@ -56,6 +56,7 @@ from sanji.evaluation.models import FollowUp
 from sanji.ops.demo import CITY_CODE, DEMO_PASSWORD
 from sanji.orgs import services as org_services
 from sanji.orgs.models import Region, Terminal, Unit, UnitKind
+from sanji.supervision import services as supervision_services
 from sanji.supervision.policies import UNIT_ROLES
 
 A = Action
@@ -308,6 +309,7 @@ class DemoCaseSummary:
     notable: dict[str, int] = field(default_factory=dict)  # deny, extend, special_start … events
     ratings: int = 0
     follow_ups: int = 0
+    sweeps: int = 0
     skipped: bool = False
 
     def line(self) -> str:
@@ -318,7 +320,8 @@ class DemoCaseSummary:
         return (
             f"demo cases: {self.cases} ({self.events} events) in {self.seconds:.1f} s — {states}; "
             f"{self.overdue} overdue, {self.due_soon} due within 2 working days; events: {notable}; "
-            f"{self.ratings} ratings ({self.follow_ups} bad reviews, each with a follow-up)"
+            f"{self.ratings} ratings ({self.follow_ups} bad reviews, each with a follow-up); "
+            f"{self.sweeps} nightly supervision sweeps"
         )
 
 
@@ -335,6 +338,8 @@ class DemoCaseStuck(RuntimeError):
 _MORNING = (8 * 60 + 30, 11 * 60 + 50)
 _AFTERNOON = (14 * 60, 17 * 60 + 20)
 _CLOSING = dt.time(17, 30)
+#: When the scheduled supervision sweep runs, in the seeded half-year (before the working day).
+NIGHTLY_SWEEP = dt.time(6, 30)
 
 
 class _Clock:
@@ -386,23 +391,34 @@ class _Clock:
 
 
 def seed_demo_cases(
-    *, count: int = DEFAULT_COUNT, seed: int = 2026, progress: Callable[[int, int], None] | None = None
+    *,
+    count: int = DEFAULT_COUNT,
+    seed: int = 2026,
+    progress: Callable[[int, int], None] | None = None,
+    nightly_sweeps: bool = True,
 ) -> DemoCaseSummary:
     """Seed ``count`` demo cases over the past six months (skipped when any case exists).
 
     ``progress(done, count)`` is called every 250 cases created (a first demo run takes minutes).
+    With ``nightly_sweeps`` the supervision sweep runs before each working day of the half-year, as
+    the scheduled job would have (:data:`NIGHTLY_SWEEP`), so marks are raised on their own days:
+    warnings for cases that were due soon then, cards on the day a deadline passed.
     """
     started = time.monotonic()
     if Case.objects.exists():
         return DemoCaseSummary(0, 0, 0, 0.0, {}, {}, {}, {}, 0, 0, skipped=True)
-    seeder = _Seeder(count=count, seed=seed, progress=progress)
+    seeder = _Seeder(count=count, seed=seed, progress=progress, nightly_sweeps=nightly_sweeps)
     seeder.run()
     return seeder.summary(time.monotonic() - started)
 
 
 class _Seeder:
-    def __init__(self, *, count: int, seed: int, progress: Callable[[int, int], None] | None) -> None:
+    def __init__(
+        self, *, count: int, seed: int, progress: Callable[[int, int], None] | None, nightly_sweeps: bool
+    ) -> None:
         self.count = count
+        self.nightly_sweeps = nightly_sweeps
+        self.sweeps = 0
         self.progress = progress
         self.rng = random.Random(seed)
         self.platform = system_actor("demo", channel="system")
@@ -662,15 +678,38 @@ class _Seeder:
         runs = [Run(plan) for plan in plans]
         for i, plan in enumerate(plans):
             heapq.heappush(heap, (plan.start, self._next_tie(), i))
+        day: dt.date | None = None
         while heap:
             when, _tie, i = heapq.heappop(heap)
             run = runs[i]
+            today = when.astimezone(clock.CITY_TZ).date()
+            if day is not None and today > day:
+                self._nightly_sweeps(day, today)
+            day = today
             with clock.frozen(when):
                 following = self._play(run, when)
             if following is not None and following <= self.now:
                 heapq.heappush(heap, (following, self._next_tie(), i))
+        if day is not None:
+            self._nightly_sweeps(day, self.today)
         open_ids = list(self._mine(Case.objects.filter(state__in=OPEN_STATES)).values_list("pk", flat=True))
         case_services.case_deadlines_refresh(actor=self.platform, case_ids=open_ids)
+
+    def _nightly_sweeps(self, after: dt.date, until: dt.date) -> None:
+        """The supervision sweep before the work of each working day after ``after`` up to ``until``
+        (one that would be in the future is not run). The sweep only reads the cases; the case
+        sweep's deemed acceptance, which writes them, runs once at the end (``demo_oversight``)."""
+        if not self.nightly_sweeps:
+            return
+        day = self.clock.next_day(after)
+        while day <= until:
+            at = dt.datetime.combine(day, NIGHTLY_SWEEP, tzinfo=clock.CITY_TZ)
+            if at > self.now:
+                return
+            with clock.frozen(at):
+                supervision_services.supervision_sweep(actor=self.platform)
+            self.sweeps += 1
+            day = self.clock.next_day(day)
 
     def _next_tie(self) -> int:
         self._tie += 1
@@ -1065,6 +1104,7 @@ class _Seeder:
             ),
             due_soon=open_cases.filter(promised_due__gte=now, remaining_days__lte=2).count(),
             ratings=self.ratings,
+            sweeps=self.sweeps,
             follow_ups=FollowUp.objects.filter(case__in=cases).count(),
         )
 

@@ -10,9 +10,12 @@ In production these jobs run on a schedule (cron or a systemd timer; README, "Co
 - early each month, the monthly assessment (绩效考评) and the community evaluation (社区综合考评)
   of the month before.
 
-The demo has no scheduler, so it runs them itself, through the same services: the sweeps at every
-start (the board is as of the start), the assessment of every month of the half-year on the first
-run and of the month before at each later start (a recomputation changes nothing already right).
+The demo has no scheduler, so it runs them itself, through the same services. While the demo cases
+are seeded, the supervision sweep runs before each working day of the half-year
+(:mod:`sanji.ops.demo_cases`), so marks are raised on their own days. Then, at every start, the
+jobs below run as of the present (the board is as of the start), with the assessment of every
+month of the half-year on the first run and of the month before at each later start (a
+recomputation changes nothing already right).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from sanji.evaluation.models import (
     RatingChannel,
 )
 from sanji.ops import demo, demo_cases, demo_oversight
-from sanji.ops.demo_cases import DemoCaseSummary, person_make, seed_demo_cases
+from sanji.ops.demo_cases import NIGHTLY_SWEEP, DemoCaseSummary, person_make, seed_demo_cases
 from sanji.supervision.models import BoardCell, Mark, SweepRun
 from sanji.supervision.rules import RuleCode
 
@@ -46,7 +46,7 @@ def demo_world(settings: Any, tmp_path: Path) -> None:
 @pytest.fixture
 def seeded(demo_world: None) -> DemoCaseSummary:
     with clock.frozen(NOW):
-        return seed_demo_cases(count=40, seed=7)
+        return seed_demo_cases(count=40, seed=7, nightly_sweeps=False)
 
 
 def test_synthetic_applicants_are_valid() -> None:
@@ -129,7 +129,7 @@ def test_ratings_and_follow_ups(demo_world: None, monkeypatch: pytest.MonkeyPatc
     that a small half-year has follow-ups.)"""
     monkeypatch.setattr(demo_cases, "RATING_LEVELS", ((1, 0.5), (2, 0.5)))
     with clock.frozen(NOW):
-        seeded = seed_demo_cases(count=40, seed=7)
+        seeded = seed_demo_cases(count=40, seed=7, nightly_sweeps=False)
     ratings = Rating.objects.select_related("case")
     assert seeded.ratings == ratings.count() > 0
     assert all(r.case.state == "completed" for r in ratings)
@@ -152,11 +152,24 @@ def test_ratings_and_follow_ups(demo_world: None, monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.mark.django_db
-def test_periodic_jobs(seeded: DemoCaseSummary) -> None:
-    """What the scheduled jobs would have made of the half-year: marks, the board, the assessment."""
+def test_periodic_jobs(demo_world: None) -> None:
+    """What the scheduled jobs would have made of the half-year: marks raised on their own days by
+    the nightly sweeps, then at start-up the board, the assessment of every month."""
+    with clock.frozen(NOW):
+        seeded = seed_demo_cases(count=40, seed=7)
+    runs = SweepRun.objects.order_by("started_at")
+    assert seeded.sweeps == runs.count() > 100  # one before each working day of the half-year
+    first = runs.first()
+    assert first is not None
+    assert first.started_at.astimezone(clock.CITY_TZ).time() == NIGHTLY_SWEEP
+    assert verify_chain().ok
+    days = {at.astimezone(clock.CITY_TZ).date() for at in Mark.objects.values_list("created_at", flat=True)}
+    assert len(days) > 10  # raised as time passed, not all at once at the end
+    assert Mark.objects.filter(rule=RuleCode.WARNING, created_at__lt=NOW - dt.timedelta(days=30)).exists()
+
     with clock.frozen(NOW):
         lines = demo_oversight.run_periodic_jobs(first_run=True)
-    assert SweepRun.objects.count() == 1
+    assert SweepRun.objects.count() == seeded.sweeps + 1
     assert BoardCell.objects.exists()
     assert Mark.objects.filter(rule=RuleCode.YELLOW_CARD).exists()  # an overdue case (see above)
     months = demo_oversight.months_to_assess(NOW.date(), first_run=True)
