@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import models
 
@@ -100,6 +101,23 @@ def score_ranking(actor: Actor, *, month: dt.date, kind: str) -> models.QuerySet
     return policies.scope_scores(
         actor, MonthlyScore.objects.filter(month=month.replace(day=1), subject_kind=kind)
     ).order_by("rank", "subject_name")
+
+
+def latest_score_month() -> dt.date:
+    """The month the scores page opens on (:func:`_latest_month`)."""
+    return _latest_month(MonthlyScore.objects.all())
+
+
+def latest_community_month() -> dt.date:
+    """The month the community evaluation page opens on (:func:`_latest_month`)."""
+    return _latest_month(CommunityScore.objects.all())
+
+
+def _latest_month(queryset: models.QuerySet[Any]) -> dt.date:
+    """The latest month assessed (a month is assessed after it ends), else the month before the
+    current one: the current month has no results yet."""
+    latest: dt.date | None = queryset.filter(month__lte=clock.today()).aggregate(m=models.Max("month"))["m"]
+    return latest or (clock.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
 def score_get_for(actor: Actor, score_id: int) -> MonthlyScore:

@@ -197,7 +197,8 @@ def follow_up_act(request: HttpRequest, follow_up_id: int, action: str) -> HttpR
 def score_list(request: HttpRequest) -> HttpResponse:
     """Monthly scores with ranking, by kind (unit, window, department, staff)."""
     actor = actor_of(request)
-    month = _month(request.GET.get("month"))
+    raw = request.GET.get("month")
+    month = _month(raw) if raw else selectors.latest_score_month()
     kind = request.GET.get("kind") or SubjectKind.UNIT
     if kind not in SubjectKind.values:
         kind = SubjectKind.UNIT
@@ -235,7 +236,8 @@ def community(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     if not policies.can_read_rankings(actor):
         raise Http404
-    month = _month(request.GET.get("month"))
+    raw = request.GET.get("month")
+    month = _month(raw) if raw else selectors.latest_community_month()
     return render(
         request,
         "evaluation/community.html",

@@ -21,7 +21,7 @@ from sanji.core.errors import SanjiError
 from sanji.core.roles import Role
 from sanji.evaluation import services
 from sanji.evaluation.api import router
-from sanji.evaluation.models import FollowUp, MonthlyScore, Rating
+from sanji.evaluation.models import CommunityScore, FollowUp, MonthlyScore, Rating
 from sanji.evaluation.tests.conftest import completed
 from sanji.orgs.models import Unit
 from sanji.supervision.tests.conftest import CITY_SUP
@@ -115,6 +115,15 @@ def test_scores_community_and_weights_pages() -> None:
     assert "满意度" in detail
     assert "style=" not in detail
     assert city.get(reverse("evaluation:community"), {"month": "2026-03"}).status_code == 200
+    # Without a month the pages open on the latest month assessed, not on the current one, whose
+    # results come after it ends (here: February, the month before today's, 2026-03-03).
+    assert 'value="2026-03"' in city.get(reverse("evaluation:scores")).content.decode()
+    assert 'value="2026-03"' in city.get(reverse("evaluation:community")).content.decode()
+    MonthlyScore.objects.all().delete()
+    CommunityScore.objects.all().delete()
+    assert 'value="2026-02"' in city.get(reverse("evaluation:scores")).content.decode()
+    services.community_compute(actor=SYSTEM, month=dt.date(2026, 1, 1))
+    assert 'value="2026-01"' in city.get(reverse("evaluation:community")).content.decode()
     city.post(reverse("evaluation:weights"), {"key": "order", "value": "-8"})
     assert services.weights()["order"] == -8
     district, _, _ = person("sup-sh", Role.SUPERVISOR, SAIHAN_SUP)
