@@ -52,7 +52,7 @@ from sanji.core import clock
 from sanji.core.actors import Actor, Grant, system_actor
 from sanji.core.roles import DEPARTMENT_BOUND, Role
 from sanji.evaluation import services as evaluation_services
-from sanji.evaluation.models import FollowUp
+from sanji.evaluation.models import BAD_LEVELS, FollowUp
 from sanji.ops.demo import CITY_CODE, DEMO_PASSWORD
 from sanji.orgs import services as org_services
 from sanji.orgs.models import Region, Terminal, Unit, UnitKind
@@ -811,7 +811,11 @@ class _Seeder:
         if plan.channel == "api" or rng.random() >= RATED_SHARE:
             return None
         level = rng.choices([lv for lv, _ in RATING_LEVELS], [w for _, w in RATING_LEVELS])[0]
-        comment = rng.choice(COMPLAINTS) if level <= 2 else rng.choice(PRAISE) if rng.random() < 0.3 else ""
+        comment = ""
+        if level in BAD_LEVELS:
+            comment = rng.choice(COMPLAINTS)
+        elif rng.random() < 0.3:
+            comment = rng.choice(PRAISE)
         fields: dict[str, Any] = {"level": level, "comment": comment, "case_number": case.number}
         if plan.channel == "online":
             assert plan.applicant_account is not None
