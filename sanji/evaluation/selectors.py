@@ -15,6 +15,7 @@ from sanji.core.authz import get_in_scope
 from sanji.core.errors import NotFound
 from sanji.evaluation import policies, scoring, services
 from sanji.evaluation.models import CommunityScore, FollowUp, MonthlyScore, Rating, ScoreItem
+from sanji.orgs.models import Region
 
 
 def rateable_case_for(actor: Actor, case_id: int) -> tuple[Case, Rating | None]:
@@ -150,9 +151,14 @@ def score_trend(
     return [(m, found.get(m)) for m in wanted]
 
 
-def community_ranking(actor: Actor, *, month: dt.date) -> models.QuerySet[CommunityScore]:
-    """Community stations of the month in the actor's region, by district and rank."""
+def community_ranking(
+    actor: Actor, *, month: dt.date, district_path: str = ""
+) -> models.QuerySet[CommunityScore]:
+    """Community stations of the month in the actor's region (in one district, if given), by
+    district and rank."""
     queryset = CommunityScore.objects.filter(month=month.replace(day=1)).select_related("station")
+    if district_path:
+        queryset = queryset.filter(district_path=district_path)
     if not policies.can_read_rankings(actor):
         return queryset.none()
     from sanji.core.authz import is_platform
@@ -164,6 +170,14 @@ def community_ranking(actor: Actor, *, month: dt.date) -> models.QuerySet[Commun
             q |= models.Q(region_path__startswith=grant.region_path)
         queryset = queryset.filter(q)
     return queryset.order_by("district_path", "rank_in_district")
+
+
+def community_districts(actor: Actor, *, month: dt.date) -> list[tuple[str, str]]:
+    """(path, name) of the districts (旗县区) with community evaluations of the month in the
+    actor's region, in code order."""
+    paths = set(community_ranking(actor, month=month).values_list("district_path", flat=True).distinct())
+    names = dict(Region.objects.filter(path__in=paths).values_list("path", "name"))
+    return [(path, names.get(path, path)) for path in sorted(paths)]
 
 
 def weights_list() -> list[tuple[str, str, object]]:

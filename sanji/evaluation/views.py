@@ -238,10 +238,22 @@ def community(request: HttpRequest) -> HttpResponse:
         raise Http404
     raw = request.GET.get("month")
     month = _month(raw) if raw else selectors.latest_community_month()
+    districts = selectors.community_districts(actor, month=month)
+    district = request.GET.get("district") or ""
+    if district not in dict(districts):
+        district = ""
+    rows = selectors.community_ranking(actor, month=month, district_path=district)
     return render(
         request,
         "evaluation/community.html",
-        {"rows": selectors.community_ranking(actor, month=month), "month": month, **_nav(actor)},
+        {
+            "page": Paginator(rows, 100).get_page(request.GET.get("page")),
+            "month": month,
+            "district": district,
+            "districts": districts,
+            "district_names": dict(districts),
+            **_nav(actor),
+        },
     )
 
 

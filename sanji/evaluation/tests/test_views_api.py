@@ -114,7 +114,14 @@ def test_scores_community_and_weights_pages() -> None:
     detail = city.get(reverse("evaluation:score_detail", args=[score.pk])).content.decode()
     assert "满意度" in detail
     assert "style=" not in detail
-    assert city.get(reverse("evaluation:community"), {"month": "2026-03"}).status_code == 200
+    ranking = city.get(reverse("evaluation:community"), {"month": "2026-03"}).content.decode()
+    assert "赛罕区" in ranking  # districts by name, not by region path
+    assert ">150100/150105/<" not in ranking
+    assert CommunityScore.objects.filter(month=month).exclude(district_path="150100/150105/").exists()
+    page = city.get(reverse("evaluation:community"), {"month": "2026-03", "district": "150100/150105/"})
+    shown = page.context["page"]
+    assert shown.paginator.count == CommunityScore.objects.filter(district_path="150100/150105/").count() > 0
+    assert {r.district_path for r in shown} == {"150100/150105/"}
     # Without a month the pages open on the latest month assessed, not on the current one, whose
     # results come after it ends (here: February, the month before today's, 2026-03-03).
     assert 'value="2026-03"' in city.get(reverse("evaluation:scores")).content.decode()
