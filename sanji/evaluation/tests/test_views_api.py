@@ -54,6 +54,9 @@ def person(name: str, role: str | None = None, unit_code: str = "") -> tuple[Cli
 def test_portal_rating_form_and_bad_review_follow_up_pages() -> None:
     client, _user, citizen = person("citizen1")
     case = completed(citizen)
+    portal_page = client.get(reverse("portal:case", args=[case.pk])).content.decode()
+    assert reverse("evaluation:rate", args=[case.pk]) in portal_page  # the completed case invites a rating
+    assert reverse("evaluation:my_ratings") in portal_page  # and the portal's menu leads to all of them
     assert (
         reverse("evaluation:rate", args=[case.pk])
         in client.get(reverse("evaluation:my_ratings")).content.decode()
