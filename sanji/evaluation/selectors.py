@@ -175,7 +175,8 @@ def community_ranking(
 def community_districts(actor: Actor, *, month: dt.date) -> list[tuple[str, str]]:
     """(path, name) of the districts (旗县区) with community evaluations of the month in the
     actor's region, in code order."""
-    paths = set(community_ranking(actor, month=month).values_list("district_path", flat=True).distinct())
+    rows = community_ranking(actor, month=month).order_by().values_list("district_path", flat=True)
+    paths = set(rows.distinct())
     names = dict(Region.objects.filter(path__in=paths).values_list("path", "name"))
     return [(path, names.get(path, path)) for path in sorted(paths)]
 

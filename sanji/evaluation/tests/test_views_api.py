@@ -125,8 +125,9 @@ def test_scores_community_and_weights_pages() -> None:
     shown = page.context["page"]
     assert shown.paginator.count == CommunityScore.objects.filter(district_path="150100/150105/").count() > 0
     assert {r.district_path for r in shown} == {"150100/150105/"}
-    # Without a month the pages open on the latest month assessed, not on the current one, whose
-    # results come after it ends (here: February, the month before today's, 2026-03-03).
+    # Without a month the pages open on the latest month assessed (March, computed above), and when
+    # none is, on the month before the current one (February; today is 2026-03-03), whose results
+    # come only after it ends.
     assert 'value="2026-03"' in city.get(reverse("evaluation:scores")).content.decode()
     assert 'value="2026-03"' in city.get(reverse("evaluation:community")).content.decode()
     MonthlyScore.objects.all().delete()
