@@ -15,9 +15,9 @@ from django.db import DatabaseError, IntegrityError, OperationalError, connectio
 from sanji.audit.models import Entry
 from sanji.audit.services import record as audit_record
 from sanji.cases import files, services
-from sanji.cases.models import Attachment
+from sanji.cases.models import Attachment, Case
 from sanji.cases.tests.conftest import COMMUNITY, ID_A, SAIHAN_CA_WINDOW, XINCHENG_CA_WINDOW, actor_at
-from sanji.core.actors import system_actor
+from sanji.core.actors import Actor, system_actor
 from sanji.core.errors import Forbidden, NotFound, ValidationFailed
 from sanji.core.roles import Role
 
@@ -25,6 +25,14 @@ PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 EXE = b"MZ\x90\x00" + b"\x00" * 64
+
+
+def received(actor: Actor, matter_code: str) -> Case:
+    """A case received at ``actor``'s window for the tests' applicant (张三)."""
+    case, _code = services.case_receive(
+        actor=actor, matter_code=matter_code, applicant_name="张三", applicant_id_number=ID_A
+    )
+    return case
 
 
 def ofd(root: str = "OFD.xml") -> bytes:
@@ -69,9 +77,7 @@ def test_refused_uploads(name: str, content: bytes, reason: str) -> None:
 def test_community_uploads_scan_for_district_and_download_is_scoped(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path
     worker = actor_at(Role.COMMUNITY_WORKER, COMMUNITY)
-    case, _ = services.case_receive(
-        actor=worker, matter_code="T-REP", applicant_name="张三", applicant_id_number=ID_A
-    )
+    case = received(worker, "T-REP")
     att = services.attachment_add(
         actor=worker, case_id=case.pk, material_name="申请书", filename="申请书.pdf", content=PDF
     )
@@ -157,9 +163,7 @@ def test_a_failed_upload_leaves_neither_file_nor_row(
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
     clerk = actor_at(Role.WINDOW_CLERK, SAIHAN_CA_WINDOW)
-    case, _ = services.case_receive(
-        actor=clerk, matter_code="T-PRO", applicant_name="张三", applicant_id_number=ID_A
-    )
+    case = received(clerk, "T-PRO")
     fail(monkeypatch)
     with pytest.raises(error):
         services.attachment_add(
@@ -181,9 +185,7 @@ def test_an_upload_is_never_part_of_a_callers_transaction(settings: Any, tmp_pat
     """A caller's transaction could roll the row back after the upload kept its file: refused."""
     settings.MEDIA_ROOT = tmp_path
     clerk = actor_at(Role.WINDOW_CLERK, SAIHAN_CA_WINDOW)
-    case, _ = services.case_receive(
-        actor=clerk, matter_code="T-PRO", applicant_name="张三", applicant_id_number=ID_A
-    )
+    case = received(clerk, "T-PRO")
     with transaction.atomic(), pytest.raises(RuntimeError, match="durable"):
         services.attachment_add(
             actor=clerk, case_id=case.pk, material_name="申请书", filename="申请书.pdf", content=PDF
@@ -200,9 +202,7 @@ def test_a_failed_commit_removes_the_file_unless_the_row_was_committed(
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
     clerk = actor_at(Role.WINDOW_CLERK, SAIHAN_CA_WINDOW)
-    case, _ = services.case_receive(
-        actor=clerk, matter_code="T-PRO", applicant_name="张三", applicant_id_number=ID_A
-    )
+    case = received(clerk, "T-PRO")
     commit = connection.commit
 
     def failing_commit() -> None:
@@ -232,9 +232,7 @@ def test_the_sweep_removes_old_files_that_no_attachment_names(settings: Any, tmp
     sweep removes it once it is an hour old, and keeps every file a row names and any younger one."""
     settings.MEDIA_ROOT = tmp_path
     clerk = actor_at(Role.WINDOW_CLERK, SAIHAN_CA_WINDOW)
-    case, _ = services.case_receive(
-        actor=clerk, matter_code="T-PRO", applicant_name="张三", applicant_id_number=ID_A
-    )
+    case = received(clerk, "T-PRO")
     kept = services.attachment_add(
         actor=clerk, case_id=case.pk, material_name="申请书", filename="申请书.pdf", content=PDF
     )
