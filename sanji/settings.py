@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Django Ninja as an app: its API docs (/api/v1/docs) then load Swagger UI from our own static
+    # files instead of a CDN (the network is isolated; nothing is loaded from the internet).
+    "ninja",
     "template_partials",
     "sanji.core",
     "sanji.audit",

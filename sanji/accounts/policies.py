@@ -8,7 +8,14 @@
   may not manage users or roles nor read the audit trail;
 * the security auditor (安全审计员) reads the audit trail only;
 * a person holding one of the three holds no other role at all, and nobody grants or revokes a role
-  on themselves.
+  on themselves;
+* no administrator obtains another administrator's secrets: the security administrator may lock out
+  (deactivate) or unlock one of the three, but may not reset their password or second factor nor
+  issue them an API token (:func:`can_reset_credentials`) — each of those hands the issuer a secret
+  that signs in as the other, and a security administrator holding the auditor's token could read
+  the audit trail of their own actions. Their password and second factor are reset on the server's
+  command line (``sanji reset_credentials``), acting as the platform, and audited; they hold no
+  API tokens.
 
 The platform itself (``system_actor()``, used by the demo seeder and bootstrap commands) may do
 everything here; it has no user and cannot be obtained from a request.
@@ -92,6 +99,20 @@ def can_manage_user(actor: Actor, user: User) -> bool:
     return all(_reached(actor, p) for p in paths)
 
 
+def holds_admin_role(user: User) -> bool:
+    """The person is one of the three administrators (三员)."""
+    return user.role_assignments.filter(role__in=ADMIN_TRIAD).exists()
+
+
+def can_reset_credentials(actor: Actor, user: User) -> bool:
+    """May reset the password or the second factor of ``user``, or issue them a token: as
+    :func:`can_manage_user`, except for the three administrators, whose secrets only the platform
+    (the server's command line) resets (see the module docstring)."""
+    if not can_manage_user(actor, user):
+        return False
+    return is_platform(actor) or not holds_admin_role(user)
+
+
 def role_conflict(existing_roles: Iterable[str], role: str, *, is_system_account: bool) -> str | None:
     """Why ``role`` may not be added to a person holding ``existing_roles`` (``None``: it may).
 
@@ -150,7 +171,7 @@ def can_use_terminal(actor: Actor, terminal: Terminal) -> bool:
 
 def can_create_own_token(actor: Actor) -> bool:
     """Staff may make short-lived tokens for their own scripts; the three administrators may not
-    (their tokens are issued by the security administrator, so no administrator issues their own)."""
+    (nor may another administrator issue them one: :func:`can_reset_credentials`)."""
     if actor.user_id is None or actor.has_role(*ADMIN_TRIAD):
         return False
     return actor.has_role(*(STAFF_ROLES - {Role.DEPARTMENT_SYSTEM}))
@@ -159,7 +180,7 @@ def can_create_own_token(actor: Actor) -> bool:
 def can_create_token(actor: Actor, user: User) -> bool:
     if user.pk == actor.user_id:
         return can_create_own_token(actor)
-    return can_manage_user(actor, user)
+    return can_reset_credentials(actor, user)
 
 
 def token_max_days(actor: Actor, user: User) -> int:

@@ -35,13 +35,10 @@ SCOPES: dict[str, str | Promise] = {
     "population:write": _("报送人口变动"),
     "sharing:read": _("共享数据查询"),
     "sharing:write": _("管理共享授权"),
-    "exchange:read": _("读取交换包与变更订阅"),
-    "exchange:write": _("上传交换包"),
-    "comparison:read": _("读取比对结果"),
-    "comparison:write": _("上传名册、处理比对差异"),
-    "analytics:read": _("读取统计分析"),
-    "ops:read": _("读取运行状态"),
 }
+# Only scopes that some API operation checks: a scope offered on the token form with no operation
+# behind it would promise a department system an interface that does not exist. The file-drop
+# exchange, roll comparison and analytics add theirs with their operations.
 
 
 def unknown_scopes(scopes: list[str]) -> list[str]:

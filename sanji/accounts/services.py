@@ -462,6 +462,18 @@ def _require_manage(actor: Actor, user: User) -> None:
         raise Forbidden(_("该用户还持有您管辖范围以外的角色，请由上级安全管理员处理。"))
 
 
+def _require_credentials(actor: Actor, user: User) -> None:
+    """As :func:`_require_manage`, for the actions that hand the actor a secret of ``user``."""
+    _require_manage(actor, user)
+    if not policies.can_reset_credentials(actor, user):
+        raise Forbidden(
+            _(
+                "三员分立：不能重置其他管理员（系统管理员、安全管理员、安全审计员）的密码或动态口令，"
+                "也不能为其签发 API 令牌；密码和动态口令请在服务器上用 sanji reset_credentials 命令重置。"
+            )
+        )
+
+
 def _actor_region(actor: Actor) -> str:
     grants = actor.grants_for(Role.SECURITY_ADMIN)
     return grants[0].region_path if grants else ""
@@ -565,7 +577,7 @@ def user_password_reset(*, actor: Actor, user: User) -> str:
     """
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
-        _require_manage(actor, user)
+        _require_credentials(actor, user)
         raw = password_generate()
         _password_set(user, raw, must_change=True)
         record(actor=actor, action="accounts.password_reset", target=user, region_path=_user_region(user))
@@ -594,7 +606,7 @@ def user_totp_reset(*, actor: Actor, user: User) -> User:
     """Remove the person's second factor (lost phone); they enrol again at next login."""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
-        _require_manage(actor, user)
+        _require_credentials(actor, user)
         user.totp_secret = ""
         user.totp_confirmed_at = None
         user.totp_last_step = 0
@@ -719,7 +731,7 @@ def api_token_create(
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         if not own:
-            _require_manage(actor, user)
+            _require_credentials(actor, user)
         if not user.is_active:
             raise ValidationFailed(_("该账号已停用。"))
         if terminal is not None and not policies.can_use_terminal(actor, terminal):

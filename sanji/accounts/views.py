@@ -392,6 +392,7 @@ def _render_detail(
         "account": user,
         "assignments": assignments,
         "manageable": manageable,
+        "credentials": policies.can_reset_credentials(actor, user),
         "is_self": user.pk == actor.user_id,
         "locked": user.locked_until is not None and user.locked_until > clock.now(),
         "locked_until": user.locked_until,

@@ -13,10 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from sanji.core.actors import Actor
-from sanji.core.roles import ADMIN_TRIAD, STAFF_ROLES
-
-#: Staff who work cases for a unit (the three administrators do not).
-UNIT_STAFF_ROLES = STAFF_ROLES - ADMIN_TRIAD
+from sanji.core.roles import STAFF_ROLES, Role
 
 
 @dataclass(frozen=True)
@@ -81,13 +78,15 @@ def _capabilities() -> list[Capability]:
             _("本单位监察标记"),
             _("预警、黄牌、红牌与督办：说明、申诉、答复"),
             "supervision:my_marks",
-            lambda actor: actor.has_role(*UNIT_STAFF_ROLES),
+            # Marks are answered by the responsible unit's staff; a supervisor or analyst has none.
+            lambda actor: actor.has_role(*supervision_policies.UNIT_ROLES),
         ),
         Capability(
             _("差评整改"),
             _("差评核实、整改或说明，并答复群众"),
             "evaluation:follow_ups",
-            lambda actor: actor.has_role(*UNIT_STAFF_ROLES),
+            # The responsible unit's staff answer follow-ups; supervisors oversee those of their region.
+            lambda actor: actor.has_role(*supervision_policies.UNIT_ROLES, Role.SUPERVISOR),
         ),
         Capability(
             _("绩效考评"),

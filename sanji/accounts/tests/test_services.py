@@ -1,4 +1,5 @@
 import datetime as dt
+import io
 
 import pytest
 
@@ -326,6 +327,45 @@ def test_password_reset_forces_change_and_is_audited(make_user, security_admin):
     assert result.password_change_required
 
 
+@pytest.mark.parametrize("role", ["security_auditor", "system_admin", "security_admin"])
+def test_no_administrator_obtains_another_administrators_secrets(make_user, security_admin, role):
+    """三员分立: a security administrator who could reset the auditor's password or issue the auditor
+    a token could read the audit trail of their own actions as the auditor."""
+    admin = selectors.actor_for(security_admin)
+    other = make_user("other-admin", (role, "city"))
+    enrol_totp(other)
+    with pytest.raises(Forbidden):
+        services.user_password_reset(actor=admin, user=other)
+    with pytest.raises(Forbidden):
+        services.user_totp_reset(actor=admin, user=other)
+    with pytest.raises(Forbidden):
+        services.api_token_create(actor=admin, user=other, name="t", scopes=["audit:read"], days=1)
+    other.refresh_from_db()
+    assert other.totp_confirmed_at is not None
+    assert not ApiToken.objects.filter(user=other).exists()
+    assert "accounts.password_reset" not in actions()
+    # Locking out is still the security administrator's: it hands over no secret.
+    services.user_deactivate(actor=admin, user=other, reason="离职")
+    services.user_reactivate(actor=admin, user=other)
+
+
+def test_the_server_operator_resets_an_administrators_credentials(make_user):
+    from django.core.management import call_command
+
+    auditor = make_user("auditor1", ("security_auditor", "city"))
+    enrol_totp(auditor)
+    out = io.StringIO()
+    call_command("reset_credentials", "auditor1", "--password", "--second-factor", stdout=out)
+    raw = out.getvalue().rsplit(": ", 1)[1].strip()
+    auditor.refresh_from_db()
+    assert auditor.check_password(raw)
+    assert auditor.must_change_password
+    assert auditor.totp_confirmed_at is None
+    entry = last_entry("accounts.password_reset")
+    assert entry.actor_username.startswith("cli:")
+    assert entry.target_id == str(auditor.pk)
+
+
 def test_deactivate_revokes_tokens(make_user, security_admin):
     admin = selectors.actor_for(security_admin)
     user = make_user("goner", ("analyst", "city"))
@@ -485,14 +525,14 @@ def test_token_bound_to_terminal_in_reach(make_user, district_admin, terminals, 
     admin = selectors.actor_for(district_admin)
     system, _ = services.user_create(actor=admin, username="sh-sys", full_name="x", is_system_account=True)
     services.api_token_create(
-        actor=admin, user=system, name="fp", scopes=["exchange:write"], days=30, terminal=terminals["saihan"]
+        actor=admin, user=system, name="fp", scopes=["population:read"], days=30, terminal=terminals["saihan"]
     )
     with pytest.raises(NotFound):
         services.api_token_create(
             actor=admin,
             user=system,
             name="fp",
-            scopes=["exchange:write"],
+            scopes=["population:read"],
             days=30,
             terminal=terminals["xincheng"],
         )

@@ -424,6 +424,22 @@ def test_admin_self_page_offers_no_self_management(admin_client, security_admin)
     assert not RoleAssignment.objects.filter(user=security_admin, role="reviewer").exists()
 
 
+def test_another_administrators_page_offers_no_secrets(admin_client, make_user):
+    auditor = make_user("auditor1", ("security_auditor", "city"))
+    enrol_totp(auditor)
+    body = admin_client.get(f"/accounts/users/{auditor.pk}/").content.decode()
+    assert "password-reset" not in body
+    assert "totp-reset" not in body
+    assert f'action="/accounts/users/{auditor.pk}/tokens/"' not in body
+    assert "创建令牌" not in body
+    assert "sanji reset_credentials" in body
+    assert "停用账号" in body  # locking out stays the security administrator's
+    response = admin_client.post(f"/accounts/users/{auditor.pk}/password-reset/")
+    assert response.status_code in (302, 403)
+    auditor.refresh_from_db()
+    assert auditor.check_password(PASSWORD)
+
+
 def test_district_admin_gets_404_outside_reach(make_user, district_admin, terminals):
     outsider = make_user("outsider", ("reviewer", "xincheng"))
     browser = Client()
