@@ -258,10 +258,16 @@ def population_map(request: HttpRequest) -> HttpResponse:
     """The population map (人口分布图): density by community, drill down to grids, buildings, residents.
 
     ``?region=CODE`` opens a region (default: the narrowest one covering the viewer's reach);
-    ``?grid=ID`` opens the grid's community with that grid's buildings listed.
+    ``?grid=ID`` opens the grid's community with that grid's buildings listed; ``?building=ID``
+    opens the building's grid with the building's residents below (a person's 在地图上查看).
     """
     actor = actor_of(request)
     grid_id = _map_int(request.GET.get("grid"))
+    building_id = _map_int(request.GET.get("building"))
+    building = None
+    if building_id is not None:
+        building = found(lambda: selectors.building_residents_for(actor, building_id))
+        grid_id = building.building.grid_id
     grid = points = None
     if grid_id is not None:
         grid, points = found(lambda: selectors.grid_buildings_for(actor, grid_id))
@@ -277,6 +283,7 @@ def population_map(request: HttpRequest) -> HttpResponse:
             "map_data": _map_data(layer, grid.code if grid else ""),
             "grid": grid,
             "points": points,
+            "data": building,
         },
     )
 

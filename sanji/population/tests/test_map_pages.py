@@ -121,6 +121,13 @@ def test_map_grid_and_building_fragments(login: Login, loaded: list[dict[str, st
     full = client.get(f"/population/map/building/{building.pk}/")
     assert full.status_code == 200
     assert "<html" in full.content.decode()
+    # A person's 在地图上查看 opens the building's grid on the map with its residents below.
+    located = client.get(f"/population/map/?building={building.pk}")
+    assert located.status_code == 200
+    html = located.content.decode()
+    assert building.address in html
+    assert 'id="pop-map"' in html
+    assert len(MASKED.findall(html)) >= building.resident_count
 
 
 def test_roles_without_people_access_see_counts_and_outsiders_nothing(login: Login) -> None:
@@ -134,6 +141,7 @@ def test_roles_without_people_access_see_counts_and_outsiders_nothing(login: Log
     assert outsider.get(f"/population/map/building/{building.pk}/", **HX).status_code == 404  # type: ignore[arg-type]
     assert outsider.get(f"/population/map/grid/{building.grid_id}/", **HX).status_code == 404  # type: ignore[arg-type]
     assert outsider.get(f"/population/map/?grid={building.grid_id}").status_code == 404
+    assert outsider.get(f"/population/map/?building={building.pk}").status_code == 404
     anonymous = Client().get("/population/map/")
     assert anonymous.status_code == 302
     assert "/accounts/login/" in anonymous["Location"]

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
@@ -15,3 +21,48 @@ def case_url(case_id: int) -> str:
         return reverse("cases:detail", args=[case_id])
     except NoReverseMatch:
         return f"/cases/{case_id}/"
+
+
+#: What each key of a mark's ``detail`` (its evidence, written by sanji.supervision.services) means.
+EVIDENCE_LABELS: dict[str, Promise] = {
+    "event": _("办件事件序号"),
+    "action": _("操作"),
+    "reason": _("理由"),
+    "legal_basis": _("法律依据"),
+    "corrections": _("补正次数"),
+    "charged": _("实收费用（元）"),
+    "catalogue": _("目录收费标准（元）"),
+    "missing_steps": _("未在平台办理的环节"),
+    "accepted": _("已受理"),
+    "problems": _("问题"),
+    "step": _("环节"),
+    "due": _("期限"),
+    "finished": _("完成时间"),
+    "started": _("开始时间"),
+    "days": _("批准天数"),
+}
+
+
+def _evidence_value(value: Any) -> str:
+    """A detail value for reading: ISO instants in city time to the minute, lists joined, booleans 是/否."""
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    if isinstance(value, list):
+        return "、".join(_evidence_value(v) for v in value)
+    if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T":
+        try:
+            instant = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if instant.tzinfo is not None:
+            instant = timezone.localtime(instant)
+        return instant.strftime("%Y-%m-%d %H:%M")
+    return "—" if value is None or value == "" else str(value)
+
+
+@register.filter
+def evidence(detail: Any) -> list[tuple[str, str]]:
+    """A mark's evidence as (label, value) rows: labelled keys, readable values."""
+    if not isinstance(detail, dict):
+        return []
+    return [(str(EVIDENCE_LABELS.get(key, key)), _evidence_value(value)) for key, value in detail.items()]

@@ -202,3 +202,25 @@ def test_sweep_history_page(login: Login) -> None:
     assert "红牌 1" in html  # the second run's red card
     assert login(Role.SUPERVISOR, CITY_SUP).get(reverse("supervision:sweeps")).status_code == 200
     assert login(Role.REVIEWER, SAIHAN_CA_OFFICE).get(reverse("supervision:sweeps")).status_code == 404
+
+
+def test_mark_evidence_reads_as_labelled_city_time():
+    from sanji.supervision.templatetags.supervision_tags import evidence
+
+    rows = evidence(
+        {
+            "started": "2026-11-24T02:39:11+00:00",
+            "due": "2026-11-27T23:59:59.999999+08:00",
+            "accepted": False,
+            "missing_steps": [2, 3],
+            "days": None,
+        }
+    )
+    assert rows == [
+        ("开始时间", "2026-11-24 10:39"),
+        ("期限", "2026-11-27 23:59"),
+        ("已受理", "否"),
+        ("未在平台办理的环节", "2、3"),
+        ("批准天数", "—"),
+    ]
+    assert evidence("not a dict") == []
