@@ -1,0 +1,15 @@
+from django.utils import translation
+
+from sanji.calendar.templatetags.calendar_tags import calendar_problem_text
+from sanji.calendar.workdays import CalendarNotConfigured
+
+
+def test_the_missing_year_reads_in_the_readers_language():
+    stored = CalendarNotConfigured(2027).message
+    with translation.override("zh-hans"):
+        assert calendar_problem_text(stored).startswith("2027 年的工作日历")
+    with translation.override("en"):
+        assert "2027" in calendar_problem_text(stored)
+        assert "not configured" in calendar_problem_text(stored)
+    assert calendar_problem_text("") == ""
+    assert calendar_problem_text("something else") == "something else"
