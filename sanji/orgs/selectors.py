@@ -6,6 +6,8 @@ terminals are read through the actor's scope (:mod:`sanji.orgs.policies`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
 from django.db.models import Count, Q
 
@@ -24,6 +26,12 @@ def region_get(code: str) -> Region:
     if region is None:
         raise NotFound(f"No region with code {code}.")
     return region
+
+
+def region_names(codes: Iterable[str]) -> dict[str, str]:
+    """``{code: name}`` of those division codes that are regions here (others are left out)."""
+    wanted = {c for c in codes if c}
+    return dict(Region.objects.filter(code__in=wanted).values_list("code", "name")) if wanted else {}
 
 
 def region_children(code: str) -> models.QuerySet[Region]:

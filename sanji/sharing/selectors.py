@@ -21,6 +21,7 @@ from sanji.core import clock, crypto, idnumber, prepared
 from sanji.core.actors import Actor
 from sanji.core.authz import get_in_scope, require
 from sanji.core.errors import Forbidden, NotFound, ValidationFailed
+from sanji.orgs import selectors as orgs_selectors
 from sanji.population import codes
 from sanji.population import selectors as population_selectors
 from sanji.population.models import Person, PersonVersion
@@ -342,11 +343,17 @@ class PersonPage:
 
 
 def _label(table: dict[str, str], code: str) -> str:
-    return f"{table[code]} ({code})" if code in table else code
+    return table.get(code, code)
+
+
+def _place(names: dict[str, str], code: str) -> str:
+    return f"{names[code]}（{code}）" if code in names else code
 
 
 def _facts(person: Person) -> list[Fact]:
     household = person.household
+    # A birthplace outside this city is not a region here: it keeps its code.
+    names = orgs_selectors.region_names((person.birthplace_code, person.registered_code))
     residence = ""
     if person.building is not None:
         residence = person.building.address
@@ -357,9 +364,9 @@ def _facts(person: Person) -> list[Fact]:
         Fact(str(ShareableField.SEX.label), _label(codes.SEX, person.sex)),
         Fact(str(ShareableField.ETHNICITY.label), _label(codes.ETHNICITY, person.ethnicity)),
         Fact(str(ShareableField.BIRTH_DATE.label), person.birth_date.isoformat()),
-        Fact(str(ShareableField.BIRTHPLACE.label), person.birthplace_code),
+        Fact(str(ShareableField.BIRTHPLACE.label), _place(names, person.birthplace_code)),
         Fact(str(ShareableField.MARITAL_STATUS.label), _label(codes.MARITAL_STATUS, person.marital_status)),
-        Fact(str(ShareableField.REGISTERED_CODE.label), person.registered_code),
+        Fact(str(ShareableField.REGISTERED_CODE.label), _place(names, person.registered_code)),
         Fact(str(ShareableField.REGISTERED_ADDRESS.label), person.registered_address),
         Fact(str(ShareableField.REGISTERED_LOCALLY.label), _("是") if person.registered_locally else _("否")),
         Fact(str(ShareableField.RESIDENCE.label), residence),

@@ -10,6 +10,7 @@ from sanji.core import clock
 from sanji.core.actors import Actor
 from sanji.core.errors import Forbidden, NotFound, ValidationFailed
 from sanji.core.roles import Role
+from sanji.orgs.selectors import region_names
 from sanji.population import services as population
 from sanji.population.models import Person
 from sanji.sharing import selectors, services
@@ -73,8 +74,12 @@ def test_the_person_page_has_facts_household_location_history_and_reads(resident
     )
     page = selectors.person_page_for(officer(), head.pk)
     facts = {f.label: f.value for f in page.facts}
-    assert facts["民族"] == "汉族 (01)"
-    assert facts["与户主关系"] == "户主 (02)"
+    assert facts["民族"] == "汉族"  # names, not codes (GB/T 3304, GB/T 4761)
+    assert facts["与户主关系"] == "户主"
+    registered = Person.objects.get(pk=head.pk).registered_code
+    names = region_names([registered])
+    assert registered in names  # the fixture's residents are registered in regions of the city
+    assert facts["户籍地区划"] == f"{names[registered]}（{registered}）"
     assert facts["实际居住地址"].endswith("1单元101室")
     assert page.location is not None
     assert page.location.building_id == head.building_id
