@@ -125,6 +125,9 @@ def test_person_search_page_and_unmask(login: Login, residents) -> None:
     assert "150102********1237" in page
     assert ID_XC_HEAD not in page
     assert "/population/map/?building=" in page
+    members = page.split('id="members"', 1)[1].split("</table>", 1)[0]
+    assert "户主" in members  # the relation's name (GB/T 4761), not its code
+    assert "<td>02</td>" not in members
     refused = officer.post(reverse("sharing:person_unmask", args=[head.pk]), {"purpose": ""})
     assert ID_XC_HEAD not in refused.content.decode()
     unmasked = officer.post(reverse("sharing:person_unmask", args=[head.pk]), {"purpose": "核对户籍"})
@@ -147,6 +150,7 @@ def test_resident_sees_who_read_their_record(login: Login) -> None:
     page = resident.get(reverse("sharing:my_reads")).content.decode()
     assert "低保复核" in page
     assert "民政局" in page  # the organ that read
+    assert "共享查询：姓名、身份证号码" in page  # what was read, by the fields' names
     assert "department-data-officer" not in page  # not the clerk's own account
     other = login(None, None, user=resident_user(ID_SH, username="other"))
     assert "低保复核" not in other.get(reverse("sharing:my_reads")).content.decode()
