@@ -35,7 +35,7 @@ from sanji.cases.models import (
 )
 from sanji.cases.services import query_code_hash
 from sanji.cases.transitions import DECIDED, OPEN_STATES, Action, State, allowed_actions
-from sanji.catalog.models import Matter, StepCode
+from sanji.catalog.models import Matter, MatterType, StepCode
 from sanji.core import clock
 from sanji.core.actors import Actor, Grant
 from sanji.core.authz import get_in_scope
@@ -65,15 +65,67 @@ _COMPLETERS = frozenset({Role.WINDOW_CLERK, Role.COMMUNITY_WORKER, Role.DEPARTME
 
 
 @dataclass(frozen=True, slots=True)
+class WorkingDeadline:
+    """The deadline a case's remaining working days count to, and whether it has passed.
+
+    ``key``: ``acceptance`` before acceptance, ``promised`` until the decision, ``delivery`` from the
+    decision until the case is completed (``Case.step_due`` holds the delivery deadline then); a
+    closed case shows its promised deadline, which no longer runs (``remaining`` None).
+    """
+
+    key: str
+    due: dt.datetime | None
+    remaining: int | None
+    passed: bool
+
+
+def case_working_deadline(case: Case, *, now: dt.datetime) -> WorkingDeadline:
+    """The deadline of ``case`` its ``remaining_days`` count to (cf. :func:`sanji.cases.deadlines.compute`).
+
+    Whether it passed compares instants: on the Saturday after a Friday deadline the remaining
+    working days are 0 but the deadline has passed.
+    """
+    if case.state not in OPEN_STATES:
+        return WorkingDeadline("promised", case.promised_due, None, False)
+    if case.decided_at is not None:
+        key, due = "delivery", case.step_due
+    elif case.accepted_at is not None:
+        key, due = "promised", case.promised_due
+    else:
+        key, due = "acceptance", case.acceptance_due
+    return WorkingDeadline(key, due, case.remaining_days, due is not None and due < now)
+
+
+def _working_due_q(lookup: str, now: dt.datetime) -> Q:
+    """The deadline the remaining working days count to (see :class:`WorkingDeadline`) is ``lookup``
+    (``lt``: passed, ``gte``: still running) ``now``: the acceptance deadline before acceptance, the
+    promised one until the decision, the delivery one (``step_due``) after it. A case decided after
+    its promised deadline is overdue here only if its delivery is: what is left to do is delivery,
+    and the late decision itself is supervision's matter (its 黄牌/红牌 mark, raised when it passed)."""
+    return (
+        Q(decided_at__isnull=False, **{f"step_due__{lookup}": now})
+        | Q(decided_at__isnull=True, accepted_at__isnull=False, **{f"promised_due__{lookup}": now})
+        | Q(accepted_at__isnull=True, **{f"acceptance_due__{lookup}": now})
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class CasePage:
     items: list[Case]
     page: int
     page_size: int
     has_next: bool
+    now: dt.datetime | None = None
 
     @property
     def has_previous(self) -> bool:
         return self.page > 1
+
+    @property
+    def rows(self) -> list[tuple[Case, WorkingDeadline]]:
+        """Each case with the deadline its remaining working days count to (what a row shows)."""
+        now = self.now or clock.now()
+        return [(case, case_working_deadline(case, now=now)) for case in self.items]
 
 
 def _places(actor: Actor) -> list[tuple[Grant, list[int]]]:
@@ -187,6 +239,10 @@ def _base(actor: Actor) -> models.QuerySet[Case]:
 def case_list_for(actor: Actor, *, worklist: str = "all", page: int = 1, page_size: int = 50) -> CasePage:
     """One page of a worklist: ``due_soon`` by remaining working days, the others by promised deadline.
 
+    "Overdue" and "due soon" judge the deadline the remaining working days count to (acceptance,
+    promised until the decision, delivery after it: :class:`WorkingDeadline`); a passed deadline is
+    overdue even when the working days left read 0 (the weekend after a Friday deadline).
+
     One query per page (and one listing a window's units for the worklists of a place). The open
     worklists repeat the partial indexes' condition (``state IN`` the open states) and read in their
     order — ``cases_open_due`` (promised deadline, none last, id) and ``cases_open_remaining_due``
@@ -201,6 +257,7 @@ def case_list_for(actor: Actor, *, worklist: str = "all", page: int = 1, page_si
     page = max(1, int(page))
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     queryset = _base(actor)
+    now = clock.now()
     open_ = StateIn(OPEN_STATE_LIST)
     placed = StateIn(PLACED_STATE_LIST)
     order: list[Any] = due_order()
@@ -209,10 +266,12 @@ def case_list_for(actor: Actor, *, worklist: str = "all", page: int = 1, page_si
     elif worklist == "to_handle":
         queryset = queryset.filter(open_, placed, to_handle_q(actor), state__in=_TO_HANDLE)
     elif worklist == "due_soon":
-        queryset = queryset.filter(open_, remaining_days__gte=0, remaining_days__lte=DUE_SOON_DAYS)
+        queryset = queryset.filter(open_, remaining_days__gte=0, remaining_days__lte=DUE_SOON_DAYS).filter(
+            _working_due_q("gte", now)
+        )
         order = [F("remaining_days").asc(), *due_order()]
     elif worklist == "overdue":
-        queryset = queryset.filter(open_).filter(Q(remaining_days__lt=0) | Q(promised_due__lt=clock.now()))
+        queryset = queryset.filter(open_).filter(_working_due_q("lt", now))
     elif worklist == "reported_up":
         queryset = queryset.filter(open_, StateIn(REPORTED_UP_STATE_LIST))
     elif worklist == "returned":
@@ -223,7 +282,9 @@ def case_list_for(actor: Actor, *, worklist: str = "all", page: int = 1, page_si
         order = ["-created_at", "-id"]
     offset = (page - 1) * page_size
     rows = list(queryset.order_by(*order)[offset : offset + page_size + 1])
-    return CasePage(items=rows[:page_size], page=page, page_size=page_size, has_next=len(rows) > page_size)
+    return CasePage(
+        items=rows[:page_size], page=page, page_size=page_size, has_next=len(rows) > page_size, now=now
+    )
 
 
 def case_list_of_applicant(actor: Actor) -> models.QuerySet[Case]:
@@ -489,6 +550,11 @@ class CaseDetail:
         return [m for m in self.required_materials if m not in received]
 
     @property
+    def working_deadline(self) -> WorkingDeadline:
+        """The deadline the case's remaining working days count to (what the portal shows them with)."""
+        return case_working_deadline(self.case, now=clock.now())
+
+    @property
     def last_correction(self) -> CaseEvent | None:
         found = [e for e in self.events if e.action == "request_correction"]
         return found[-1] if found else None
@@ -675,9 +741,25 @@ class Notice:
     def approved(self) -> bool:
         return self.event.action == "approve"
 
+    @property
+    def licensing(self) -> bool:
+        """A 行政许可 matter: its notices cite 《行政许可法》 (Arts. 32, 38); no other matter's do."""
+        return matter_is_licensing(self.case.matter)
+
+    @property
+    def benefit(self) -> bool:
+        """A 行政给付 matter: its decision is titled a grant (准予给付 / 不予给付)."""
+        return self.case.matter.matter_type == MatterType.BENEFIT
+
+
+def matter_is_licensing(matter: Matter) -> bool:
+    """Is the matter an administrative licence (行政许可)? Only those notices cite the Licensing Law."""
+    return matter.matter_type == MatterType.LICENSING
+
 
 def notices_available(events: list[CaseEvent]) -> list[str]:
-    """The notice kinds a case's history allows printing, in :data:`NOTICE_KINDS` order."""
+    """The notice kinds a case's history allows printing, in :data:`NOTICE_KINDS` order (the pages
+    label them with ``notice_label``: a decision is a 行政许可决定书 only for a licence)."""
     done = {e.action for e in events}
     return [k for k in NOTICE_KINDS if done & set(_NOTICE_EVENTS[k])]
 

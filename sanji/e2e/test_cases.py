@@ -213,7 +213,7 @@ def test_immediate_case_at_the_district_window(city: City) -> None:
             ("办结", clerk_p),
         ],
     )
-    clerk.page.click("ul.notices a:has-text('行政许可决定书')")
+    clerk.page.click("ul.notices a:has-text('办理决定书')")
     expect(clerk.page.locator("article.notice")).to_contain_text(number)
     expect(clerk.page.locator("article.notice")).to_contain_text("J150105-2026-000123")
     clerk.assert_clean()

@@ -15,13 +15,17 @@ _NOT_CONFIGURED = re.compile(r"calendar for (\d{4}) not configured")
 
 
 @register.filter
-def calendar_problem_text(problem: str) -> str:
-    """A stored calendar condition in the reader's language: "2027 年工作日历尚未配置…"."""
+def calendar_problem_text(problem: str, audience: str = "staff") -> str:
+    """A stored calendar condition in the reader's language: "2027 年的工作日历…尚未配置" for staff
+    (who can have it entered); for the public (``"public"``: notices, the portal) what it means to
+    them — the deadline follows once the year's holidays are published."""
     if not problem:
         return ""
     match = _NOT_CONFIGURED.fullmatch(problem.strip())
     if match is None:
         return problem
+    if audience == "public":
+        return _("%(year)s 年法定节假日安排公布并录入后，即可确定相关期限。") % {"year": match[1]}
     return _("%(year)s 年的工作日历（法定节假日和调休）尚未配置，相关期限暂不能计算；请系统管理员录入。") % {
         "year": match[1]
     }

@@ -11,5 +11,7 @@ def test_the_missing_year_reads_in_the_readers_language():
     with translation.override("en"):
         assert "2027" in calendar_problem_text(stored)
         assert "not configured" in calendar_problem_text(stored)
+    with translation.override("zh-hans"):
+        assert calendar_problem_text(stored, "public").startswith("2027 年法定节假日安排公布")
     assert calendar_problem_text("") == ""
     assert calendar_problem_text("something else") == "something else"

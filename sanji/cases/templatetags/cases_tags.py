@@ -8,7 +8,7 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from sanji.cases.models import CaseState, Channel, DeliveryMethod
-from sanji.catalog.models import StepCode
+from sanji.catalog.models import Matter, MatterType, StepCode
 from sanji.core.roles import Role
 
 register = template.Library()
@@ -45,6 +45,7 @@ DEADLINE_LABELS: dict[str, Any] = {
     "promised": _("承诺期限"),
     "legal": _("法定期限"),
     "step": _("当前环节期限"),
+    "delivery": _("送达期限"),
 }
 
 WORKLIST_LABELS: dict[str, Any] = {
@@ -56,6 +57,28 @@ WORKLIST_LABELS: dict[str, Any] = {
     "returned": _("已退回/待送达"),
     "all": _("全部"),
 }
+
+
+NOTICE_LABELS: dict[str, Any] = {
+    "receipt": _("收件回执"),
+    "acceptance": _("受理通知书"),
+    "correction": _("一次性告知书"),
+    "refusal": _("不予受理通知书"),
+    "decision": _("办理决定书"),
+}
+#: A decision is a licence decision only for a 行政许可 matter (and a grant for 行政给付).
+DECISION_LABELS: dict[str, Any] = {
+    MatterType.LICENSING: _("行政许可决定书"),
+    MatterType.BENEFIT: _("给付决定书"),
+}
+
+
+@register.filter
+def notice_label(kind: str, matter: Matter) -> Any:
+    """The link label of a printable notice of a case of ``matter``."""
+    if kind == "decision":
+        return DECISION_LABELS.get(matter.matter_type, NOTICE_LABELS[kind])
+    return NOTICE_LABELS.get(kind, kind)
 
 
 @register.filter

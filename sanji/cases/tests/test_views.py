@@ -140,6 +140,50 @@ def test_worklist_tabs_render_for_staff(login: Login) -> None:
         assert login(role, unit).get(reverse("cases:worklist")).status_code == 200
 
 
+def worklist_row(client: Client, tab: str, case: Case) -> str:
+    html = client.get(reverse("cases:worklist"), {"tab": tab}).content.decode()
+    assert case.number in html, tab
+    return html.split(case.number, 1)[1].split("</tr>", 1)[0]
+
+
+def test_worklist_row_shows_the_deadline_its_remaining_days_count_to(login: Login) -> None:
+    """After the decision the days count to the delivery deadline, and the row names that deadline; a
+    deadline that passed on Friday reads overdue on Saturday, not "0 working days left"."""
+    from sanji.cases import services
+    from sanji.core.actors import system_actor
+
+    def on(day: int) -> dt.datetime:
+        return dt.datetime(2026, 3, day, 2, tzinfo=dt.UTC)
+
+    with clock.frozen(on(6)):  # Friday: promised the same day, delivery due Friday 03-20
+        client = clerk(login)
+        case = receive(client, "T-IMM")
+        act(client, case, "accept")
+        act(login(Role.APPROVER, SAIHAN_CA_OFFICE), case, "approve", opinion="符合条件，准予")
+    with clock.frozen(on(18)):
+        services.case_deadlines_refresh(actor=system_actor("test-sweep"))
+        supervisor = login(Role.SUPERVISOR, SAIHAN_SUP)
+        row = worklist_row(supervisor, "due_soon", case)
+        assert "送达期限" in row
+        assert "2026-03-20" in row
+        assert "2026-03-06" not in row
+        assert "剩 2 个工作日" in row
+        overdue = supervisor.get(reverse("cases:worklist"), {"tab": "overdue"}).content.decode()
+        assert case.number not in overdue
+    with clock.frozen(on(21)):  # Saturday
+        services.case_deadlines_refresh(actor=system_actor("test-sweep"))
+        supervisor = login(Role.SUPERVISOR, SAIHAN_SUP)
+        row = worklist_row(supervisor, "overdue", case)
+        assert "已超期" in row
+        assert "剩 0 个工作日" not in row
+        due_soon = supervisor.get(reverse("cases:worklist"), {"tab": "due_soon"}).content.decode()
+        assert case.number not in due_soon
+        # The case page's deadline table reads the same way.
+        detail = page(clerk(login), "cases:detail", case.pk)
+        assert '<span class="badge bad days">已超期</span>' in detail
+        assert "剩 0 个工作日" not in detail
+
+
 def test_worklist_pages_with_next_and_previous_without_total(
     login: Login, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -490,7 +534,8 @@ def test_unconfigured_year_is_shown_on_worklist_and_case(login: Login) -> None:
         assert "工作日历未配置" in html
         html = page(client, "cases:detail", case.pk)
         assert "calendar-problem-banner" in html
-        assert "2027" in html
+        assert "2027 年的工作日历" in html  # in the reader's language, not the stored condition
+        assert "calendar for 2027" not in html
 
 
 def test_download_is_audited_and_served_as_attachment(login: Login) -> None:
@@ -650,6 +695,44 @@ def test_portal_apply_upload_submit_correct_supplement(login: Login) -> None:
     assert response["Location"] == reverse("portal:case", args=[case.pk])
 
 
+def test_portal_case_shows_the_delivery_deadline_after_the_decision(login: Login) -> None:
+    """The applicant's page counts the days to the deadline it names: after the decision, delivery."""
+    from sanji.cases import services
+    from sanji.cases.tests.conftest import actor_at
+    from sanji.core.actors import system_actor
+
+    _client, user = _portal_client()
+    window = actor_at(Role.WINDOW_CLERK, SAIHAN_CA_WINDOW)
+    case, _code = services.case_receive(
+        actor=window,
+        matter_code="T-IMM",
+        applicant_name="王五",
+        applicant_id_number=ID_B,
+        applicant_user_id=user.pk,
+    )
+    services.case_act(actor=window, case_id=case.pk, action="accept", expected_version=case.version)
+    case.refresh_from_db()
+    services.case_act(
+        actor=actor_at(Role.APPROVER, SAIHAN_CA_OFFICE),
+        case_id=case.pk,
+        action="approve",
+        expected_version=case.version,
+        opinion="准予",
+    )
+    with clock.frozen(dt.datetime(2026, 3, 13, 2, tzinfo=dt.UTC)):  # promised 03-03, delivery 03-17
+        services.case_deadlines_refresh(actor=system_actor("test-sweep"))
+        client = Client()
+        sign_in(client, user)
+        html = page(client, "portal:case", case.pk)
+    promised = html.split("承诺办结日期", 1)[1].split("</tr>", 1)[0]
+    assert "2026-03-03" in promised
+    assert "个工作日" not in promised  # no longer running: the days count to delivery
+    delivery = html.split('class="delivery-due"', 1)[1].split("</tr>", 1)[0]
+    assert "送达期限" in delivery
+    assert "2026-03-17" in delivery
+    assert "剩 2 个工作日" in delivery
+
+
 def test_portal_withdraw_and_other_applicants_get_not_found() -> None:
     client, user = _portal_client()
     client.post(
@@ -717,3 +800,84 @@ def test_case_step_units_are_shown(login: Login) -> None:
     step = CaseStep.objects.get(case=case, order=2)
     assert step.unit is not None
     assert step.unit.name in html
+
+
+# --- notices of matters that are not licences ------------------------------------------------------
+
+
+def publish_immediate(code: str, matter_type: str) -> None:
+    """An immediate matter like T-IMM, of another legal category (权力类型)."""
+    from sanji.cases.tests.conftest import MATERIALS, MATTERS
+    from sanji.catalog import services as catalog
+
+    terms, steps, _online = MATTERS["T-IMM"]
+    matter = catalog.matter_create(
+        actor=SYSTEM,
+        code=code,
+        details=catalog.MatterDetails(
+            name=f"测试事项 {code}", matter_type=matter_type, legal_basis="测试依据"
+        ),
+        terms=terms,
+    )
+    catalog.flow_version_publish(actor=SYSTEM, matter=matter, steps=steps, materials=MATERIALS)
+
+
+def test_benefit_notices_do_not_cite_the_licensing_law(login: Login) -> None:
+    """最低生活保障审批 is 行政给付: its acceptance notice and decision are no licence documents."""
+    from sanji.catalog.models import MatterType
+
+    publish_immediate("T-BEN", MatterType.BENEFIT)
+    client = clerk(login)
+    case = receive(client, "T-BEN")
+    act(client, case, "accept")
+    acceptance = page(client, "cases:print", case.pk, "acceptance")
+    assert "行政许可" not in acceptance
+    assert "本机关决定予以受理" in acceptance
+    act(login(Role.APPROVER, SAIHAN_CA_OFFICE), case, "approve", opinion="符合条件，准予")
+    decision = page(client, "cases:print", case.pk, "decision")
+    assert "行政许可" not in decision
+    assert "<title>准予给付决定书" in decision
+    assert '<h1 class="notice-title">准予给付决定书' in decision
+    assert "你（单位）申请的“测试事项 T-BEN”事项符合规定条件，本机关决定准予办理。" in decision
+    detail = page(client, "cases:detail", case.pk)
+    assert "给付决定书</a>" in detail
+    assert "行政许可决定书" not in detail
+
+
+def test_public_service_correction_and_denial_state_the_facts_and_the_remedies(login: Login) -> None:
+    from sanji.catalog.models import MatterType
+
+    publish_immediate("T-SVC", MatterType.PUBLIC_SERVICE)
+    client = clerk(login)
+    case = receive(client, "T-SVC", received_1="")
+    act(client, case, "request_correction", missing_items=["居民身份证复印件"])
+    correction = page(client, "cases:print", case.pk, "correction")
+    assert "行政许可" not in correction
+    assert "依照法律规定" not in correction
+    assert "申请材料不齐全或者不符合规定形式，现一次性告知你（单位）需要补正的全部内容如下" in correction
+    assert "居民身份证复印件" in correction
+    act(client, case, "supplement")
+    act(client, case, "accept")
+    act(login(Role.APPROVER, SAIHAN_CA_OFFICE), case, "deny", reason="不符合条件")
+    decision = page(client, "cases:print", case.pk, "decision")
+    assert "行政许可" not in decision
+    assert '<h1 class="notice-title">不予办理决定书' in decision
+    assert "事项不符合规定条件，本机关决定不予办理。" in decision
+    for text in ("不符合条件", "60日", "行政复议", "6个月", "行政诉讼"):
+        assert text in decision
+    assert "办理决定书</a>" in page(client, "cases:detail", case.pk)
+
+
+def test_licence_notices_keep_citing_the_licensing_law(login: Login) -> None:
+    client = clerk(login)
+    case = receive(client, "T-IMM", received_1="")
+    act(client, case, "request_correction", missing_items=["居民身份证复印件"])
+    assert "第三十二条第一款第（四）项" in page(client, "cases:print", case.pk, "correction")
+    act(client, case, "supplement")
+    act(client, case, "accept")
+    assert "第三十二条第一款第（五）项" in page(client, "cases:print", case.pk, "acceptance")
+    act(login(Role.APPROVER, SAIHAN_CA_OFFICE), case, "approve", opinion="准予")
+    decision = page(client, "cases:print", case.pk, "decision")
+    assert '<h1 class="notice-title">准予行政许可决定书' in decision
+    assert "第三十八条第一款" in decision
+    assert "行政许可决定书</a>" in page(client, "cases:detail", case.pk)

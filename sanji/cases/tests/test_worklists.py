@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 from django.db import connection
@@ -29,7 +30,8 @@ from sanji.cases.tests.conftest import (
 from sanji.catalog import services as catalog
 from sanji.catalog.flows import MatterTerms
 from sanji.catalog.models import MatterKind, MatterType, StepCode
-from sanji.core.actors import Actor
+from sanji.core import clock
+from sanji.core.actors import Actor, system_actor
 from sanji.core.authz import prefix_q
 from sanji.core.roles import Role
 from sanji.orgs.models import Department, Unit
@@ -242,3 +244,69 @@ def test_prefix_q_is_startswith() -> None:
         assert by_range == by_like, prefix
     assert Unit.objects.filter(prefix_q("region_path", district)).exists()
     assert not Unit.objects.filter(prefix_q("region_path", district)).filter(region_path="150100/").exists()
+
+
+# --- overdue and due soon judge the deadline the remaining days count to ---------------------------
+
+
+def at(day: int) -> dt.datetime:
+    """10:00 Beijing time on a day of March 2026 (no holidays that month)."""
+    return dt.datetime(2026, 3, day, 2, tzinfo=dt.UTC)
+
+
+def refreshed(day: int) -> None:
+    with clock.frozen(at(day)):
+        services.case_deadlines_refresh(actor=system_actor("test-sweep"))
+
+
+def decided_on_the_spot(day: int) -> Case:
+    """An immediate case (promised: the same day) accepted and decided on ``day``, not yet delivered."""
+    with clock.frozen(at(day)):
+        case = receive("T-IMM")
+        act(clerk(), case, "accept")
+        case = act(approver(), case, "approve", opinion="符合条件，准予")
+    assert case.decided_at is not None
+    return case
+
+
+def test_a_case_decided_on_time_is_not_overdue_until_its_delivery_deadline_passes() -> None:
+    case = decided_on_the_spot(3)  # promised 03-03, delivery due 10 working days later: 03-17
+    supervisor = actor_at(Role.SUPERVISOR, SAIHAN_SUP)
+    with clock.frozen(at(10)):
+        refreshed(10)
+        assert listed(supervisor, "overdue") == []
+        (row,) = selectors.case_list_for(supervisor, worklist="all").rows
+        assert row[1] == selectors.WorkingDeadline(
+            "delivery", Case.objects.get(pk=case.pk).step_due, 5, False
+        )
+        assert row[1].due is not None
+        assert row[1].due.astimezone(clock.CITY_TZ).date() == dt.date(2026, 3, 17)
+    with clock.frozen(at(13)):  # Friday: two working days to the delivery deadline
+        refreshed(13)
+        assert listed(supervisor, "due_soon") == [case.number]
+        assert listed(supervisor, "overdue") == []
+    with clock.frozen(at(18)):
+        refreshed(18)
+        assert listed(supervisor, "overdue") == [case.number]
+        assert listed(supervisor, "due_soon") == []
+
+
+def test_a_deadline_passed_on_friday_is_overdue_not_due_soon_on_saturday() -> None:
+    with clock.frozen(at(6)):  # Friday: promised 10 working days → Friday 03-20
+        undecided = receive("T-PRO")
+        act(clerk(), undecided, "accept")
+    undecided.refresh_from_db()
+    assert undecided.promised_due is not None
+    assert undecided.promised_due.astimezone(clock.CITY_TZ).date() == dt.date(2026, 3, 20)
+    decided = decided_on_the_spot(6)  # delivery due Friday 03-20 too
+    supervisor = actor_at(Role.SUPERVISOR, SAIHAN_SUP)
+    with clock.frozen(at(21)):  # Saturday: 0 working days left, but both deadlines have passed
+        refreshed(21)
+        assert set(Case.objects.values_list("remaining_days", flat=True)) == {0}
+        assert listed(supervisor, "due_soon") == []
+        assert set(listed(supervisor, "overdue")) == {undecided.number, decided.number}
+        keys = {
+            c.number: (d.key, d.passed)
+            for c, d in selectors.case_list_for(supervisor, worklist="overdue").rows
+        }
+        assert keys == {undecided.number: ("promised", True), decided.number: ("delivery", True)}
