@@ -203,6 +203,10 @@ def _office_of(case: Case, department: Department | None, level: str) -> Unit:
 
 _WINDOW_CODES = frozenset({StepCode.RECEIVE, StepCode.ACCEPT, StepCode.DELIVER})
 
+#: Roles that work at a window or station: a step the flow gives one of them (an 即办件's decision
+#: on the spot, say) is handled at the window, whatever its code.
+_WINDOW_ROLES = frozenset({Role.WINDOW_CLERK, Role.COMMUNITY_WORKER})
+
 
 def _place_of_stage(case: Case, steps: Sequence[CaseStep]) -> tuple[Unit, Department | None]:
     head = steps[0]
@@ -210,7 +214,7 @@ def _place_of_stage(case: Case, steps: Sequence[CaseStep]) -> tuple[Unit, Depart
     department = (
         head.department if len(steps) == 1 else _department_for(case.department_kind, case.region_path, level)
     )
-    if head.flow_step.code in _WINDOW_CODES:
+    if head.flow_step.code in _WINDOW_CODES or head.flow_step.role in _WINDOW_ROLES:
         return _window_at(case, level, department), department
     return _office_of(case, department, level), department
 

@@ -133,6 +133,17 @@ def test_to_handle_only_for_the_role_that_answers_the_current_step() -> None:
     assert listed(clerk(), "to_handle") == []
 
 
+def test_a_step_the_flow_gives_the_window_clerk_waits_at_the_window() -> None:
+    """即办件 (decided on the spot by the window clerk): the decision step is the clerk's, so the
+    case stays at the window and in the clerk's 待办理, not at the department office's."""
+    case = act(clerk(), receive("T-IMW"), "accept")
+    assert case.current_unit.code == SAIHAN_CA_WINDOW
+    assert listed(clerk(), "to_handle") == [case.number]
+    assert listed(approver(), "to_handle") == []
+    act(clerk(), case, "approve", opinion="当场办结")
+    assert listed(clerk(), "to_handle") == [case.number]
+
+
 def test_to_handle_parallel_stage_for_each_department() -> None:
     case = receive("T-JNT")
     act(clerk(), case, "accept")  # → civil affairs and housing give opinions side by side
