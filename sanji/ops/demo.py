@@ -59,6 +59,13 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
     DemoPerson("saihan.police", "高峰", Role.POLICE_VERIFIER, "150105-DEPT-public_security"),
     DemoPerson("jiankang.worker", "其其格", Role.COMMUNITY_WORKER, "150105001001-CS"),
     DemoPerson("xincheng.clerk", "马丽", Role.WINDOW_CLERK, "150102-CSC-W-civil_affairs"),
+    # The housing line, for the three-level matter (公共租赁住房保障资格审核): jiankang.worker receives
+    # it at the community station, the district accepts and reviews, the city reviews and decides,
+    # and the result returns to the station.
+    DemoPerson("saihan.housing.clerk", "赵磊", Role.WINDOW_CLERK, "150105-CSC-W-housing"),
+    DemoPerson("saihan.housing.reviewer", "钱坤", Role.REVIEWER, "150105-DEPT-housing"),
+    DemoPerson("city.housing.reviewer", "高明", Role.REVIEWER, "150100-DEPT-housing"),
+    DemoPerson("city.housing.approver", "何琳", Role.APPROVER, "150100-DEPT-housing"),
     DemoPerson("zhangsan", "张三", None, None),
 )
 
@@ -186,10 +193,10 @@ def format_logins(logins: list[DemoLogin], base_url: str) -> str:
         "enter the terminal enrolment code once on the login page. Administrators and supervisors",
         "also need a TOTP code: add the secret to an authenticator, or run `sanji demo totp USERNAME`.",
         "",
-        f"{'username':<18} {'role':<14} {'unit':<28} {'terminal enrolment code':<36} TOTP secret",
+        f"{'username':<24} {'role':<14} {'unit':<28} {'terminal enrolment code':<36} TOTP secret",
     ]
     for x in logins:
-        rows.append(f"{x.username:<18} {x.role:<14} {x.unit[:28]:<28} {x.terminal_code:<36} {x.totp_secret}")
+        rows.append(f"{x.username:<24} {x.role:<14} {x.unit[:28]:<28} {x.terminal_code:<36} {x.totp_secret}")
     rows.append("")
     rows.append("Citizens: the portal login (zhangsan) needs no terminal; anyone can browse the catalogue.")
     return "\n".join(rows)

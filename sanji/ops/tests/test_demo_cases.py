@@ -193,3 +193,51 @@ def test_months_to_assess() -> None:
     assert first == [dt.date(2026, m, 1) for m in range(6, 11)]
     assert demo_oversight.months_to_assess(today, first_run=False) == [dt.date(2026, 10, 1)]
     assert demo_oversight.months_to_assess(dt.date(2027, 1, 5), first_run=False) == [dt.date(2026, 12, 1)]
+
+
+@pytest.mark.django_db
+def test_the_demo_people_walk_a_case_across_the_three_levels(demo_world: None) -> None:
+    """The logins `make demo` prints can take the three-level matter from the community station
+    through the district and the city and back down, each finding it in their own worklist."""
+    from sanji.accounts.models import User
+    from sanji.accounts.selectors import actor_for
+    from sanji.cases import selectors, services
+    from sanji.catalog.seed_matters import THREE_LEVEL_MATTER_CODE
+
+    def who(username: str) -> Any:
+        return actor_for(User.objects.get(username=username))
+
+    def act(username: str, action: str, **fields: Any) -> Case:
+        case.refresh_from_db()
+        return services.case_act(
+            actor=who(username), case_id=case.pk, action=action, expected_version=case.version, **fields
+        )
+
+    def listed(username: str, worklist: str) -> bool:
+        page = selectors.case_list_for(who(username), worklist=worklist)
+        return case.number in [c.number for c in page.items]
+
+    with clock.frozen(NOW):
+        applicant = person_make(random.Random(3), region_code="150105", age=(30, 40), today=NOW.date())
+        case, _ = services.case_receive(
+            actor=who("jiankang.worker"),
+            matter_code=THREE_LEVEL_MATTER_CODE,
+            applicant_name=applicant.name,
+            applicant_id_number=applicant.id_number,
+        )
+        act("jiankang.worker", "report_up", opinion="材料已扫描，报赛罕区住建窗口")
+        assert listed("saihan.housing.clerk", "to_receive")
+        act("saihan.housing.clerk", "take_over")
+        act("saihan.housing.clerk", "accept")
+        assert listed("saihan.housing.reviewer", "to_handle")
+        act("saihan.housing.reviewer", "report_up", opinion="区级初审通过，报市住建局")
+        assert listed("city.housing.reviewer", "to_receive")
+        act("city.housing.reviewer", "take_over")
+        act("city.housing.reviewer", "complete_step", opinion="市级复核通过")
+        act("city.housing.reviewer", "complete_step", opinion="公示期满无异议")
+        assert listed("city.housing.approver", "to_handle")
+        act("city.housing.approver", "approve", opinion="准予")
+        act("city.housing.approver", "return_down")
+        assert listed("jiankang.worker", "returned")
+        act("jiankang.worker", "deliver", delivery_method="window", certificate_no="GZ-1")
+        assert act("jiankang.worker", "complete").state == "completed"
