@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+
+from django.utils.translation import gettext as _
 
 #: ISO 7064 MOD 11-2 weights of the first 17 digits.
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -72,7 +75,11 @@ _STRIP = dict.fromkeys(map(ord, " \t\r\n\u3000\u00a0-"), None)
 
 
 class IdNumberError(ValueError):
-    """The number is not a valid citizen ID number; the message says why (in English)."""
+    """The number is not a valid citizen ID number; the message says why.
+
+    The message is translated when raised (Chinese msgids): pages and the import's error report
+    show it verbatim. Only a bad number pays for the translation; a good one never builds it.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,35 +146,42 @@ def parse(raw: str, *, today: dt.date) -> IdNumber:
     # Fast path: already 18 plain ASCII characters (the usual case in bulk files).
     original = raw.upper() if len(raw) == 18 and raw.isascii() and raw.isalnum() else normalise(raw)
     if not original:
-        raise IdNumberError("the ID number is empty")
+        raise IdNumberError(_("公民身份号码为空"))
     if not original.isascii():
-        raise IdNumberError("the ID number has characters other than digits and X")
+        raise IdNumberError(_("公民身份号码含有数字和 X 以外的字符"))
     if len(original) == 15:
         if not original.isdigit():
-            raise IdNumberError("a 15-digit ID number has digits only")
+            raise IdNumberError(_("15 位公民身份号码只能由数字组成"))
         number = upgrade(original)
     elif len(original) == 18:
         number = original
         if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-            raise IdNumberError("an 18-digit ID number is 17 digits and a digit or X")
+            raise IdNumberError(_("18 位公民身份号码由 17 位数字和 1 位数字或 X 组成"))
         expected = check_char(number[:17])
         if number[17] != expected:
-            raise IdNumberError(f"wrong check character {number[17]} (expected {expected})")
+            raise IdNumberError(
+                _("校验码 %(found)s 错误（应为 %(expected)s）") % {"found": number[17], "expected": expected}
+            )
     else:
-        raise IdNumberError(f"an ID number has 18 digits (or 15 before 1999), this one has {len(original)}")
+        raise IdNumberError(
+            _("公民身份号码应为 18 位（1999 年前签发的为 15 位），此号码为 %(length)d 位")
+            % {"length": len(original)}
+        )
     try:
         birth = _date(number[6:14])
     except ValueError:
-        raise IdNumberError(f"impossible birth date {number[6:14]}") from None
+        raise IdNumberError(_("出生日期 %(date)s 不存在") % {"date": number[6:14]}) from None
     if birth > today:
-        raise IdNumberError(f"birth date {birth.isoformat()} is in the future")
+        raise IdNumberError(_("出生日期 %(date)s 晚于今天") % {"date": birth.isoformat()})
     if birth < EARLIEST_BIRTH:
-        raise IdNumberError(f"birth date {birth.isoformat()} is before {EARLIEST_BIRTH.year}")
+        raise IdNumberError(
+            _("出生日期 %(date)s 早于 %(year)d 年") % {"date": birth.isoformat(), "year": EARLIEST_BIRTH.year}
+        )
     address = number[:6]
     if address[:2] not in PROVINCES:
-        raise IdNumberError(f"no province has code {address[:2]}")
+        raise IdNumberError(_("不存在代码为 %(code)s 的省级行政区") % {"code": address[:2]})
     if not address_code_known(address):
-        raise IdNumberError(f"address code {address} is not a GB/T 2260 county code")
+        raise IdNumberError(_("地址码 %(code)s 不是 GB/T 2260 的县级行政区划代码") % {"code": address})
     sex = "1" if int(number[16]) % 2 == 1 else "2"
     return IdNumber(number=number, original=original, birth_date=birth, sex=sex, address_code=address)
 
@@ -176,3 +190,49 @@ def make(address_code: str, birth: dt.date, sequence: int) -> str:
     """Build a valid 18-digit number (tests and the generator): ``sequence`` 0–999, odd for men."""
     first17 = f"{address_code}{birth:%Y%m%d}{sequence:03d}"
     return first17 + check_char(first17)
+
+
+#: The parts of an 18-digit number (GB 11643-1999 §4): name, start, end (slice bounds).
+PARTS: tuple[tuple[str, int, int], ...] = (
+    ("address_code", 0, 6),  # 地址码
+    ("birth_date", 6, 14),  # 出生日期码
+    ("sequence", 14, 17),  # 顺序码 (the last digit gives the sex)
+    ("check", 17, 18),  # 校验码
+)
+
+
+def changed_positions(before: str, after: str) -> frozenset[int]:
+    """The positions (0-based) where two numbers differ; a missing character counts as different."""
+    width = max(len(before), len(after))
+    return frozenset(i for i in range(width) if before[i : i + 1] != after[i : i + 1])
+
+
+def parts_at(positions: Iterable[int]) -> tuple[str, ...]:
+    """The names of the :data:`PARTS` holding any of these positions, in order."""
+    held = frozenset(positions)
+    return tuple(name for name, start, end in PARTS if any(start <= i < end for i in held))
+
+
+def changed_parts(before: str, after: str) -> tuple[str, ...]:
+    """The names of the :data:`PARTS` in which two 18-digit numbers differ, in order."""
+    return parts_at(changed_positions(before, after))
+
+
+def _latest_name(text: str) -> str:
+    """The current (last) name of a python-stdnum entry such as ``[1983-1999]郊区,[2000-]赛罕区``."""
+    return text.rsplit(",", 1)[-1].rsplit("]", 1)[-1]
+
+
+@lru_cache(maxsize=4096)
+def address_name(code: str) -> str:
+    """The province and county a 6-digit address code names (``内蒙古自治区赛罕区``), or ``""``.
+
+    From python-stdnum's GB/T 2260 table (current and historical codes): the birthplace an ID
+    number records, wherever in China it is.
+    """
+    from stdnum import numdb
+
+    info = {k: v for _, props in numdb.get("cn/loc").info(code) for k, v in props.items()}
+    if "county" not in info:
+        return ""
+    return _latest_name(info.get("province", "")) + _latest_name(info["county"])

@@ -77,7 +77,7 @@ def test_submit_verify_visible_and_reject(town: City) -> None:
     page.fill("#f-name", "张 卫")  # a stray space: refused beside the input
     with officer.expect_status(422):
         page.click("form.change-form button[type=submit]")
-        expect(page.locator(".field-error")).to_contain_text("other than Han")
+        expect(page.locator(".field-error")).to_contain_text("姓名含有汉字和“·”以外的字符")
     page.fill("#f-name", "张卫")
     page.fill("#f-reason", "本人申请更名")
     page.click("form.change-form button[type=submit]")

@@ -41,9 +41,14 @@ def seed_demo_changes() -> str:
     officer, police = _actor(OFFICER), _actor(POLICE)
     if district is None or officer is None or police is None:
         return "population changes: skipped (no demo people)"
+    # Adults past the legal marriage age (《民法典》第1047条: 22/20): two of them change marital status.
+    adult = clock.today() - dt.timedelta(days=23 * 366)
     people = list(
         Person.objects.filter(
-            region_path__startswith=district.path, status=PersonStatus.LIVING, household__isnull=False
+            region_path__startswith=district.path,
+            status=PersonStatus.LIVING,
+            household__isnull=False,
+            birth_date__lte=adult,
         ).order_by("pk")[:7]
     )
     if len(people) < 7:

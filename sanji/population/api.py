@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router
 
 from sanji.core.actors import Actor
@@ -37,7 +38,7 @@ WRITE_SCOPE = "population:write"
 def _actor(request: HttpRequest, scope: str) -> Actor:
     actor: Actor = request.auth  # type: ignore[attr-defined]
     if not actor.allows_scope(scope):
-        raise Forbidden(f"This token lacks the scope {scope!r}.")
+        raise Forbidden(_("此令牌缺少权限范围“%(scope)s”。") % {"scope": scope})
     return actor
 
 

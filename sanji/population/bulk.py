@@ -50,6 +50,7 @@ import numpy as np
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from sanji.core import crypto, idnumber
 from sanji.population import codes, records
@@ -182,9 +183,7 @@ def sniff_encoding(head: bytes) -> str:
         sample.decode("utf-8")
     except UnicodeDecodeError:
         if _looks_big5(sample):
-            raise ValueError(
-                "the file looks Big5-encoded (traditional Chinese); save it as UTF-8 or GB18030"
-            ) from None
+            raise ValueError(_("文件疑似 Big5 编码（繁体中文），请另存为 UTF-8 或 GB18030")) from None
         return "gb18030"
     return "utf-8"
 
@@ -226,13 +225,15 @@ def _open_csv(path: Path, batch_rows: int) -> Source:
             text = raw.decode(encoding).removeprefix("\ufeff")
         except UnicodeDecodeError:
             fh.close()
-            raise ValueError(f"the file is neither UTF-8 nor GB18030 text (line {header_line})") from None
+            raise ValueError(
+                _("文件不是 UTF-8 或 GB18030 编码的文本（第 %(line)d 行）") % {"line": header_line}
+            ) from None
         if text.strip():
             header = next(csv.reader([text]))
             break
     if header is None:
         fh.close()
-        raise ValueError("the file is empty")
+        raise ValueError(_("文件为空"))
     return Source("csv", encoding, header, _csv_batches(lines, header_line, batch_rows), fh.close)
 
 
@@ -305,10 +306,12 @@ def _open_xlsx(path: Path, batch_rows: int) -> Source:
     except _BAD_WORKBOOK as exc:
         if book is not None:
             book.close()
-        raise ValueError(f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+        raise ValueError(
+            _("不是可读取的 .xlsx 工作簿（%(error)s）") % {"error": f"{type(exc).__name__}: {exc}"}
+        ) from None
     if header is None:
         book.close()
-        raise ValueError("the workbook's first sheet is empty")
+        raise ValueError(_("工作簿的第一个工作表为空"))
 
     def batches(line: int) -> Iterator[Batch]:
         chunk: list[list[str]] = []
@@ -557,7 +560,11 @@ def _process_batch(batch: Batch) -> BatchResult:
     for line, cells, plain in _rows_of(batch, setup.encoding):
         rows += 1
         if cells is None:
-            errors.append(records.RowError(line, "row", f"not {setup.encoding} text"))
+            errors.append(
+                records.RowError(
+                    line, "row", _("不是 %(encoding)s 编码的文本") % {"encoding": setup.encoding}
+                )
+            )
             continue
         clean = fast.clean(cells, line) if plain else None
         if clean is None:
@@ -569,10 +576,11 @@ def _process_batch(batch: Batch) -> BatchResult:
         index = _blind(ident.number)
         if index in seen:
             first_line, first_upgraded = seen[index]
-            forms = " (the 15- and 18-digit forms of one number)" if first_upgraded != ident.upgraded else ""
             errors.append(
                 records.RowError(
-                    line, "id_number", f"duplicate person: same ID number as line {first_line}{forms}"
+                    line,
+                    "id_number",
+                    _duplicate_reason(None, first_line, first_upgraded, None, ident.upgraded),
                 )
             )
             duplicates += 1
@@ -584,8 +592,8 @@ def _process_batch(batch: Batch) -> BatchResult:
                 records.RowError(
                     line,
                     "household_code",
-                    f"household {household_code} is in another building "
-                    f"(line {household_line[household_code]})",
+                    _("户 %(household)s 已登记在另一楼栋（第 %(line)d 行）")
+                    % {"household": household_code, "line": household_line[household_code]},
                 )
             )
             continue
@@ -959,11 +967,14 @@ def _duplicate_reason(
     kept_job: int | None, kept_line: Any, kept_upgraded: bool, job: int | None, upgraded: bool
 ) -> str:
     """Why a row is a duplicate of the person kept (its job, line and whether its number was a
-    15-digit one upgraded), as the error report words it."""
-    forms = " (the 15- and 18-digit forms of one number)" if bool(kept_upgraded) != bool(upgraded) else ""
-    if kept_job is not None and kept_job == job:
-        return f"duplicate person: same ID number as line {kept_line}{forms}"
-    return f"duplicate person: already in the registry{forms}"
+    15-digit one upgraded), as the error report words it (``kept_job`` None: the same batch)."""
+    forms = _("（同一号码的 15 位与 18 位形式）") if bool(kept_upgraded) != bool(upgraded) else ""
+    if kept_job == job:
+        return _("重复人员：与第 %(line)s 行的公民身份号码相同%(forms)s") % {
+            "line": kept_line,
+            "forms": forms,
+        }
+    return _("重复人员：已在人口库中%(forms)s") % {"forms": forms}
 
 
 def _copy_new_rows(cur: Any, table: str, cols: str, key: str, data: Any) -> int:

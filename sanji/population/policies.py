@@ -125,6 +125,17 @@ def can_decide_change(actor: Actor, *, region_path: str, submitted_by_id: int | 
     return _reaches_place(actor, CHANGE_VERIFIER_ROLES, region_path)
 
 
+def can_see_change_id_numbers(
+    actor: Actor, *, region_path: str, submitted_by_id: int | None, state: str
+) -> bool:
+    """The clear ID numbers before and after a correction of the number, to check them against the
+    documents: the police verifier who may decide the change, while it waits. Each look is a
+    recorded disclosure (``sharing.services.change_id_unmask``)."""
+    return state == "submitted" and can_decide_change(
+        actor, region_path=region_path, submitted_by_id=submitted_by_id
+    )
+
+
 def can_withdraw_change(actor: Actor, *, submitted_by_id: int | None) -> bool:
     return actor.user_id is not None and actor.user_id == submitted_by_id
 

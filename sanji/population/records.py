@@ -2,6 +2,8 @@
 
 The columns are documented in ``docs/population-import.md``; headers may be the English keys or
 the Chinese titles of :data:`COLUMNS`. Every problem of a row is reported, not just the first.
+Reasons are translated (Chinese msgids, the error report's language) only when a problem is found:
+a good row builds no message.
 
 Names: Han characters (CJK ideographs, including the extension blocks and 〇) with the middle dot
 ``·`` between the parts of a transliterated minority name (``阿拉坦·其其格``). Look-alike dots
@@ -20,6 +22,9 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
+
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from sanji.core import idnumber
 from sanji.population import codes, coords
@@ -95,16 +100,20 @@ def header_index(cells: Sequence[str]) -> ColumnIndex:
                 unknown.append(title)
             continue
         if key in index:
-            raise HeaderError(f"column {title!r} appears twice")
+            raise HeaderError(_("列“%(title)s”出现了两次") % {"title": title})
         index[key] = i
     missing = [k for k in KEYS if k in REQUIRED and k not in index]
     if missing or unknown:
         parts = []
         if missing:
-            parts.append("missing required columns: " + ", ".join(missing))
+            parts.append(
+                _("缺少必填列：%(columns)s") % {"columns": pgettext("list separator", "、").join(missing)}
+            )
         if unknown:
-            parts.append("unknown columns: " + ", ".join(unknown))
-        raise HeaderError("; ".join(parts))
+            parts.append(
+                _("无法识别的列：%(columns)s") % {"columns": pgettext("list separator", "、").join(unknown)}
+            )
+        raise HeaderError(pgettext("clause separator", "；").join(parts))
     return ColumnIndex(index)
 
 
@@ -137,12 +146,12 @@ def registered_code_problem(code: str, regions: frozenset[str] = frozenset()) ->
     numbers); inside the platform's own counties (``regions``, the platform's division codes) the
     whole code must be one of the platform's divisions."""
     if not (code.isascii() and code.isdigit() and len(code) in (6, 9, 12)):
-        return f"a division code has 6, 9 or 12 digits, not {code!r}"
+        return _("区划代码应为 6、9 或 12 位数字，而不是“%(code)s”") % {"code": code}
     county = code[:6]
     if county in regions:
-        return None if code in regions else f"{code} is not a division of this city"
+        return None if code in regions else _("%(code)s 不是本市的行政区划代码") % {"code": code}
     if county[:2] not in idnumber.PROVINCES or not idnumber.address_code_known(county):
-        return f"{county} is not a county-level division code (GB/T 2260)"
+        return _("%(code)s 不是县级行政区划代码（GB/T 2260）") % {"code": county}
     return None
 
 
@@ -181,18 +190,16 @@ def normalise_name(raw: str) -> str:
 
 def name_problem(name: str) -> str | None:
     if not name:
-        return "the name is empty"
+        return _("姓名为空")
     if len(name) > MAX_NAME:
-        return f"the name is longer than {MAX_NAME} characters"
+        return _("姓名超过 %(max)d 个字") % {"max": MAX_NAME}
     if not _NAME_RE.match(name):
         bad = sorted({c for c in name if c != "·" and not re.match(f"[{_HAN}]", c)})
         if bad:
-            return "the name has characters other than Han characters and ·: " + " ".join(
-                repr(c) for c in bad
-            )
-        return "a · must stand between two parts of the name"
+            return _("姓名含有汉字和“·”以外的字符：%(chars)s") % {"chars": " ".join(f"“{c}”" for c in bad)}
+        return _("“·”只能位于姓名的两部分之间")
     if len(name.replace("·", "")) < 2:
-        return "a name has at least two characters"
+        return _("姓名至少两个字")
     return None
 
 
@@ -258,27 +265,45 @@ def check(
         code = _SEX.get(raw_sex)
         if code is None:
             errors.append(
-                RowError(line, "sex", f"unknown sex {raw_sex!r} (GB/T 2261.1: 1 男, 2 女, 5, 6, 0 or 9)")
+                RowError(
+                    line,
+                    "sex",
+                    _("无法识别的性别“%(value)s”（GB/T 2261.1：1 男、2 女、5、6、0 或 9）")
+                    % {"value": raw_sex},
+                )
             )
         elif ident and ident.sex not in codes.SEX_AGREES_WITH[code]:
             errors.append(
-                RowError(line, "sex", f"sex {raw_sex} disagrees with the ID number ({codes.SEX[ident.sex]})")
+                RowError(
+                    line,
+                    "sex",
+                    _("性别“%(value)s”与公民身份号码（%(sex)s）不符")
+                    % {"value": raw_sex, "sex": codes.SEX[ident.sex]},
+                )
             )
 
     ethnicity = _ETHNICITY.get(raw_eth, "")
     if not ethnicity:
-        errors.append(RowError(line, "ethnicity", f"unknown ethnicity {raw_eth!r} (GB/T 3304 code or name)"))
+        errors.append(
+            RowError(
+                line,
+                "ethnicity",
+                _("无法识别的民族“%(value)s”（应为 GB/T 3304 代码或名称）") % {"value": raw_eth},
+            )
+        )
 
     if raw_birth and not (ident and raw_birth == ident.birth_date.isoformat()):
         try:
             birth = _date_or_none(raw_birth)
         except ValueError:
-            errors.append(RowError(line, "birth_date", f"not a date: {raw_birth!r}"))
+            errors.append(RowError(line, "birth_date", _("不是日期：“%(value)s”") % {"value": raw_birth}))
         else:
             if ident and birth != ident.birth_date:
                 errors.append(
                     RowError(
-                        line, "birth_date", f"birth date {birth.isoformat()} disagrees with the ID number"
+                        line,
+                        "birth_date",
+                        _("出生日期 %(date)s 与公民身份号码不符") % {"date": birth.isoformat()},
                     )
                 )
 
@@ -287,7 +312,8 @@ def check(
             RowError(
                 line,
                 "birthplace_code",
-                f"birthplace {raw_birthplace} disagrees with the ID number's {ident.address_code}",
+                _("出生地 %(value)s 与公民身份号码的地址码 %(code)s 不符")
+                % {"value": raw_birthplace, "code": ident.address_code},
             )
         )
 
@@ -296,38 +322,48 @@ def check(
         marital = _MARITAL.get(raw_marital, "")
         if not marital:
             errors.append(
-                RowError(line, "marital_status", f"unknown marital status {raw_marital!r} (GB/T 2261.2)")
+                RowError(
+                    line,
+                    "marital_status",
+                    _("无法识别的婚姻状况“%(value)s”（GB/T 2261.2）") % {"value": raw_marital},
+                )
             )
 
     registered_problem = registered_code_problem(registered, ctx.regions)
     if registered_problem:
         errors.append(RowError(line, "registered_code", registered_problem))
     if len(registered_address) > 200:
-        errors.append(RowError(line, "registered_address", "the address is longer than 200 characters"))
+        errors.append(RowError(line, "registered_address", _("地址超过 %(max)d 个字") % {"max": 200}))
 
     place = ctx.buildings.get(building_code)
     if place is None:
         errors.append(
             RowError(
-                line, "building_code", f"unknown building {building_code!r} (seed or import the places first)"
+                line,
+                "building_code",
+                _("未知的楼栋编码“%(value)s”（请先建立或导入地点数据）") % {"value": building_code},
             )
         )
 
     for key, value in (("unit_number", unit_number), ("room_number", room_number)):
         if value and not _SHORT_RE.match(value):
-            errors.append(RowError(line, key, f"{value!r}: up to 8 letters, digits or -"))
+            errors.append(RowError(line, key, _("“%(value)s”：最多 8 个字母、数字或 -") % {"value": value}))
 
     if not _HOUSEHOLD_RE.match(household):
         errors.append(
             RowError(
-                line, "household_code", f"a household number is 1–32 letters, digits or -, not {household!r}"
+                line,
+                "household_code",
+                _("户号应为 1–32 个字母、数字或 -，而不是“%(value)s”") % {"value": household},
             )
         )
 
     relation = _RELATION.get(raw_relation, "")
     if not relation:
         errors.append(
-            RowError(line, "relation", f"unknown relation to the head {raw_relation!r} (GB/T 4761)")
+            RowError(
+                line, "relation", _("无法识别的与户主关系“%(value)s”（GB/T 4761）") % {"value": raw_relation}
+            )
         )
 
     status = "living"
@@ -336,7 +372,9 @@ def check(
         if not status:
             errors.append(
                 RowError(
-                    line, "status", f"unknown status {raw_status!r} (living, deceased, moved_out, cancelled)"
+                    line,
+                    "status",
+                    _("无法识别的人员状态“%(value)s”（正常、死亡、迁出、注销）") % {"value": raw_status},
                 )
             )
     status_date: dt.date | None = None
@@ -344,33 +382,45 @@ def check(
         try:
             status_date = _date_or_none(raw_status_date)
         except ValueError:
-            errors.append(RowError(line, "status_date", f"not a date: {raw_status_date!r}"))
+            errors.append(
+                RowError(line, "status_date", _("不是日期：“%(value)s”") % {"value": raw_status_date})
+            )
         else:
             if status_date > ctx.today:
-                errors.append(RowError(line, "status_date", "the status date is in the future"))
+                errors.append(RowError(line, "status_date", _("状态日期晚于今天")))
             elif ident and status_date < ident.birth_date:
-                errors.append(RowError(line, "status_date", "the status date is before the birth date"))
+                errors.append(RowError(line, "status_date", _("状态日期早于出生日期")))
     elif status not in ("living", ""):
-        errors.append(RowError(line, "status_date", f"a {status} person needs the date"))
+        errors.append(
+            RowError(
+                line,
+                "status_date",
+                _("人员状态为“%(status)s”时须填写状态日期") % {"status": codes.STATUS.get(status, status)},
+            )
+        )
 
     source = raw_source or ctx.default_source
     if len(source) > 40:
-        errors.append(RowError(line, "source", "the source is longer than 40 characters"))
+        errors.append(RowError(line, "source", _("信息来源超过 %(max)d 个字") % {"max": 40}))
     source_date: dt.date | None = None
     if raw_source_date:
         try:
             source_date = _date_or_none(raw_source_date)
         except ValueError:
-            errors.append(RowError(line, "source_date", f"not a date: {raw_source_date!r}"))
+            errors.append(
+                RowError(line, "source_date", _("不是日期：“%(value)s”") % {"value": raw_source_date})
+            )
         else:
             if source_date > ctx.today:
-                errors.append(RowError(line, "source_date", "the collection date is in the future"))
+                errors.append(RowError(line, "source_date", _("采集日期晚于今天")))
 
     verified = raw_verified in _TRUE
     if not verified and raw_verified.lower() not in _FALSE:
         verified = raw_verified.lower() in _TRUE
         if not verified:
-            errors.append(RowError(line, "verified", f"{raw_verified!r}: 是/否 or 1/0"))
+            errors.append(
+                RowError(line, "verified", _("“%(value)s”：应为 是/否 或 1/0") % {"value": raw_verified})
+            )
 
     lon: float | None = None
     lat: float | None = None
@@ -379,14 +429,16 @@ def check(
             lon, lat = float(raw_lon), float(raw_lat)
         except ValueError:
             field_name = "lon" if not _is_float(raw_lon) else "lat"
-            errors.append(
-                RowError(line, field_name, "longitude and latitude are decimal degrees, both given")
-            )
+            errors.append(RowError(line, field_name, _("经度和纬度须同时填写，且为十进制度数")))
         else:
             if not (math.isfinite(lon) and math.isfinite(lat)):
-                errors.append(RowError(line, "lon", "coordinates must be finite numbers"))
+                errors.append(RowError(line, "lon", _("坐标必须是有限的数值")))
             elif not coords.in_city(lon, lat, ctx.bounds):
-                errors.append(RowError(line, "lon", f"coordinates ({lon}, {lat}) are outside the city"))
+                errors.append(
+                    RowError(
+                        line, "lon", _("坐标（%(lon)s，%(lat)s）不在本市范围内") % {"lon": lon, "lat": lat}
+                    )
+                )
 
     if errors or ident is None or place is None:
         return None, errors

@@ -80,6 +80,12 @@ class DiffRowOut(Schema):
     after: str
     current: str
     changed: bool
+    changed_positions: list[int] = Field(
+        default_factory=list, description="for the ID number: the 0-based positions of the digits that change"
+    )
+    derived: bool = Field(
+        False, description="follows from the proposed ID number (birth date, sex, birthplace)"
+    )
 
 
 class ChangeDetailOut(Schema):
@@ -88,6 +94,14 @@ class ChangeDetailOut(Schema):
     can_verify: bool
     can_reject: bool
     can_withdraw: bool
+    id_changed_parts: list[str] = Field(
+        default_factory=list,
+        description="parts of the ID number that change: address_code, birth_date, sequence, check",
+    )
+    can_unmask_id_numbers: bool = Field(
+        False,
+        description="may read the clear numbers before and after (POST /sharing/changes/{id}/id-numbers)",
+    )
 
 
 class FeedItemOut(Schema):

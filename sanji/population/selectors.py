@@ -17,11 +17,14 @@ from typing import Any
 import numpy as np
 from django.db import models
 from django.db.models import Count, Q, Sum
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from sanji.core import crypto, idnumber
 from sanji.core.actors import Actor
 from sanji.core.authz import get_in_scope, is_platform
-from sanji.core.errors import Forbidden, NotFound, ValidationFailed
+from sanji.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sanji.core.roles import STAFF_ROLES
 from sanji.orgs.models import Region, RegionLevel
 from sanji.population import change_values, codes, coords, policies
@@ -81,7 +84,7 @@ def person_location(actor: Actor, person_id: int) -> Location:
     person = person_get_for(actor, person_id)
     building = person.building
     if building is None:
-        raise NotFound("This person has no known residence.")
+        raise NotFound(_("此人员没有已知的居住地。"))
     lon, lat = building.lon, building.lat
     if person.household is not None and person.household.lon is not None and person.household.lat is not None:
         lon, lat = person.household.lon, person.household.lat
@@ -154,9 +157,9 @@ def buildings_in_polygon(actor: Actor, geometry: dict[str, Any] | str) -> list[i
     try:
         geom = shape(json.loads(geometry) if isinstance(geometry, str) else geometry)
     except Exception as exc:  # malformed GeoJSON in any of several ways
-        raise ValidationFailed(f"Not a GeoJSON polygon: {exc}") from None
+        raise ValidationFailed(_("不是 GeoJSON 多边形：%(error)s") % {"error": exc}) from None
     if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise ValidationFailed("Not a GeoJSON polygon.")
+        raise ValidationFailed(_("不是 GeoJSON 多边形。"))
     ids, lons, lats = _buildings_in_box(actor, geom.bounds)
     if not len(ids):
         return []
@@ -175,16 +178,16 @@ def residents_in_community_boundary(actor: Actor, code: str) -> models.QuerySet[
     community = community_get_for(actor, code)
     boundary = CommunityBoundary.objects.filter(region=community).first()
     if boundary is None:
-        raise NotFound("This community has no boundary.")
+        raise NotFound(_("此社区没有边界数据。"))
     return residents_in_polygon(actor, boundary.geometry)
 
 
 def residents_within_radius(actor: Actor, lon: float, lat: float, radius_m: float) -> models.QuerySet[Person]:
     """People living in buildings within ``radius_m`` metres of the point."""
     if not coords.in_city(lon, lat):
-        raise ValidationFailed("The point is outside the city.")
+        raise ValidationFailed(_("该点不在本市范围内。"))
     if not 0 < radius_m <= 50_000:
-        raise ValidationFailed("The radius is between 0 and 50 km.")
+        raise ValidationFailed(_("半径须大于 0 且不超过 50 千米。"))
     ids, lons, lats = _buildings_in_box(actor, coords.bbox_around(lon, lat, radius_m))
     if not len(ids):
         return _people(actor).none()
@@ -256,7 +259,9 @@ def change_list_for(
     for submitters (``mine``; the default for anyone who is not a verifier), their own
     submissions, newest first, optionally of one ``state``."""
     if state and state not in ChangeState.values:
-        raise ValidationFailed(f"Unknown state {state!r}.", details=[{"field": "state", "reason": "choice"}])
+        raise ValidationFailed(
+            _("未知的状态“%(state)s”。") % {"state": state}, details=[{"field": "state", "reason": "choice"}]
+        )
     page = max(1, page)
     page_size = max(1, min(page_size, 200))
     if mine is None:
@@ -287,17 +292,46 @@ def change_get_for(actor: Actor, change_id: int) -> PersonChange:
 
 @dataclass(frozen=True, slots=True)
 class DiffRow:
-    """One line of the side-by-side view: the value before, the proposed value, today's value."""
+    """One line of the side-by-side view: the value before, the proposed value, today's value.
+
+    ``changed_positions``: for the ID number, the digits (0-based) that change, marked even where
+    the number is shown masked; ``derived``: a fact that follows from the proposed ID number
+    (birth date, sex, birthplace: GB 11643), applied with it rather than entered.
+    """
 
     field: str
     label: str
     before: str
     after: str
     current: str
+    changed_positions: tuple[int, ...] = ()
+    derived: bool = False
 
     @property
     def changed(self) -> bool:
-        return self.before != self.after
+        return self.before != self.after or bool(self.changed_positions)
+
+    @property
+    def before_marks(self) -> list[tuple[str, bool]]:
+        return _marks(self.before, self.changed_positions)
+
+    @property
+    def after_marks(self) -> list[tuple[str, bool]]:
+        return _marks(self.after, self.changed_positions)
+
+
+def _marks(text: str, positions: tuple[int, ...]) -> list[tuple[str, bool]]:
+    """Each character with whether it changes (for drawing the changed digits of an ID number)."""
+    return [(char, i in positions) for i, char in enumerate(text)]
+
+
+#: The parts of an ID number (GB 11643-1999) as the comparison names them.
+ID_PART_LABELS: dict[str, str | Promise] = {
+    "address_code": gettext_lazy("地址码"),
+    "birth_date": gettext_lazy("出生日期码"),
+    "sequence": gettext_lazy("顺序码"),
+    "check": gettext_lazy("校验码"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +341,18 @@ class ChangeDetail:
     can_verify: bool
     can_reject: bool
     can_withdraw: bool
+    #: The parts of the ID number a correction changes (keys of :data:`ID_PART_LABELS`).
+    id_changed_parts: tuple[str, ...] = ()
+    #: May see the clear numbers before and after (recorded: ``sharing.services.change_id_unmask``).
+    can_unmask_id_numbers: bool = False
+
+    @property
+    def id_changed_part_labels(self) -> list[str]:
+        return [str(ID_PART_LABELS[p]) for p in self.id_changed_parts]
+
+    @property
+    def id_changed_part_text(self) -> str:
+        return pgettext("list separator", "、").join(self.id_changed_part_labels)
 
 
 _CODE_TABLES = {
@@ -326,11 +372,15 @@ def _shown(field: str, value: Any) -> str:
         return f"{text} {_CODE_TABLES[field].get(text, '')}".strip()
     if field == "status":
         return _STATUS_LABELS.get(text, text)
+    if field == "birthplace_code":
+        return f"{text} {idnumber.address_name(text)}".strip()
     return text
 
 
 #: Values keys → the Person snapshot key holding the same fact.
 _SNAPSHOT_KEY = {"id_number": "id_masked", "household_code": "household_id"}
+#: The facts an ID number carries (GB 11643): they change with it, together.
+_ID_FACTS = ("birth_date", "sex", "birthplace_code")
 
 
 def _current(person: Person | None, field: str) -> str:
@@ -345,17 +395,57 @@ def _current(person: Person | None, field: str) -> str:
     return _shown(field, value)
 
 
+def _clear(encrypted: str) -> str:
+    return crypto.decrypt(encrypted, key=FIELD_KEY, previous=previous_field_keys())
+
+
+def _change_id_numbers(change: PersonChange) -> tuple[str, str]:
+    """(before, after): the clear number a change proposes and the one it replaces.
+
+    ``before`` is known while the change waits and the person still holds the facts it was
+    submitted against (always so with one open change per person); else it is ``""``.
+    """
+    if not change.id_number_encrypted:
+        return "", ""
+    after = _clear(change.id_number_encrypted)
+    person = change.person
+    if (
+        person is None
+        or change.state != ChangeState.SUBMITTED
+        or person.version != change.person_version
+        or not person.id_number_encrypted
+    ):
+        return "", after
+    return _clear(person.id_number_encrypted), after
+
+
+def _is_transfer(change: PersonChange) -> bool:
+    """The move-in of someone in the registry (submitted with the person's facts before it)."""
+    return change.kind == ChangeKind.MOVE_IN and bool(change.before)
+
+
 def change_rows(change: PersonChange) -> list[DiffRow]:
-    """The side-by-side rows of a change: every field it sets (the status for deaths and moves out)."""
+    """The side-by-side rows of a change: every field it sets (the status for deaths, moves out,
+    cancellations, restorations and the move-in of someone in the registry), and for a proposed ID
+    number the birth date, sex and birthplace that follow from it, with the changed digits."""
     values = change.values
     proposed: list[tuple[str, Any]] = [
         (k, v) for k, v in values.items() if k not in ("effective_date", "id_original")
     ]
-    if change.kind == ChangeKind.DEATH:
-        proposed = [("status", PersonStatus.DECEASED), ("status_date", values.get("effective_date"))]
-    elif change.kind == ChangeKind.MOVE_OUT:
-        proposed = [("status", PersonStatus.MOVED_OUT), ("status_date", values.get("effective_date"))]
+    status = {
+        ChangeKind.DEATH: PersonStatus.DECEASED,
+        ChangeKind.MOVE_OUT: PersonStatus.MOVED_OUT,
+        ChangeKind.CANCEL: PersonStatus.CANCELLED,
+    }.get(ChangeKind(change.kind))
+    if status is not None:
+        proposed = [("status", status), ("status_date", values.get("effective_date"))]
+    elif change.kind == ChangeKind.RESTORE or _is_transfer(change):
+        proposed = [("status", PersonStatus.LIVING), ("status_date", ""), *proposed]
+        if _is_transfer(change) and "registered_address" not in values:
+            proposed.append(("registered_address", ""))
     person = change.person
+    before_id, after_id = _change_id_numbers(change) if "id_number" in values else ("", "")
+    positions = tuple(sorted(idnumber.changed_positions(before_id, after_id))) if before_id else ()
     rows = []
     for key, value in proposed:
         before = change.before.get(_SNAPSHOT_KEY.get(key, key), "") if change.before else ""
@@ -366,8 +456,27 @@ def change_rows(change: PersonChange) -> list[DiffRow]:
                 before=_shown(key, before),
                 after=_shown(key, value),
                 current=_current(person, key),
+                changed_positions=positions if key == "id_number" else (),
             )
         )
+        if key == "id_number" and after_id and not _is_transfer(change):
+            ident = idnumber.parse(after_id, today=dt.date.max)
+            facts = {
+                "birth_date": ident.birth_date.isoformat(),
+                "sex": ident.sex,
+                "birthplace_code": ident.address_code,
+            }
+            for fact in _ID_FACTS:
+                rows.append(
+                    DiffRow(
+                        field=fact,
+                        label=str(change_values.LABELS[fact]),
+                        before=_shown(fact, change.before.get(fact, "") if change.before else ""),
+                        after=_shown(fact, facts[fact]),
+                        current=_current(person, fact),
+                        derived=True,
+                    )
+                )
     return rows
 
 
@@ -378,13 +487,76 @@ def change_detail_for(actor: Actor, change_id: int) -> ChangeDetail:
     decide = waiting and policies.can_decide_change(
         actor, region_path=change.region_path, submitted_by_id=change.submitted_by_id
     )
+    rows = change_rows(change)
+    positions = next((r.changed_positions for r in rows if r.field == "id_number"), ())
     return ChangeDetail(
         change=change,
-        rows=change_rows(change),
+        rows=rows,
         can_verify=decide,
         can_reject=decide,
         can_withdraw=waiting and policies.can_withdraw_change(actor, submitted_by_id=change.submitted_by_id),
+        id_changed_parts=idnumber.parts_at(positions),
+        can_unmask_id_numbers=bool(positions) and _may_see_id_numbers(actor, change),
     )
+
+
+def _corrects_id_number(change: PersonChange) -> bool:
+    return (
+        change.kind == ChangeKind.CORRECTION and "id_number" in change.values and change.person_id is not None
+    )
+
+
+def _may_see_id_numbers(actor: Actor, change: PersonChange) -> bool:
+    return _corrects_id_number(change) and policies.can_see_change_id_numbers(
+        actor, region_path=change.region_path, submitted_by_id=change.submitted_by_id, state=change.state
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeIdNumbers:
+    """The clear ID numbers before and after a correction, with the digits that change."""
+
+    change: PersonChange
+    before: str
+    after: str
+    changed_positions: tuple[int, ...]
+
+    @property
+    def changed_parts(self) -> tuple[str, ...]:
+        return idnumber.parts_at(self.changed_positions)
+
+    @property
+    def changed_part_labels(self) -> list[str]:
+        return [str(ID_PART_LABELS[p]) for p in self.changed_parts]
+
+    @property
+    def before_marks(self) -> list[tuple[str, bool]]:
+        return _marks(self.before, self.changed_positions)
+
+    @property
+    def after_marks(self) -> list[tuple[str, bool]]:
+        return _marks(self.after, self.changed_positions)
+
+
+def change_id_numbers_for(actor: Actor, change_id: int) -> ChangeIdNumbers:
+    """The clear ID numbers before and after a correction of the number, for its police verifier.
+
+    Only for the verifier who may decide the change, while it waits (``Forbidden`` otherwise;
+    ``NotFound`` outside reach; ``ValidationFailed`` for a change that does not correct the
+    number). Returns clear numbers: the caller records the disclosure, as
+    ``sharing.services.change_id_unmask`` does (an access record the resident sees, and audit).
+    """
+    change = change_get_for(actor, change_id)
+    if not _corrects_id_number(change):
+        raise ValidationFailed(
+            _("此变动不更正公民身份号码。"), details=[{"field": "id_number", "reason": "not_corrected"}]
+        )
+    if not _may_see_id_numbers(actor, change):
+        raise Forbidden(_("只有可核查此变动的公安核查员，在核查期间可以查看更正前后的完整公民身份号码。"))
+    before, after = _change_id_numbers(change)
+    if not before:
+        raise Conflict(_("此人的登记信息在申报后已有变更，请重新加载。"))
+    return ChangeIdNumbers(change, before, after, tuple(sorted(idnumber.changed_positions(before, after))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,12 +587,13 @@ def feed_read(actor: Actor, *, after: int = 0, limit: int = 100) -> FeedPage:
     through shared reads. ``next_cursor`` is the last sequence returned (``after`` when none).
     """
     if not policies.can_read_feed(actor):
-        raise Forbidden("Only department systems and department data officers read the change feed.")
+        raise Forbidden(_("只有部门业务系统和部门数据专员可以读取人口变动数据。"))
     if after < 0:
-        raise ValidationFailed("The cursor is 0 or more.", details=[{"field": "after", "reason": "range"}])
+        raise ValidationFailed(_("游标须不小于 0。"), details=[{"field": "after", "reason": "range"}])
     if not 1 <= limit <= FEED_MAX_LIMIT:
         raise ValidationFailed(
-            f"The limit is 1 to {FEED_MAX_LIMIT}.", details=[{"field": "limit", "reason": "range"}]
+            _("每次读取的条数须为 1 至 %(max)d。") % {"max": FEED_MAX_LIMIT},
+            details=[{"field": "limit", "reason": "range"}],
         )
     rows = list(
         policies.scope_feed(actor, ChangeFeedEntry.objects.filter(seq__gt=after))

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from sanji.audit.services import record
 from sanji.core import clock, crypto, idnumber
@@ -103,8 +105,8 @@ def population_seed_places(*, actor: Actor, city_code: str) -> PlacesSeedSummary
     """
     city = Region.objects.filter(code=city_code, level=RegionLevel.CITY).first()
     if city is None:
-        raise NotFound(f"No city with code {city_code}.")
-    require(policies.can_configure_places(actor, city.path), "Only the system administrator seeds places.")
+        raise NotFound(_("没有代码为 %(code)s 的城市。") % {"code": city_code})
+    require(policies.can_configure_places(actor, city.path), _("只有系统管理员可以生成地点数据。"))
     communities = {
         code: (pk, name, path)
         for pk, code, name, path in Region.objects.filter(
@@ -230,13 +232,13 @@ def boundary_import_geojson(*, actor: Actor, text: str) -> BoundaryImportResult:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValidationFailed(
-            "The file is not valid JSON; nothing was imported.",
-            details=[_feature_error(exc.lineno, "file", f"invalid JSON: {exc.msg}")],
+            _("文件不是有效的 JSON，未导入任何数据。"),
+            details=[_feature_error(exc.lineno, "file", _("JSON 格式错误：%(error)s") % {"error": exc.msg})],
         ) from None
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise ValidationFailed(
-            "Expected a GeoJSON FeatureCollection; nothing was imported.",
-            details=[_feature_error(0, "type", "the top level must be a FeatureCollection")],
+            _("文件应为 GeoJSON FeatureCollection，未导入任何数据。"),
+            details=[_feature_error(0, "type", _("顶层必须是 FeatureCollection"))],
         )
     features = document.get("features") or []
     errors: list[dict[str, Any]] = []
@@ -246,28 +248,39 @@ def boundary_import_geojson(*, actor: Actor, text: str) -> BoundaryImportResult:
         level = str(props.get("level", "")).strip()
         code = str(props.get("code", "")).strip()
         if level not in ("community", "grid"):
-            errors.append(_feature_error(n, "level", f"level must be community or grid, not {level!r}"))
+            errors.append(
+                _feature_error(
+                    n, "level", _("level 应为 community 或 grid，而不是“%(level)s”") % {"level": level}
+                )
+            )
             continue
         want = 12 if level == "community" else 12 + layout.GRID_CODE_DIGITS
         if not (code.isdigit() and len(code) == want):
-            errors.append(_feature_error(n, "code", f"a {level} code has {want} digits, not {code!r}"))
+            errors.append(
+                _feature_error(
+                    n,
+                    "code",
+                    _("%(level)s 代码应为 %(want)d 位数字，而不是“%(code)s”")
+                    % {"level": level, "want": want, "code": code},
+                )
+            )
             continue
         geometry = (feature or {}).get("geometry") or {}
         if geometry.get("type") not in ("Polygon", "MultiPolygon"):
-            errors.append(_feature_error(n, "geometry", "the geometry must be a Polygon or MultiPolygon"))
+            errors.append(_feature_error(n, "geometry", _("几何图形必须是 Polygon 或 MultiPolygon")))
             continue
         try:
             geom = shape(geometry)
         except Exception as exc:  # shapely raises several types for malformed coordinates
-            errors.append(_feature_error(n, "geometry", f"malformed coordinates: {exc}"))
+            errors.append(_feature_error(n, "geometry", _("坐标格式错误：%(error)s") % {"error": exc}))
             continue
         if geom.is_empty or not geom.is_valid:
-            reason = "empty polygon" if geom.is_empty else explain_validity(geom)
-            errors.append(_feature_error(n, "geometry", f"invalid polygon: {reason}"))
+            reason = _("空多边形") if geom.is_empty else explain_validity(geom)
+            errors.append(_feature_error(n, "geometry", _("无效的多边形：%(reason)s") % {"reason": reason}))
             continue
         min_lon, min_lat, max_lon, max_lat = geom.bounds
         if not (coords.in_city(min_lon, min_lat) and coords.in_city(max_lon, max_lat)):
-            errors.append(_feature_error(n, "geometry", "coordinates outside the city"))
+            errors.append(_feature_error(n, "geometry", _("坐标不在本市范围内")))
             continue
         parsed.append(
             (
@@ -289,44 +302,44 @@ def boundary_import_geojson(*, actor: Actor, text: str) -> BoundaryImportResult:
             code__in=community_codes, level=RegionLevel.COMMUNITY
         ).values_list("id", "code", "path")
     }
-    file_shapes = {code: geom for lv, code, _, geom, *_ in parsed if lv == "community"}
+    file_shapes = {code: geom for lv, code, _name, geom, *_rest in parsed if lv == "community"}
     stored_shapes = dict(
         CommunityBoundary.objects.filter(region__code__in=community_codes).values_list(
             "region__code", "geometry"
         )
     )
-    for level, code, name, geom, _, n in parsed:
+    for level, code, name, geom, _text, n in parsed:
         community = code[:12]
         if community not in regions:
-            errors.append(_feature_error(n, "code", f"no community with code {community}"))
+            errors.append(_feature_error(n, "code", _("没有代码为 %(code)s 的社区") % {"code": community}))
             continue
         if level == "grid":
             if not name:
-                errors.append(_feature_error(n, "name", "a grid needs a name"))
+                errors.append(_feature_error(n, "name", _("网格须有名称")))
             outer = file_shapes.get(community)
             if outer is None and community in stored_shapes:
                 outer = shape(json.loads(stored_shapes[community]))
             if outer is not None and not outer.buffer(1e-6).contains(geom):
                 errors.append(
-                    _feature_error(n, "geometry", f"the grid lies outside community {community}'s boundary")
+                    _feature_error(n, "geometry", _("网格超出社区 %(code)s 的边界") % {"code": community})
                 )
     for i, (level, code, *_rest, n) in enumerate(parsed):
         if any(p[0] == level and p[1] == code for p in parsed[:i]):
-            errors.append(_feature_error(n, "code", f"{code} appears twice"))
+            errors.append(_feature_error(n, "code", _("%(code)s 出现了两次") % {"code": code}))
     if errors:
         raise ValidationFailed(
-            f"{len(errors)} problems in the boundary file; nothing was imported.", details=errors
+            _("边界文件有 %(count)d 处问题，未导入任何数据。") % {"count": len(errors)}, details=errors
         )
 
-    for _, code, *_ in parsed:
+    for _level, code, *_rest in parsed:
         require(
             policies.can_configure_places(actor, regions[code[:12]][1]),
-            "Only the system administrator imports boundaries, within their area.",
+            _("只有系统管理员可以导入边界，且限于其辖区。"),
         )
     now = clock.now()
     created = updated = communities = 0
     with transaction.atomic():
-        for level, code, name, geom, text_geom, _ in parsed:
+        for level, code, name, geom, text_geom, _n in parsed:
             region_id, path = regions[code[:12]]
             box = dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), geom.bounds, strict=True))
             centroid = geom.centroid
@@ -343,7 +356,7 @@ def boundary_import_geojson(*, actor: Actor, text: str) -> BoundaryImportResult:
                 )
                 communities += 1
             else:
-                _, was_created = Grid.objects.update_or_create(
+                _grid, was_created = Grid.objects.update_or_create(
                     code=code,
                     defaults={**values, "name": name, "community_id": region_id, "region_path": path},
                 )
@@ -466,7 +479,7 @@ def population_import(
     Raises ``OSError`` when the file cannot be read and ``ValidationFailed`` when its header is
     unusable (nothing imported).
     """
-    require(policies.can_import(actor), "Only the population data officer imports people.")
+    require(policies.can_import(actor), _("只有人口计生信息员可以导入人口数据。"))
     started = time.perf_counter()
     source_path = Path(path)
     sha = bulk.file_sha256(source_path)
@@ -474,7 +487,7 @@ def population_import(
         source = bulk.open_source(source_path, batch_rows)
     except (ValueError, KeyError) as exc:
         raise ValidationFailed(
-            f"Cannot read {source_path.name}: {exc}",
+            _("无法读取 %(file)s：%(error)s") % {"file": source_path.name, "error": exc},
             details=[{"line": 1, "field": "file", "reason": str(exc)}],
         ) from None
     try:
@@ -482,7 +495,7 @@ def population_import(
             index = records.header_index(source.header)
         except records.HeaderError as exc:
             raise ValidationFailed(
-                f"The header of {source_path.name} is unusable: {exc}",
+                _("%(file)s 的表头无法使用：%(error)s") % {"file": source_path.name, "error": exc},
                 details=[{"line": 1, "field": "header", "reason": str(exc)}],
             ) from None
         return _run_import(actor, source_path, sha, source, index, batch_rows, workers, started)
@@ -502,7 +515,7 @@ def _run_import(
 ) -> ImportReport:
     now = clock.now()
     with transaction.atomic():
-        job, _ = ImportJob.objects.select_for_update().get_or_create(
+        job, _created = ImportJob.objects.select_for_update().get_or_create(
             sha256=sha,
             defaults={
                 "file_name": source_path.name,
@@ -599,8 +612,16 @@ def _run_import(
         if isinstance(exc, bulk.UNREADABLE):  # damage past the header: a refusal, not a traceback
             line = job.rows_seen + 1 + (1 if source.header else 0)
             raise ValidationFailed(
-                f"{source_path.name} cannot be read past row {job.rows_seen} ({type(exc).__name__}: {exc}); "
-                f"the {job.imported} rows before it are imported. Repair the file and import it again.",
+                _(
+                    "%(file)s 第 %(rows)d 行之后无法读取（%(error)s）；之前的 %(imported)d 行已导入。"
+                    "请修复文件后重新导入。"
+                )
+                % {
+                    "file": source_path.name,
+                    "rows": job.rows_seen,
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "imported": job.imported,
+                },
                 details=[{"line": line, "field": "file", "reason": f"{type(exc).__name__}: {exc}"}],
             ) from None
         raise
@@ -668,7 +689,7 @@ def population_rekey(*, actor: Actor, previous: Sequence[str], batch: int = 1000
     ``accounts.User.id_number_index``) depend on it, and recomputing it would need every plaintext
     at once; it reveals nothing by itself. ``sanji rekey`` runs this with the other apps' rekeys.
     """
-    require(policies.can_rekey(actor), "Only the platform rotates keys (sanji rekey).")
+    require(policies.can_rekey(actor), _("只有平台可以轮换密钥（sanji rekey）。"))
     old = tuple(previous)
     people = rekey_model(
         Person, ("id_number_encrypted", "id_number_original_encrypted"), previous=old, batch=batch
@@ -726,7 +747,7 @@ def person_version_close(*, actor: Actor, person: Person, at: dt.datetime, reaso
     new facts and saves. ``at`` must not be before the current ``valid_from``.
     """
     if at < person.valid_from:
-        raise ValidationFailed("A new version cannot start before the current one.")
+        raise ValidationFailed(_("新版本的开始时间不能早于当前版本。"))
     with transaction.atomic():
         version = PersonVersion.objects.create(
             person=person,
@@ -792,27 +813,136 @@ def _resolve_place(
     household = Household.objects.filter(code=code).select_related("building").first()
     if household is not None and not policies.can_submit_change_at(actor, household.region_path):
         household = None  # another area's household is not revealed: it is "unknown" here
-        problem("household_code", f"household {code} is not in your area")
+        problem("household_code", _("户 %(code)s 不在您的辖区内") % {"code": code})
         return None, None
     if household is not None:
         building: Building | None = household.building
         if values.get("building_code") not in (None, household.building.code):
-            problem("building_code", f"household {code} lives in building {household.building.code}")
+            problem(
+                "building_code",
+                _("户 %(code)s 登记在楼栋 %(building)s")
+                % {"code": code, "building": household.building.code},
+            )
         for key in ("unit_number", "room_number", "lon", "lat"):
             if key in values:
-                problem(key, f"household {code} exists; its {key.replace('_', ' ')} is not changed here")
+                problem(
+                    key,
+                    _("户 %(code)s 已存在，此处不变更其%(field)s")
+                    % {"code": code, "field": change_values.LABELS.get(key, key)},
+                )
         values["building_code"] = household.building.code
         return household, building
     if "building_code" not in values:
-        problem("household_code", f"unknown household {code}: give the building code to create it")
+        problem("household_code", _("未知的户号 %(code)s：新立户请填写楼栋编码") % {"code": code})
         return None, None
     building = (
         policies.scope_places(actor, Building.objects.all()).filter(code=values["building_code"]).first()
     )
     if building is None or not policies.can_submit_change_at(actor, building.region_path):
-        problem("building_code", f"unknown building {values['building_code']} in your area")
+        problem("building_code", _("您的辖区内没有楼栋 %(code)s") % {"code": values["building_code"]})
         return None, None
     return None, building
+
+
+def _lock_person(person_id: int) -> Person:
+    """The person, locked for the rest of the transaction (two submissions for one person queue)."""
+    Person.objects.select_for_update().filter(pk=person_id).values_list("pk", flat=True).first()
+    return Person.objects.select_related("building", "household").get(pk=person_id)
+
+
+def _waiting_change_problem(
+    person: Person | None, index: bytes, *, person_field: str = "person_id"
+) -> dict[str, Any] | None:
+    """The problem when a change for this person (or this ID number) is still waiting: one open
+    change per person, so each is verified against the facts the one before it left.
+    ``person_field`` is the input the person was named by (``id_number`` for a move-in)."""
+    waiting = PersonChange.objects.filter(state=ChangeState.SUBMITTED).order_by("submitted_at", "id")
+    found = waiting.filter(person_id=person.pk).first() if person is not None else None
+    field = person_field
+    if found is None and index:
+        found = waiting.filter(id_index=index).first()
+        field = "id_number"
+    if found is None:
+        return None
+    facts = {
+        "id": found.pk,
+        "kind": ChangeKind(found.kind).label,
+        "date": timezone.localtime(found.submitted_at).date().isoformat(),
+    }
+    if person is not None and found.person_id == person.pk:
+        reason = _(
+            "此人已有一项待核查的人口变动（第 %(id)d 号，%(kind)s，%(date)s 申报）；一人同时只能有一项"
+            "待核查的变动，请待其核查完毕或撤回后再申报。"
+        )
+    else:
+        reason = _(
+            "此公民身份号码已有一项待核查的人口变动（第 %(id)d 号，%(kind)s，%(date)s 申报）；请待其"
+            "核查完毕或撤回后再申报。"
+        )
+    return {"field": field, "reason": reason % facts, "code": "change_waiting", "change_id": found.pk}
+
+
+def _transfer_problems(
+    person: Person,
+    values: Mapping[str, Any],
+    household: Household | None,
+    building: Building | None,
+    effective: dt.date | None,
+    problem: Any,
+) -> None:
+    """The checks of a move-in (迁入) of someone already in the registry: moved out, or living and
+    registered elsewhere in the city. Refused for the dead and the cancelled, and where the person
+    already lives registered (a move within one community is an address change)."""
+    if person.status == PersonStatus.DECEASED:
+        problem(
+            "id_number",
+            _("此公民身份号码的人员已登记死亡，不能迁入；如死亡登记有误，请先申报恢复登记。"),
+            "deceased",
+        )
+    elif person.status == PersonStatus.CANCELLED:
+        problem(
+            "id_number",
+            _("此公民身份号码的人员户籍已注销，不能迁入；如注销有误，请先申报恢复登记。"),
+            "cancelled",
+        )
+    elif (
+        person.status == PersonStatus.LIVING
+        and building is not None
+        and person.region_path == building.region_path
+        and values.get("registered_code") == person.registered_code
+    ):
+        if household is not None and household.code == person.household_id:
+            problem("household_code", _("此人已在该户登记居住，户籍地相同，无须迁入。"), "already_here")
+        else:
+            problem(
+                "household_code",
+                _("此人已在本社区登记居住，户籍地相同：同一社区内换户请申报住址变更。"),
+                "already_here",
+            )
+    if values.get("name", person.name) != person.name:
+        problem(
+            "name",
+            _(
+                "与人口库中此公民身份号码登记的姓名不一致：迁入不变更姓名，如需更名请先申报姓名变更或信息更正。"
+            ),
+            "mismatch",
+        )
+    if values.get("ethnicity", person.ethnicity) != person.ethnicity:
+        problem(
+            "ethnicity",
+            _("与人口库中此公民身份号码登记的民族不一致：迁入不变更民族，如有错误请先申报信息更正。"),
+            "mismatch",
+        )
+    if (
+        effective is not None
+        and person.status == PersonStatus.MOVED_OUT
+        and person.status_date is not None
+        and effective < person.status_date
+    ):
+        problem(
+            "effective_date",
+            _("迁入日期早于此人的迁出日期 %(date)s") % {"date": person.status_date.isoformat()},
+        )
 
 
 def change_submit(
@@ -826,103 +956,139 @@ def change_submit(
 ) -> PersonChange:
     """Submit a change for police verification (人口变动申报).
 
-    ``person_id`` names the person changed (None for a birth or the move-in of someone new);
-    ``values`` the proposed values by field key (:data:`sanji.population.change_values.KIND_FIELDS`).
-    A person outside the submitter's area is :class:`NotFound`; bad values are
-    :class:`ValidationFailed` listing every problem (``details``: field, reason); nothing is
-    stored unless everything is right.
+    ``person_id`` names the person changed (None for a birth or a move-in: these find the person by
+    the ID number); ``values`` the proposed values by field key
+    (:data:`sanji.population.change_values.KIND_FIELDS`). A move-in of someone already in the
+    registry (moved out, or living and registered elsewhere in the city: a transfer, 迁移) becomes
+    a change of that person's residence and registration. A person outside the submitter's area is
+    :class:`NotFound`; bad values are :class:`ValidationFailed` listing every problem (``details``:
+    field, reason, and a ``code`` for the refusals a client may act on), among them a second change
+    for a person (or an ID number) whose change is still waiting: one open change per person.
+    Nothing is stored unless everything is right.
     """
     require(
         policies.can_submit_changes(actor)
         and transitions.may_perform(transitions.Action.SUBMIT, roles=actor.roles),
-        "Only the population data officer and community or grid workers submit changes.",
+        _("只有人口计生信息员和社区工作人员（网格员）可以申报人口变动。"),
     )
     transitions.check(transitions.Action.SUBMIT, None)
     today = clock.today()
-    person: Person | None = None
-    if kind in K.values and kind not in change_values.NEW_PERSON_KINDS:
-        if person_id is None:
-            raise ValidationFailed(
-                "This kind of change names the person.",
-                details=[{"field": "person_id", "reason": "required"}],
-            )
-        person = get_in_scope(
-            _submittable_people(actor).select_related("building", "household"), pk=person_id
+    new_person_kind = kind in change_values.NEW_PERSON_KINDS
+    if kind in K.values and not new_person_kind and person_id is None:
+        raise ValidationFailed(
+            _("此类变动须指明人员。"),
+            details=[{"field": "person_id", "reason": _("必填"), "code": "required"}],
         )
     cleaned = change_values.clean(kind, values, today=today, regions=_region_codes())
-    errors = list(cleaned.errors)
-    if kind in change_values.NEW_PERSON_KINDS and person_id is not None:
-        errors.append({"field": "person_id", "reason": f"a {kind} creates the person: name nobody"})
-
-    def problem(field: str, reason: str) -> None:
-        errors.append({"field": field, "reason": reason})
-
-    new_values = dict(cleaned.values)
-    household, building = _resolve_place(actor, new_values, problem)
     ident = cleaned.ident
     index = crypto.blind_digest(ident.number, purpose=PERSON_INDEX_PURPOSE) if ident is not None else b""
-    if ident is not None:
-        holders = Person.objects.filter(id_index=index)
-        if person is not None:
-            holders = holders.exclude(pk=person.pk)
-        if holders.exists():
-            problem("id_number", "this ID number is already in the registry")
-        elif (
-            person is None
-            and PersonChange.objects.filter(id_index=index, state=ChangeState.SUBMITTED).exists()
-        ):
-            problem("id_number", "a change for this ID number is already waiting for verification")
-        elif person is not None and index == person.id_index:
-            problem("id_number", "the ID number is the one registered")
-    if kind in change_values.REASON_KINDS and not reason.strip():
-        problem("reason", f"a {kind} change states its reason")
-    if person is not None:
-        if kind in _LIVING_ONLY and person.status != PersonStatus.LIVING:
-            problem("person_id", f"the person's status is {person.get_status_display()}; no {kind} change")
-        if kind == K.RESTORE and person.status == PersonStatus.LIVING:
-            problem("person_id", "the person's record is current; there is nothing to restore")
-        if cleaned.effective_date is not None and cleaned.effective_date < person.birth_date:
-            problem("effective_date", "the date is before the person's birth date")
-        for key in (
-            "name",
-            "ethnicity",
-            "marital_status",
-            "relation",
-            "registered_code",
-            "registered_address",
-        ):
-            if key in new_values and new_values[key] == getattr(person, key):
-                problem(key, "the value is the one registered")
-        if household is not None and household.code == person.household_id:
-            problem("household_code", "the person already lives in this household")
-    if errors:
-        raise ValidationFailed(
-            f"{len(errors)} problems in the change; nothing was submitted.", details=errors
-        )
-
-    if building is None and household is not None:
-        building = household.building
-    if kind == K.BIRTH and building is not None:
-        new_values.setdefault("registered_code", _community_code(building.region_path))
-        new_values.setdefault("marital_status", "10")
-    if ident is not None and ident.upgraded:
-        new_values["id_original"] = crypto.encrypt(ident.original, key=FIELD_KEY)
-    before: dict[str, Any] = {}
-    if person is not None:
-        before = person.snapshot()
-        before["building_code"] = person.building.code if person.building else ""
-        before["unit_number"] = person.household.unit_number if person.household else ""
-        before["room_number"] = person.household.room_number if person.household else ""
-    region_path = person.region_path if person is not None else building.region_path if building else ""
-    effective = cleaned.effective_date or today
-    new_values["effective_date"] = effective.isoformat()
     with transaction.atomic():
+        person: Person | None = None
+        if kind in K.values and not new_person_kind:
+            found = get_in_scope(_submittable_people(actor), pk=person_id)
+            person = _lock_person(found.pk)
+        errors = list(cleaned.errors)
+        if new_person_kind and person_id is not None:
+            errors.append(
+                {
+                    "field": "person_id",
+                    "reason": _("%(kind)s按公民身份号码确定人员，不指明人员")
+                    % {"kind": ChangeKind(kind).label},
+                }
+            )
+
+        def problem(field: str, reason: str, code: str = "") -> None:
+            errors.append({"field": field, "reason": reason, **({"code": code} if code else {})})
+
+        new_values = dict(cleaned.values)
+        household, building = _resolve_place(actor, new_values, problem)
+        transfer = False
+        if ident is not None:
+            holder = Person.objects.filter(id_index=index).values_list("pk", flat=True).first()
+            if holder is not None and kind == K.MOVE_IN and person_id is None:
+                person, transfer = _lock_person(holder), True  # moving in again, or from elsewhere
+            elif holder is not None and person is not None and holder == person.pk:
+                problem("id_number", _("与登记的公民身份号码相同"))
+            elif holder is not None:
+                problem("id_number", _("此公民身份号码已在人口库中登记"), "registered")
+        waiting = _waiting_change_problem(
+            person, index, person_field="id_number" if transfer else "person_id"
+        )
+        if waiting is not None:
+            errors.append(waiting)
+        if kind in change_values.REASON_KINDS and not reason.strip():
+            problem("reason", _("%(kind)s须写明原因") % {"kind": ChangeKind(kind).label}, "required")
+        if transfer and person is not None:
+            _transfer_problems(person, new_values, household, building, cleaned.effective_date, problem)
+        elif person is not None:
+            if kind in _LIVING_ONLY and person.status != PersonStatus.LIVING:
+                problem(
+                    "person_id",
+                    _("此人的人员状态为“%(status)s”，不能申报%(kind)s")
+                    % {"status": person.get_status_display(), "kind": ChangeKind(kind).label},
+                )
+            if kind == K.RESTORE and person.status == PersonStatus.LIVING:
+                problem("person_id", _("此人的登记状态正常，无须恢复登记"))
+            for key in (
+                "name",
+                "ethnicity",
+                "marital_status",
+                "relation",
+                "registered_code",
+                "registered_address",
+            ):
+                if key in new_values and new_values[key] == getattr(person, key):
+                    problem(key, _("与登记的值相同"))
+            if household is not None and household.code == person.household_id:
+                problem("household_code", _("此人已在该户居住"))
+        if (
+            person is not None
+            and cleaned.effective_date is not None
+            and cleaned.effective_date < person.birth_date
+        ):
+            problem("effective_date", _("日期早于此人的出生日期"))
+        marital = new_values.get("marital_status")
+        born = ident if ident is not None else person
+        if marital is not None and born is not None:
+            too_young = change_values.marriage_age_problem(
+                sex=born.sex,
+                birth_date=born.birth_date,
+                marital_status=marital,
+                on=cleaned.effective_date or today,
+            )
+            if too_young:
+                problem("marital_status", too_young, "under_marriage_age")
+        if errors:
+            raise ValidationFailed(
+                _("人口变动有 %(count)d 处问题，未提交。") % {"count": len(errors)}, details=errors
+            )
+
+        if building is None and household is not None:
+            building = household.building
+        if kind == K.BIRTH and building is not None:
+            new_values.setdefault("registered_code", _community_code(building.region_path))
+            new_values.setdefault("marital_status", "10")
+        if ident is not None and ident.upgraded:
+            new_values["id_original"] = crypto.encrypt(ident.original, key=FIELD_KEY)
+        before: dict[str, Any] = {}
+        if person is not None:
+            before = person.snapshot()
+            before["building_code"] = person.building.code if person.building else ""
+            before["unit_number"] = person.household.unit_number if person.household else ""
+            before["room_number"] = person.household.room_number if person.household else ""
+        # The area whose police verifies: where the person lives, or is to live (a birth, a move-in).
+        if person is not None and not transfer:
+            region_path = person.region_path
+        else:
+            region_path = building.region_path if building is not None else ""
+        effective = cleaned.effective_date or today
+        new_values["effective_date"] = effective.isoformat()
         change = PersonChange.objects.create(
             kind=kind,
             person=person,
             values=new_values,
             before=before,
-            fields=change_values.person_fields(kind, cleaned.values),
+            fields=change_values.person_fields(kind, cleaned.values, existing=person is not None),
             id_number_encrypted=crypto.encrypt(ident.number, key=FIELD_KEY) if ident is not None else "",
             id_index=index,
             effective_date=effective,
@@ -942,7 +1108,12 @@ def change_submit(
             action=transitions.AUDIT_ACTIONS[transitions.Action.SUBMIT],
             target=change,
             region_path=region_path,
-            data={"kind": kind, "person": person.pk if person else None, "fields": change.fields},
+            data={
+                "kind": kind,
+                "person": person.pk if person else None,
+                "fields": change.fields,
+                **({"transfer_from": person.region_path} if transfer and person is not None else {}),
+            },
         )
     return change
 
@@ -960,7 +1131,12 @@ def _check_state(change: PersonChange, action: str, expected_state: str, fields:
     target = transitions.check(action, change.state, fields=fields)  # a decided change: 409 here
     if change.state != expected_state:
         raise Conflict(
-            f"Change {change.pk} is {change.state}, not {expected_state}; reload it.",
+            _("变动 %(id)d 当前为“%(state)s”，不是“%(expected)s”，请重新加载。")
+            % {
+                "id": change.pk,
+                "state": transitions.state_label(change.state),
+                "expected": transitions.state_label(expected_state),
+            },
             details={"state": change.state},
         )
     return target
@@ -1001,8 +1177,7 @@ def _household_for(change: PersonChange, now: dt.datetime) -> Household:
     if household is not None:
         if household.building.code != values["building_code"]:
             raise Conflict(
-                f"Household {household.code} was registered in another building after this change was "
-                "submitted; nothing was applied.",
+                _("户 %(code)s 在此变动申报后已登记在另一楼栋，未作任何变更。") % {"code": household.code},
                 details={"field": "household_code"},
             )
         return household
@@ -1027,7 +1202,10 @@ def _clear_id(change: PersonChange) -> idnumber.IdNumber:
 def _person_create(change: PersonChange, now: dt.datetime) -> Person:
     if Person.objects.filter(id_index=change.id_index).exists():
         raise Conflict(
-            "This ID number entered the registry after the change was submitted; nothing was applied.",
+            _(
+                "此公民身份号码在申报后已登记入人口库，未作任何变更；请退回此变动，按当前登记情况重新申报"
+                "（已登记人员的迁入按迁入申报即可）。"
+            ),
             details={"field": "id_number"},
         )
     values = change.values
@@ -1077,6 +1255,9 @@ def _apply(change: PersonChange, person: Person, now: dt.datetime) -> None:
         person.status, person.status_date = PersonStatus.CANCELLED, change.effective_date
     elif change.kind == K.RESTORE:
         person.status, person.status_date = PersonStatus.LIVING, None
+    elif change.kind == K.MOVE_IN:  # someone in the registry moves in (a transfer): current, here
+        person.status, person.status_date = PersonStatus.LIVING, None
+        person.registered_address = values.get("registered_address", "")
     for key in ("name", "ethnicity", "marital_status", "relation", "registered_code", "registered_address"):
         if key in values:
             setattr(person, key, values[key])
@@ -1089,12 +1270,13 @@ def _apply(change: PersonChange, person: Person, now: dt.datetime) -> None:
         person.registered_locally = _registered_locally(
             _community_code(person.region_path), person.registered_code
         )
-    if change.id_number_encrypted:
+    if change.id_number_encrypted and bytes(change.id_index) != bytes(person.id_index):
         if Person.objects.filter(id_index=change.id_index).exclude(pk=person.pk).exists():
             raise Conflict(
-                "The corrected ID number entered the registry meanwhile; nothing was applied.",
+                _("更正后的公民身份号码在申报后已登记入人口库，未作任何变更。"),
                 details={"field": "id_number"},
             )
+        # The birth date, sex and birthplace are the ID number's (GB 11643): they change with it.
         ident = _clear_id(change)
         person.id_index = change.id_index
         person.id_number_encrypted = crypto.reencrypt(change.id_number_encrypted, key=FIELD_KEY)
@@ -1131,19 +1313,21 @@ def change_verify(*, actor: Actor, change_id: int, expected_state: str) -> Perso
             policies.can_decide_change(
                 actor, region_path=change.region_path, submitted_by_id=change.submitted_by_id
             ),
-            "Only a police verifier of the person's area decides a change, never their own submission.",
+            _("只有该人员所在辖区的公安核查员可以核查人口变动，且不能核查本人申报的变动。"),
         )
         now = clock.now()
         buildings: set[int] = set()
-        if change.kind in change_values.NEW_PERSON_KINDS:
+        if change.person_id is None:  # a birth, or the move-in of someone new to the registry
             person = _person_create(change, now)
         else:
             person = Person.objects.select_for_update().get(pk=change.person_id or 0)
             if person.version != change.person_version:
                 raise Conflict(
-                    f"The person changed since this change was submitted (now version {person.version}, "
-                    f"submitted against {change.person_version}); nothing was applied. Reject it and "
-                    "submit it again against the current facts.",
+                    _(
+                        "此人的登记信息在申报后已有变更（当前为第 %(now)d 版，申报时为第 %(then)d 版），"
+                        "未作任何变更；请退回此变动，按当前登记情况重新申报。"
+                    )
+                    % {"now": person.version, "then": change.person_version or 0},
                     details={"person_version": person.version, "submitted_against": change.person_version},
                 )
             if person.building_id is not None:
@@ -1189,7 +1373,7 @@ def change_reject(
             policies.can_decide_change(
                 actor, region_path=change.region_path, submitted_by_id=change.submitted_by_id
             ),
-            "Only a police verifier of the person's area decides a change, never their own submission.",
+            _("只有该人员所在辖区的公安核查员可以核查人口变动，且不能核查本人申报的变动。"),
         )
         change.state = ChangeState.REJECTED
         change.decided_by_id = actor.user_id
@@ -1215,7 +1399,7 @@ def change_withdraw(
         change = _locked_change(actor, change_id)
         _check_state(change, transitions.Action.WITHDRAW, expected_state, {})
         if not policies.can_withdraw_change(actor, submitted_by_id=change.submitted_by_id):
-            raise Forbidden("Only the submitter withdraws a change.")
+            raise Forbidden(_("只有申报人可以撤回人口变动。"))
         change.state = ChangeState.WITHDRAWN
         change.decided_at = clock.now()
         change.decision_reason = reason.strip()[:500]
@@ -1250,7 +1434,7 @@ def grid_worker_assign(*, actor: Actor, grid_id: int, worker_id: int | None) -> 
             raise NotFound()
         require(
             policies.can_configure_places(actor, grid.region_path),
-            "Only the system administrator assigns grid workers.",
+            _("只有系统管理员可以指定网格员。"),
         )
         if worker_id is not None:
             user = User.objects.filter(pk=worker_id, is_active=True).first()
@@ -1258,9 +1442,7 @@ def grid_worker_assign(*, actor: Actor, grid_id: int, worker_id: int | None) -> 
             if user is None or not any(
                 g.role == Role.COMMUNITY_WORKER and g.reaches(grid.region_path) for g in grants
             ):
-                raise ValidationFailed(
-                    "The grid worker must be a community worker whose unit covers the grid."
-                )
+                raise ValidationFailed(_("网格员必须是所在单位辖区覆盖该网格的社区工作人员。"))
         previous = grid.worker_id
         grid.worker_id = worker_id
         grid.save(update_fields=["worker"])

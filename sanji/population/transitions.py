@@ -11,6 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
+
 from sanji.core.errors import IllegalTransition, ValidationFailed
 from sanji.core.roles import Role
 
@@ -66,6 +70,27 @@ AUDIT_ACTIONS: dict[str, str] = {
 }
 
 
+#: How the messages name states and actions (the same words as the pages).
+STATE_LABELS: dict[str, str | Promise] = {
+    "new": gettext_lazy("未申报"),
+    State.SUBMITTED: gettext_lazy("待核查"),
+    State.VERIFIED: gettext_lazy("已核准"),
+    State.REJECTED: gettext_lazy("已退回"),
+    State.WITHDRAWN: gettext_lazy("已撤回"),
+}
+ACTION_LABELS: dict[str, str | Promise] = {
+    Action.SUBMIT: pgettext_lazy("change action", "申报"),
+    Action.VERIFY: gettext_lazy("核准"),
+    Action.REJECT: gettext_lazy("退回"),
+    Action.WITHDRAW: gettext_lazy("撤回"),
+}
+FIELD_LABELS: dict[str, str | Promise] = {"reason": gettext_lazy("原因")}
+
+
+def state_label(state: str) -> str:
+    return str(STATE_LABELS.get(state, state))
+
+
 def allowed_actions(state: str | None) -> list[str]:
     if state is None:
         return [Action.SUBMIT]
@@ -89,14 +114,23 @@ def check(action: str, state: str | None, *, fields: Mapping[str, Any] | None = 
     ):
         allowed = allowed_actions(state)
         raise IllegalTransition(
-            f"Action {action!r} is not allowed on a change in state {current}; "
-            f"allowed: {', '.join(allowed) or 'none'}.",
+            _("此变动为“%(state)s”，不能%(action)s（可进行的操作：%(allowed)s）。")
+            % {
+                "state": state_label(current),
+                "action": ACTION_LABELS.get(action, action),
+                "allowed": pgettext("list separator", "、").join(str(ACTION_LABELS[a]) for a in allowed)
+                or pgettext("no action allowed", "无"),
+            },
             details={"state": current, "allowed": allowed},
         )
     missing = [name for name in row.required if not str(fields.get(name) or "").strip()]
     if missing:
         raise ValidationFailed(
-            f"Action {action!r} needs: {', '.join(missing)}.",
+            _("%(action)s须填写：%(fields)s。")
+            % {
+                "action": ACTION_LABELS[action],
+                "fields": pgettext("list separator", "、").join(str(FIELD_LABELS.get(n, n)) for n in missing),
+            },
             details=[{"field": name, "reason": "required"} for name in missing],
         )
     return row.target

@@ -76,7 +76,7 @@ def test_bad_features_are_all_reported_and_nothing_written(places) -> None:
         services.boundary_import_geojson(actor=SYSTEM, text=text)
     problems = {(d["line"], d["field"]) for d in failed.value.details}
     assert problems == {(2, "code"), (3, "geometry"), (4, "geometry"), (5, "geometry"), (6, "level")}
-    assert "outside the city" in str(failed.value.details)
+    assert "坐标不在本市范围内" in str(failed.value.details)
     assert CommunityBoundary.objects.get(region__code="150102001001").geometry == before
     with pytest.raises(ValidationFailed):
         services.boundary_import_geojson(actor=SYSTEM, text="{not json")

@@ -50,24 +50,25 @@ def test_fifteen_digits_are_upgraded_and_kept() -> None:
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
-        ("", "empty"),
-        ("11010519491231002", "has 17"),
-        ("110105194912310021", "wrong check character 1 (expected X)"),
-        ("1101051949123100XX", "17 digits and a digit or X"),
-        ("110105194902300027", "impossible birth date 19490230"),  # 30 February
-        ("110105203001010011", "in the future"),
-        ("110105187001010012", "before 1880"),
-        ("990105199001010011", "no province has code 99"),
-        ("150199199001010015", "not a GB/T 2260 county code"),
-        ("15010290030700A", "15-digit ID number has digits only"),
-        ("١٥٠١٠٢١٩٩٠٠٣٠٧٠٠١٥", "characters other than digits"),  # Arabic-Indic digits
+        ("", "为空"),
+        ("11010519491231002", "此号码为 17 位"),
+        ("110105194912310021", "校验码 1 错误（应为 X）"),
+        ("1101051949123100XX", "由 17 位数字和 1 位数字或 X 组成"),
+        ("110105194902300027", "出生日期 19490230 不存在"),  # 30 February
+        ("110105203001010011", "晚于今天"),
+        ("110105187001010012", "早于 1880 年"),
+        ("990105199001010011", "不存在代码为 99 的省级行政区"),
+        ("150199199001010015", "不是 GB/T 2260 的县级行政区划代码"),
+        ("15010290030700A", "15 位公民身份号码只能由数字组成"),
+        ("١٥٠١٠٢١٩٩٠٠٣٠٧٠٠١٥", "含有数字和 X 以外的字符"),  # Arabic-Indic digits
     ],
 )
 def test_invalid_numbers_say_why(raw: str, reason: str) -> None:
-    if raw and raw[-1].isdigit() and len(raw) == 18 and raw.isascii() and "check" not in reason:
+    if raw and raw[-1].isdigit() and len(raw) == 18 and raw.isascii() and "校验码" not in reason:
         raw = raw[:17] + idnumber.check_char(raw[:17])  # only the named defect, not also the check
-    with pytest.raises(idnumber.IdNumberError, match=reason.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(idnumber.IdNumberError) as refused:
         idnumber.parse(raw, today=TODAY)
+    assert reason in str(refused.value)
 
 
 def test_check_char_agrees_with_stdnum() -> None:

@@ -60,31 +60,31 @@ def test_good_rows_are_stored_encrypted_with_households_and_counts(buildings, wr
 @pytest.mark.parametrize(
     ("change", "field", "reason"),
     [
-        ({"id_number": "150102198005170011"}, "id_number", "wrong check character"),
+        ({"id_number": "150102198005170011"}, "id_number", "校验码"),
         (
             {"id_number": idnumber.make("150102", dt.date(1980, 2, 1), 1)[:10] + "0230" + "0011"},
             "id_number",
             "",
         ),
-        ({"id_number": idnumber.make("150102", dt.date(2031, 1, 1), 1)}, "id_number", "in the future"),
-        ({"name": "张3"}, "name", "other than Han"),
-        ({"name": "John Smith"}, "name", "other than Han"),
-        ({"name": "阿拉坦··其其格"}, "name", "between two parts"),
-        ({"name": "·其其格"}, "name", "between two parts"),
-        ({"sex": "1"}, "sex", "disagrees with the ID"),  # sequence 2: a woman
-        ({"ethnicity": "火星族"}, "ethnicity", "unknown ethnicity"),
-        ({"birth_date": "1980-05-18"}, "birth_date", "disagrees"),
-        ({"marital_status": "77"}, "marital_status", "unknown"),
-        ({"registered_code": "1501"}, "registered_code", "6, 9 or 12 digits"),
+        ({"id_number": idnumber.make("150102", dt.date(2031, 1, 1), 1)}, "id_number", "晚于今天"),
+        ({"name": "张3"}, "name", "汉字和“·”以外的字符"),
+        ({"name": "John Smith"}, "name", "汉字和“·”以外的字符"),
+        ({"name": "阿拉坦··其其格"}, "name", "两部分之间"),
+        ({"name": "·其其格"}, "name", "两部分之间"),
+        ({"sex": "1"}, "sex", "与公民身份号码（女）不符"),  # sequence 2: a woman
+        ({"ethnicity": "火星族"}, "ethnicity", "无法识别的民族"),
+        ({"birth_date": "1980-05-18"}, "birth_date", "与公民身份号码不符"),
+        ({"marital_status": "77"}, "marital_status", "无法识别的婚姻状况"),
+        ({"registered_code": "1501"}, "registered_code", "6、9 或 12 位数字"),
         ({"registered_code": "999999"}, "registered_code", "GB/T 2260"),
-        ({"registered_code": "150102999999"}, "registered_code", "not a division of this city"),
-        ({"building_code": "15010200100199999999"}, "building_code", "unknown building"),
-        ({"relation": "户长"}, "relation", "unknown relation"),
-        ({"status": "deceased"}, "status_date", "needs the date"),
-        ({"lon": "116.40", "lat": "39.90"}, "lon", "outside the city"),
-        ({"lon": "abc", "lat": "40.8"}, "lon", "decimal degrees"),
+        ({"registered_code": "150102999999"}, "registered_code", "不是本市的行政区划代码"),
+        ({"building_code": "15010200100199999999"}, "building_code", "未知的楼栋编码"),
+        ({"relation": "户长"}, "relation", "无法识别的与户主关系"),
+        ({"status": "deceased"}, "status_date", "人员状态为“死亡”时须填写状态日期"),
+        ({"lon": "116.40", "lat": "39.90"}, "lon", "不在本市范围内"),
+        ({"lon": "abc", "lat": "40.8"}, "lon", "十进制度数"),
         ({"verified": "maybe"}, "verified", "是/否"),
-        ({"source_date": "2999-01-01"}, "source_date", "future"),
+        ({"source_date": "2999-01-01"}, "source_date", "晚于今天"),
     ],
 )
 def test_bad_rows_are_reported_with_line_and_field(
@@ -179,11 +179,8 @@ def test_duplicates_in_one_file_including_15_and_18_digit_forms(buildings, write
     report = services.population_import(actor=SYSTEM, path=write_csv(rows), workers=0)
     assert (report.imported, report.rejected, report.duplicates) == (2, 2, 2)
     reasons = {e["line"]: e["reason"] for e in report_rows(report.report_path)}
-    assert reasons["3"] == "duplicate person: same ID number as line 2"
-    assert (
-        reasons["4"]
-        == "duplicate person: same ID number as line 2 (the 15- and 18-digit forms of one number)"
-    )
+    assert reasons["3"] == "重复人员：与第 2 行的公民身份号码相同"
+    assert reasons["4"] == "重复人员：与第 2 行的公民身份号码相同（同一号码的 15 位与 18 位形式）"
 
 
 def test_fifteen_digit_number_is_upgraded_and_original_kept(buildings, write_csv: WriteCsv) -> None:
@@ -201,7 +198,7 @@ def test_fifteen_digit_number_is_upgraded_and_original_kept(buildings, write_csv
     )
     assert (report.imported, report.duplicates) == (0, 1)
     assert report_rows(report.report_path)[0]["reason"] == (
-        "duplicate person: already in the registry (the 15- and 18-digit forms of one number)"
+        "重复人员：已在人口库中（同一号码的 15 位与 18 位形式）"
     )
     assert Person.objects.count() == 1
     assert Building.objects.get(code=buildings[0].code).resident_count == 1
@@ -284,7 +281,7 @@ def test_chinese_headers_and_xlsx(buildings, tmp_path: Path) -> None:
 
 def test_unusable_header_is_refused(buildings, write_csv: WriteCsv) -> None:
     path = write_csv([], header=["姓名", "血型"])
-    with pytest.raises(ValidationFailed, match="missing required columns"):
+    with pytest.raises(ValidationFailed, match="缺少必填列"):
         services.population_import(actor=SYSTEM, path=path, workers=0)
     assert not ImportJob.objects.exists()
 
@@ -360,7 +357,7 @@ def test_sqlite_workers_hand_batches_over_in_scratch_files(
     second = services.population_import(actor=SYSTEM, path=again, batch_rows=20, workers=2)
     assert (second.imported, second.duplicates) == (2, 4)
     reasons = {e["reason"] for e in report_rows(second.report_path)}
-    assert reasons == {"duplicate person: already in the registry"}
+    assert reasons == {"重复人员：已在人口库中"}
     assert sum(Building.objects.values_list("resident_count", flat=True)) == Person.objects.count() == 60
     assert not list((Path(settings.DATA_DIR) / "tmp").rglob("*.sqlite3"))
     assert bulk.secondary_indexes(bulk.PERSON_TABLE)
@@ -411,9 +408,9 @@ def test_load_killed_without_its_indexes_is_put_right_by_the_rerun(
     assert report.resumed_batches == 2
     assert (report.rows, report.imported, report.rejected, report.duplicates) == (40, 37, 3, 3)
     assert {e["line"]: e["reason"] for e in report_rows(report.report_path)} == {
-        "15": "duplicate person: same ID number as line 5",
-        "18": "duplicate person: same ID number as line 8 (the 15- and 18-digit forms of one number)",
-        "27": "duplicate person: same ID number as line 6",
+        "15": "重复人员：与第 5 行的公民身份号码相同",
+        "18": "重复人员：与第 8 行的公民身份号码相同（同一号码的 15 位与 18 位形式）",
+        "27": "重复人员：与第 6 行的公民身份号码相同",
     }
     assert Person.objects.count() == 37
     assert sum(Building.objects.values_list("resident_count", flat=True)) == 37
@@ -446,8 +443,8 @@ def test_duplicates_across_batches_of_a_load_without_the_unique_index(buildings,
     assert (report.rows, report.imported, report.rejected, report.duplicates) == (30, 28, 2, 2)
     reasons = {e["line"]: e["reason"] for e in report_rows(report.report_path)}
     assert reasons == {
-        "14": "duplicate person: same ID number as line 4",
-        "23": "duplicate person: same ID number as line 4",
+        "14": "重复人员：与第 4 行的公民身份号码相同",
+        "23": "重复人员：与第 4 行的公民身份号码相同",
     }
     assert Person.objects.filter(import_line__in=[14, 23]).count() == 0
     assert Person.objects.filter(import_line=4).count() == 1
@@ -482,13 +479,13 @@ def test_birthplace_must_be_the_id_number_s_address_code(buildings, write_csv: W
         {
             "line": "3",
             "field": "birthplace_code",
-            "reason": f"birthplace 110105 disagrees with the ID number's {bad['id_number'][:6]}",
+            "reason": f"出生地 110105 与公民身份号码的地址码 {bad['id_number'][:6]} 不符",
         },
-        {"line": "4", "field": "birth_date", "reason": "birth date 1980-05-18 disagrees with the ID number"},
+        {"line": "4", "field": "birth_date", "reason": "出生日期 1980-05-18 与公民身份号码不符"},
         {
             "line": "4",
             "field": "birthplace_code",
-            "reason": f"birthplace 150105 disagrees with the ID number's {both['id_number'][:6]}",
+            "reason": f"出生地 150105 与公民身份号码的地址码 {both['id_number'][:6]} 不符",
         },
     ]
     assert Person.objects.get().birthplace_code == good["id_number"][:6]
@@ -562,7 +559,7 @@ def test_undecodable_csv_is_refused_by_the_command_and_nothing_is_written(
     with pytest.raises(CommandError) as refused:
         call_command("population", "import", str(path), "--workers", "0")
     assert refused.value.returncode == 1
-    assert str(refused.value) == "Cannot read people.csv: the file is neither UTF-8 nor GB18030 text (line 1)"
+    assert str(refused.value) == "无法读取 people.csv：文件不是 UTF-8 或 GB18030 编码的文本（第 1 行）"
     assert capsys.readouterr().out == ""
     _nothing_written(settings)
 
@@ -614,7 +611,7 @@ def test_corrupt_xlsx_is_refused_by_the_command_and_nothing_is_written(
     with pytest.raises(CommandError) as refused:
         call_command("population", "import", str(path), "--workers", "0")
     assert refused.value.returncode == 1
-    assert str(refused.value).startswith("Cannot read people.xlsx: not a readable .xlsx workbook (")
+    assert str(refused.value).startswith("无法读取 people.xlsx：不是可读取的 .xlsx 工作簿（")
     assert cause in str(refused.value)
     assert capsys.readouterr().out == ""
     _nothing_written(settings)
@@ -630,8 +627,9 @@ def test_a_workbook_damaged_past_its_header_is_refused_after_the_rows_before_it(
     with pytest.raises(ValidationFailed) as refused:
         services.population_import(actor=SYSTEM, path=path, batch_rows=10, workers=0)
     message = refused.value.message
-    assert message.startswith("people.xlsx cannot be read past row ")
-    assert "Repair the file and import it again" in message
+    assert message.startswith("people.xlsx 第 ")
+    assert "行之后无法读取" in message
+    assert "请修复文件后重新导入" in message
     job = ImportJob.objects.get()
     assert job.status == ImportStatus.FAILED
     assert 0 < job.imported < 40

@@ -181,3 +181,26 @@ def test_mounted_behind_token_authentication(world: World, settings: Any) -> Non
     )
     assert refused.status_code == 403  # the token lacks population:write
     assert "/population/feed" in http.get("/api/v1/openapi.json").content.decode()
+
+
+def test_detail_of_an_id_correction_lists_the_changed_digits_and_what_follows(world: World) -> None:
+    person = world.person(1)
+    after = new_id(dt.date(1982, 3, 5), seq=44)
+    body = {"kind": "correction", "person_id": person.pk, "values": {"id_number": after}}
+    change_id = call("post", "/changes", world.officer, json=body).json()["id"]
+    detail = call("get", f"/changes/{change_id}", world.police).json()
+    rows = {r["field"]: r for r in detail["rows"]}
+    assert list(rows) == ["id_number", "birth_date", "sex", "birthplace_code"]
+    assert rows["id_number"]["changed"] is True
+    assert rows["id_number"]["changed_positions"]
+    assert (rows["birth_date"]["before"], rows["birth_date"]["after"], rows["birth_date"]["derived"]) == (
+        "1982-03-04",
+        "1982-03-05",
+        True,
+    )
+    assert "birth_date" in detail["id_changed_parts"]
+    assert detail["can_unmask_id_numbers"] is True
+    assert call("get", f"/changes/{change_id}", world.officer).json()["can_unmask_id_numbers"] is False
+    number = crypto.decrypt(person.id_number_encrypted)
+    assert number not in str(detail)  # masked here
+    assert after not in str(detail)

@@ -9,12 +9,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from sanji.core import clock
+from sanji.core import clock, crypto, idnumber
 from sanji.core.actors import Actor, Grant
 from sanji.core.errors import Forbidden, NotFound, ValidationFailed
 from sanji.core.roles import Role
 from sanji.population import policies, selectors, services
-from sanji.population.models import ChangeState, PersonChange
+from sanji.population.models import ChangeState, Person, PersonChange
 from sanji.population.tests.changes.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +136,6 @@ def test_station_indicator(world: World) -> None:
     end = dt.datetime(2027, 4, 1, tzinfo=dt.UTC)
     assert selectors.change_stats_for_station(path, start, end) is None
     with clock.frozen(dt.datetime(2027, 3, 2, 2, tzinfo=dt.UTC)):
-        made = [_name(world, i, n) for i, n in enumerate(["张卫", "王方", "其其格"])]
         withdrawn = services.change_submit(
             actor=world.officer,
             kind="death",
@@ -144,6 +143,7 @@ def test_station_indicator(world: World) -> None:
             values={"effective_date": "2027-03-01"},
         )
         services.change_withdraw(actor=world.officer, change_id=withdrawn.pk)
+        made = [_name(world, i, n) for i, n in enumerate(["张卫", "王方", "其其格"])]
     with clock.frozen(dt.datetime(2027, 3, 4, 2, tzinfo=dt.UTC)):
         services.change_verify(actor=world.police, change_id=made[0].pk, expected_state=S)
     with clock.frozen(dt.datetime(2027, 3, 5, 2, tzinfo=dt.UTC)):
@@ -194,3 +194,45 @@ def test_out_of_scope_detail_is_not_found(world: World) -> None:
             selectors.change_detail_for(outsider, change.pk)
     with pytest.raises(NotFound):
         selectors.change_detail_for(world.police, 10**9)
+
+
+def test_an_id_correction_is_compared_digit_by_digit_with_the_facts_that_follow(world: World) -> None:
+    """The birth date, sex and birthplace come from the ID number (GB 11643): the comparison lists
+    them, marks the changed digits (masked), and verification applies them together."""
+    wang = world.person(1)  # 王芳, a woman born 1982-03-04 (150105)
+    before = crypto.decrypt(wang.id_number_encrypted)
+    after = idnumber.make("150102", dt.date(1982, 3, 14), 45)  # another day, place and sex (odd)
+    change = services.change_submit(
+        actor=world.officer, kind="correction", person_id=wang.pk, values={"id_number": after}
+    )
+    detail = selectors.change_detail_for(world.police, change.pk)
+    rows = {r.field: r for r in detail.rows}
+    assert [r.field for r in detail.rows] == ["id_number", "birth_date", "sex", "birthplace_code"]
+    id_row = rows["id_number"]
+    assert (id_row.before, id_row.after) == (wang.id_masked, idnumber.mask(after))
+    assert set(id_row.changed_positions) == {i for i in range(18) if before[i] != after[i]}
+    assert id_row.changed
+    masked = idnumber.mask(after)
+    assert [c for c, changed in id_row.after_marks if changed] == [
+        masked[i] for i in id_row.changed_positions
+    ]
+    assert set(detail.id_changed_parts) >= {"address_code", "birth_date", "sequence"}
+    assert detail.id_changed_part_labels[:2] == ["地址码", "出生日期码"]
+    assert (rows["birth_date"].before, rows["birth_date"].after) == ("1982-03-04", "1982-03-14")
+    assert (rows["sex"].before, rows["sex"].after) == ("2 女", "1 男")
+    assert rows["birthplace_code"].after == "150102 内蒙古自治区新城区"
+    assert all(rows[f].derived for f in ("birth_date", "sex", "birthplace_code"))
+    assert detail.can_unmask_id_numbers
+    assert not selectors.change_detail_for(world.officer, change.pk).can_unmask_id_numbers  # submitter
+    with pytest.raises(Forbidden):
+        selectors.change_id_numbers_for(world.officer, change.pk)
+    numbers = selectors.change_id_numbers_for(world.police, change.pk)
+    assert (numbers.before, numbers.after) == (before, after)
+
+    services.change_verify(actor=world.police, change_id=change.pk, expected_state=S)
+    wang = Person.objects.get(pk=wang.pk)
+    assert (wang.birth_date, wang.sex, wang.birthplace_code) == (dt.date(1982, 3, 14), "1", "150102")
+    assert wang.id_masked == idnumber.mask(after)
+    after_rows = {r.field: r for r in selectors.change_detail_for(world.officer, change.pk).rows}
+    assert after_rows["sex"].current == "1 男"
+    assert not selectors.change_detail_for(world.police, change.pk).can_unmask_id_numbers

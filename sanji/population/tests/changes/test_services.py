@@ -204,35 +204,73 @@ def test_withdraw_only_by_the_submitter(world: World) -> None:
 def test_deciding_twice_is_a_clear_conflict(world: World) -> None:
     change = submit(world, "name", world.person(0), name="张卫")
     verify(world, change)
-    with pytest.raises(IllegalTransition, match="state verified"):
+    with pytest.raises(IllegalTransition, match="已核准"):
         verify(world, change)
     with pytest.raises(IllegalTransition):
         services.change_reject(actor=world.police, change_id=change.pk, reason="重复")
     other = submit(world, "name", world.person(1), name="王方")
-    with pytest.raises(Conflict, match="reload"):
+    with pytest.raises(Conflict, match="请重新加载"):
         services.change_verify(actor=world.police, change_id=other.pk, expected_state="verified")
     assert ChangeFeedEntry.objects.count() == 1
 
 
-def test_second_of_two_concurrent_changes_sees_a_conflict_and_nothing_half_applied(world: World) -> None:
+def test_a_second_open_change_for_one_person_is_refused_at_submission(world: World) -> None:
+    """One open change per person: each is verified against the facts the one before it left."""
     person = world.person(0)
     first = submit(world, "name", person, name="张卫")
-    second = submit(world, "address", person, household_code=world.person(2).household_id)
+    for actor in (world.officer, world.worker):  # whoever submits it
+        with pytest.raises(ValidationFailed) as refused:
+            submit(world, "address", person, actor=actor, household_code=world.person(2).household_id)
+        [detail] = refused.value.details
+        assert (detail["field"], detail["code"], detail["change_id"]) == (
+            "person_id",
+            "change_waiting",
+            first.pk,
+        )
+        assert f"此人已有一项待核查的人口变动（第 {first.pk} 号，姓名变更，" in detail["reason"]
+        assert "核查完毕或撤回后再申报" in detail["reason"]
+    assert PersonChange.objects.count() == 1
+    # A correction to a number for which a birth waits is refused the same way (by the number).
+    born = new_id(dt.date(2025, 1, 9), seq=61)
+    birth = submit(
+        world, "birth", None, id_number=born, name="张小宝", ethnicity="01",
+        household_code="H-SA-1", relation="20",
+    )  # fmt: skip
+    with pytest.raises(ValidationFailed) as by_number:
+        submit(world, "correction", world.person(2), id_number=born)
+    assert [(d["field"], d["change_id"]) for d in by_number.value.details] == [("id_number", birth.pk)]
+    # Once the first is decided (or withdrawn), the next one goes through.
     verify(world, first)
+    second = submit(world, "address", person, household_code=world.person(2).household_id)
+    services.change_withdraw(actor=world.officer, change_id=second.pk)
+    third = submit(world, "address", person, household_code=world.person(2).household_id)
+    verify(world, third)
+    person.refresh_from_db()
+    assert (person.name, person.household_id, person.version) == ("张卫", "H-SA-2", 3)
+
+
+def test_a_change_submitted_against_older_facts_is_refused_at_verification(world: World) -> None:
+    """The version check stays as the last guard (e.g. changes left waiting from before the one-open-
+    change rule): nothing of a stale change is applied, and it says why in the verifier's language."""
+    person = world.person(0)
+    stale = submit(world, "address", person, household_code=world.person(2).household_id)
+    verify(world, submit(world, "name", world.person(1), name="王方"))
+    PersonChange.objects.filter(pk=stale.pk).update(person_version=0)  # as if submitted before
     counts = (PersonVersion.objects.count(), ChangeFeedEntry.objects.count(), Household.objects.count())
     building_counts = list(Building.objects.order_by("pk").values_list("resident_count", flat=True))
-    with pytest.raises(Conflict, match="changed since this change was submitted"):
-        verify(world, second)
+    with pytest.raises(Conflict, match="申报后已有变更") as conflict:
+        verify(world, stale)
+    assert conflict.value.details == {"person_version": 1, "submitted_against": 0}
     person.refresh_from_db()
-    assert (person.name, person.version, person.household_id) == ("张伟".replace("伟", "卫"), 2, "H-SA-1")
+    assert (person.version, person.household_id) == (1, "H-SA-1")
     assert counts == (
         PersonVersion.objects.count(),
         ChangeFeedEntry.objects.count(),
         Household.objects.count(),
     )
     assert building_counts == list(Building.objects.order_by("pk").values_list("resident_count", flat=True))
-    assert PersonChange.objects.get(pk=second.pk).state == S  # still waiting: to be rejected
-    services.change_reject(actor=world.police, change_id=second.pk, reason="人员信息已变更，请重新申报")
+    assert PersonChange.objects.get(pk=stale.pk).state == S  # still waiting: to be rejected
+    services.change_reject(actor=world.police, change_id=stale.pk, reason="人员信息已变更，请重新申报")
 
 
 def test_out_of_area_is_not_found(world: World) -> None:
@@ -308,13 +346,13 @@ def test_bad_input_is_refused_and_nothing_stored(world: World, kind, values, fie
 
 def test_new_person_refusals(world: World) -> None:
     registered = crypto.decrypt(world.person(0).id_number_encrypted)
-    with pytest.raises(ValidationFailed, match="problems") as exc:
+    with pytest.raises(ValidationFailed, match="处问题") as exc:
         submit(
             world, "birth", None, id_number=registered, name="张小宝", ethnicity="01",
             household_code="H-SA-1", relation="20",
         )  # fmt: skip
     assert exc.value.details == [
-        {"field": "id_number", "reason": "this ID number is already in the registry"}
+        {"field": "id_number", "reason": "此公民身份号码已在人口库中登记", "code": "registered"}
     ]
     number = new_id(dt.date(2025, 1, 9), seq=61)
     values = {
@@ -325,8 +363,10 @@ def test_new_person_refusals(world: World) -> None:
         "relation": "20",
     }
     submit(world, "birth", None, **values)
-    with pytest.raises(ValidationFailed, match="problems"):
+    with pytest.raises(ValidationFailed, match="处问题") as twice:
         submit(world, "birth", None, **values)  # the same birth twice while the first waits
+    assert twice.value.details[0]["code"] == "change_waiting"
+    assert "此公民身份号码已有一项待核查的人口变动" in twice.value.details[0]["reason"]
     with pytest.raises(ValidationFailed):
         submit(world, "death", None, effective_date="2025-01-01")  # a death names the person
 
@@ -348,7 +388,7 @@ def test_a_new_household_taken_meanwhile_in_another_building_conflicts(world: Wo
     first = submit(world, "address", person, household_code="H-NEW-X", building_code=b1.code)
     second = submit(world, "address", other, household_code="H-NEW-X", building_code=b2.code)
     verify(world, first)
-    with pytest.raises(Conflict, match="another building"):
+    with pytest.raises(Conflict, match="另一楼栋"):
         verify(world, second)
     other.refresh_from_db()
     assert (other.household_id, other.version) == ("H-SA-2", 1)
@@ -360,7 +400,7 @@ def test_cancel_ends_a_record_and_restore_undoes_a_status_recorded_in_error(worl
     living = building.resident_count
     with pytest.raises(ValidationFailed) as no_reason:
         submit(world, "cancel", person, effective_date="2025-05-01")
-    assert {"field": "reason", "reason": "a cancel change states its reason"} in no_reason.value.details
+    assert {"field": "reason", "reason": "注销登记须写明原因", "code": "required"} in no_reason.value.details
     with pytest.raises(ValidationFailed) as nothing_to_restore:
         services.change_submit(
             actor=world.officer, kind="restore", person_id=person.pk, values={}, reason="误录"

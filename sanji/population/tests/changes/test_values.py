@@ -32,35 +32,35 @@ MOVE_IN = {
 @pytest.mark.parametrize(
     ("kind", "changes", "field", "reason_part"),
     [
-        ("move_in", {"id_number": BAD_CHECK}, "id_number", "check character"),
-        ("move_in", {"id_number": IMPOSSIBLE_ID}, "id_number", "impossible birth date"),
-        ("move_in", {"id_number": FUTURE_ID}, "id_number", "in the future"),
-        ("move_in", {"id_number": "12345"}, "id_number", "18 digits"),
-        ("move_in", {"name": "张伟1"}, "name", "other than Han"),
-        ("move_in", {"name": "John"}, "name", "other than Han"),
-        ("move_in", {"name": "·其其格"}, "name", "between two parts"),
-        ("move_in", {"name": "阿拉坦··其其格"}, "name", "between two parts"),
-        ("move_in", {"name": "张 伟"}, "name", "other than Han"),
-        ("move_in", {"name": "张"}, "name", "at least two"),
+        ("move_in", {"id_number": BAD_CHECK}, "id_number", "校验码"),
+        ("move_in", {"id_number": IMPOSSIBLE_ID}, "id_number", "不存在"),
+        ("move_in", {"id_number": FUTURE_ID}, "id_number", "晚于今天"),
+        ("move_in", {"id_number": "12345"}, "id_number", "应为 18 位"),
+        ("move_in", {"name": "张伟1"}, "name", "汉字和“·”以外"),
+        ("move_in", {"name": "John"}, "name", "汉字和“·”以外"),
+        ("move_in", {"name": "·其其格"}, "name", "两部分之间"),
+        ("move_in", {"name": "阿拉坦··其其格"}, "name", "两部分之间"),
+        ("move_in", {"name": "张 伟"}, "name", "汉字和“·”以外"),
+        ("move_in", {"name": "张"}, "name", "至少两个字"),
         ("move_in", {"ethnicity": "99"}, "ethnicity", "GB/T 3304"),
         ("move_in", {"relation": "火星人"}, "relation", "GB/T 4761"),
         ("move_in", {"marital_status": "55"}, "marital_status", "GB/T 2261.2"),
-        ("move_in", {"registered_code": "1501"}, "registered_code", "6, 9 or 12 digits"),
+        ("move_in", {"registered_code": "1501"}, "registered_code", "6、9 或 12 位数字"),
         ("move_in", {"registered_code": "999999001"}, "registered_code", "GB/T 2260"),
-        ("move_in", {"household_code": "户 1"}, "household_code", "household number"),
-        ("move_in", {"building_code": "B-1"}, "building_code", "digits"),
-        ("move_in", {"lon": "116.39", "lat": "39.91"}, "lon", "outside the city"),
-        ("move_in", {"lon": "111.7"}, "lon", "both given"),
-        ("move_in", {"lon": "nan", "lat": "40.8"}, "lon", "finite"),
-        ("move_in", {"effective_date": "2026-13-01"}, "effective_date", "not a date"),
-        ("move_in", {"effective_date": "2026-03-04"}, "effective_date", "future"),
-        ("move_in", {"effective_date": "1980-01-01"}, "effective_date", "before the birth date"),
-        ("move_in", {"effective_date": ""}, "effective_date", "required"),
-        ("move_in", {"status": "living"}, "status", "does not set"),
-        ("death", {}, "effective_date", "required"),
-        ("birth", {"effective_date": "2026-01-01"}, "effective_date", "birth date of the ID"),
-        ("correction", {}, "values", "at least one field"),
-        ("teleport", {}, "kind", "unknown kind"),
+        ("move_in", {"household_code": "户 1"}, "household_code", "户号应为"),
+        ("move_in", {"building_code": "B-1"}, "building_code", "应为数字"),
+        ("move_in", {"lon": "116.39", "lat": "39.91"}, "lon", "不在本市范围内"),
+        ("move_in", {"lon": "111.7"}, "lon", "须同时填写"),
+        ("move_in", {"lon": "nan", "lat": "40.8"}, "lon", "有限的数值"),
+        ("move_in", {"effective_date": "2026-13-01"}, "effective_date", "不是日期"),
+        ("move_in", {"effective_date": "2026-03-04"}, "effective_date", "晚于今天"),
+        ("move_in", {"effective_date": "1980-01-01"}, "effective_date", "早于出生日期"),
+        ("move_in", {"effective_date": ""}, "effective_date", "必填"),
+        ("move_in", {"status": "living"}, "status", "迁入不变更人员状态"),
+        ("death", {}, "effective_date", "必填"),
+        ("birth", {"effective_date": "2026-01-01"}, "effective_date", "公民身份号码中的出生日期"),
+        ("correction", {}, "values", "至少变更一项"),
+        ("teleport", {}, "kind", "未知的变动类别"),
     ],
 )
 def test_bad_values_are_reported_with_their_field(kind, changes, field, reason_part) -> None:
@@ -73,6 +73,9 @@ def test_bad_values_are_reported_with_their_field(kind, changes, field, reason_p
     }[kind]
     result = clean(kind, {**base, **changes}, today=TODAY)
     assert any(e["field"] == field and reason_part in e["reason"] for e in result.errors), result.errors
+    # A missing value also says so for programs, in the detail's code (reasons are for people).
+    if reason_part == "必填":
+        assert {"field": field, "reason": "必填", "code": "required"} in result.errors
 
 
 def test_good_values_are_normalised() -> None:
@@ -160,7 +163,7 @@ def test_a_registered_residence_in_the_city_must_be_one_of_its_divisions() -> No
     assert known.errors == []
     unknown = clean("move_in", {**MOVE_IN, "registered_code": "150105001999"}, today=TODAY, regions=regions)
     assert [(e["field"], e["reason"]) for e in unknown.errors] == [
-        ("registered_code", "150105001999 is not a division of this city")
+        ("registered_code", "150105001999 不是本市的行政区划代码")
     ]
     elsewhere = clean("move_in", {**MOVE_IN, "registered_code": "110105001001"}, today=TODAY, regions=regions)
     assert elsewhere.errors == []
