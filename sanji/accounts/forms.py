@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.core.validators import MaxValueValidator
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sanji.accounts.policies import SELF_TOKEN_MAX_DAYS, TOKEN_MAX_DAYS
@@ -72,9 +73,32 @@ class UserCreateForm(forms.Form):
     is_system_account = forms.BooleanField(label=_("部门业务系统账号（仅用于 API）"), required=False)
 
 
+#: The ``id`` of the role-grant form's unit suggestions (``<datalist>``), filled by the page and
+#: refreshed from :func:`sanji.accounts.views.unit_choices_view` as the administrator types.
+UNIT_CHOICES_ID = "grant-unit-choices"
+
+
 class RoleGrantForm(forms.Form):
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
-    unit_code = forms.CharField(label=_("单位编码"), max_length=40)
+    unit_code = forms.CharField(
+        label=_("单位"),
+        max_length=200,
+        help_text=_(
+            "输入单位名称、所在区划或编码，从列表中选择。同名的单位（如各旗县区的民政窗口）以所在区划和编码区分。"
+        ),
+        widget=forms.TextInput(
+            attrs={
+                "list": UNIT_CHOICES_ID,
+                "autocomplete": "off",
+                "placeholder": _("输入名称、区划或编码搜索"),
+                "hx-get": reverse_lazy("accounts:unit_choices"),
+                "hx-trigger": "input changed delay:250ms",
+                "hx-target": f"#{UNIT_CHOICES_ID}",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+            }
+        ),
+    )
 
 
 class TokenCreateForm(forms.Form):

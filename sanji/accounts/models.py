@@ -20,6 +20,8 @@ class User(AbstractUser):
     full_name = models.CharField(max_length=100, blank=True)
     # Applicants are identified by a blind index of their ID number (the number itself is not kept here).
     id_number_index = models.CharField(max_length=64, blank=True, db_index=True)
+    # … and its masked form (``150102********1237``), shown as the applicant of their own online applications.
+    id_number_masked = models.CharField(max_length=32, blank=True)
     phone = models.CharField(max_length=20, blank=True)
     is_system_account = models.BooleanField(default=False, help_text="a department system (API client)")
     password_changed_at = models.DateTimeField(null=True, blank=True)

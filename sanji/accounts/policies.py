@@ -25,11 +25,15 @@ in a unit within reach, plus accounts without any role yet that were created wit
 *manage the person* (reset password, unlock, deactivate, tokens) only when every role the person
 holds lies within reach — a district administrator cannot take over an account that also works for
 the city. Granting and revoking is decided per unit.
+
+Terminals (终端): a terminal is registered for one unit, and staff sign in only on a terminal of a
+unit they hold a role in, or of a unit enclosing it (:func:`terminal_usable`) — not on any terminal
+within their region's reach.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -149,7 +153,11 @@ def can_revoke_role(actor: Actor, assignment: RoleAssignment) -> bool:
 
 def units_for_granting(actor: Actor, queryset: models.QuerySet[Unit]) -> models.QuerySet[Unit]:
     """Active units in which the actor may grant roles."""
-    queryset = queryset.filter(active=True)
+    return units_in_grant_reach(actor, queryset.filter(active=True))
+
+
+def units_in_grant_reach(actor: Actor, queryset: models.QuerySet[Unit]) -> models.QuerySet[Unit]:
+    """Units (active or closed) within the reach of the actor's security administrator grants."""
     if is_platform(actor):
         return queryset
     grants = _admin_grants(actor)
@@ -210,6 +218,16 @@ def needs_second_factor(roles: Iterable[str]) -> bool:
     return bool(set(roles) & SECOND_FACTOR_REQUIRED)
 
 
-def terminal_in_reach(terminal: Terminal, grants: Iterable[Grant]) -> bool:
-    """The terminal's unit lies within the reach of one of the person's roles."""
-    return any(terminal.region_path.startswith(g.region_path) for g in grants)
+def terminal_usable(terminal: Terminal, units: Collection[int]) -> bool:
+    """May a person sign in on ``terminal``? ``units``: the units the person holds a staff role in,
+    with every unit those are nested in (:func:`sanji.accounts.selectors.units_enclosing`).
+
+    A terminal is registered *for a unit*, and the actions done on it are filed under that unit
+    (``Actor.unit_id``: the receiving unit of a case, the unit of every audit entry). So only the
+    unit's own staff use it: people holding a role in the unit itself, or in a unit nested in it —
+    the windows of a service centre at the centre's terminals, a community station's workers at their
+    township centre's. A role's reach over a region does not extend to other units' terminals: a
+    district clerk may not sign in at another window's or a township centre's workstation of the same
+    district, nor a city role at a district's.
+    """
+    return terminal.unit_id in units

@@ -16,10 +16,11 @@ from sanji.accounts import policies
 from sanji.accounts.models import ApiToken, RoleAssignment, User
 from sanji.core import prepared
 from sanji.core.actors import Actor, Grant
-from sanji.core.authz import get_in_scope
-from sanji.core.errors import Forbidden, NotFound
+from sanji.core.errors import Forbidden, NotFound, ValidationFailed
 from sanji.core.roles import DEPARTMENT_BOUND
+from sanji.orgs import selectors as orgs_selectors
 from sanji.orgs.models import Department, Terminal, Unit
+from sanji.orgs.selectors import UnitLabel
 
 
 def grants_for_user(user_id: int) -> tuple[Grant, ...]:
@@ -40,6 +41,20 @@ def grants_for_user(user_id: int) -> tuple[Grant, ...]:
         )
         for role, unit_id, region_path, department_id, department_kind in rows
     )
+
+
+def units_enclosing(unit_ids: Iterable[int]) -> set[int]:
+    """The units ``unit_ids`` and every unit they are nested in (``Unit.parent``: a window's centre,
+    a community station's township centre), one query per level of nesting."""
+    found = set(unit_ids)
+    frontier = set(found)
+    while frontier:
+        parents = set(
+            Unit.objects.filter(pk__in=frontier, parent__isnull=False).values_list("parent_id", flat=True)
+        )
+        frontier = {pk for pk in parents if pk is not None} - found
+        found |= frontier
+    return found
 
 
 def actor_for(
@@ -196,42 +211,104 @@ def user_list_for(actor: Actor, q: str | None = None) -> models.QuerySet[User]:
             Q(username__icontains=q) | Q(full_name__icontains=q) | Q(phone__icontains=q)
         )
     return queryset.prefetch_related(
-        Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("unit").order_by("id"))
+        Prefetch(
+            "role_assignments",
+            queryset=RoleAssignment.objects.select_related("unit__parent", "unit__region").order_by("id"),
+        )
     ).order_by("username")
 
 
 def user_get_for(actor: Actor, user_id: int) -> User:
     """One user the actor may see; :class:`NotFound` outside scope (or for non-administrators)."""
-    return get_in_scope(policies.scope_users(actor, User.objects.all()), pk=user_id)
+    user = policies.scope_users(actor, User.objects.filter(pk=user_id)).first()
+    if user is None:
+        raise NotFound(_("该用户不存在或不在您的管辖范围内。"), details={"code": "user_not_found"})
+    return user
 
 
 def assignments_of(user: User) -> models.QuerySet[RoleAssignment]:
-    return RoleAssignment.objects.filter(user=user).select_related("unit", "unit__department").order_by("id")
+    return (
+        RoleAssignment.objects.filter(user=user)
+        .select_related("unit__department", "unit__parent", "unit__region")
+        .order_by("id")
+    )
 
 
 def assignment_get_for(actor: Actor, user: User, assignment_id: int) -> RoleAssignment:
-    return get_in_scope(
-        RoleAssignment.objects.select_related("user", "unit").filter(user=user), pk=assignment_id
+    assignment = (
+        RoleAssignment.objects.select_related("user", "unit").filter(user=user, pk=assignment_id).first()
     )
+    if assignment is None:
+        raise NotFound(_("该角色不存在或已撤销。"), details={"code": "assignment_not_found"})
+    return assignment
+
+
+def _token_not_found() -> NotFound:
+    return NotFound(_("该令牌不存在或不在您的管辖范围内。"), details={"code": "token_not_found"})
 
 
 def token_list_for(actor: Actor, user: User) -> models.QuerySet[ApiToken]:
     """``user``'s tokens, newest first, for the owner or the security administrator managing them."""
     if not policies.can_view_tokens(actor, user):
-        raise NotFound()
+        raise _token_not_found()
     return ApiToken.objects.filter(user=user).select_related("terminal").order_by("-created_at", "-id")
 
 
 def token_get_for(actor: Actor, token_id: int) -> ApiToken:
     token = ApiToken.objects.select_related("user", "terminal").filter(pk=token_id).first()
     if token is None or not policies.can_view_tokens(actor, token.user):
-        raise NotFound()
+        raise _token_not_found()
     return token
 
 
-def unit_for_granting(actor: Actor, code: str) -> Unit:
-    """An active unit, by code, in which the actor may grant roles."""
-    return get_in_scope(policies.units_for_granting(actor, Unit.objects.all()), code=code.strip())
+#: How many units the role-grant form's chooser lists at once (typing narrows them).
+UNIT_CHOICES_SHOWN = 50
+
+
+def unit_choices_for(actor: Actor, q: str = "") -> list[UnitLabel]:
+    """Active units the actor may grant roles in, labelled (name, centre, region, code) for the
+    role-grant form's chooser, searched by ``q`` (:func:`sanji.orgs.selectors.unit_choices`)."""
+    if not policies.can_manage_users(actor):
+        raise Forbidden(_("只有安全管理员可以授予角色。"))
+    units = policies.units_for_granting(actor, Unit.objects.all())
+    return orgs_selectors.unit_choices(units, q.strip()[:100], limit=UNIT_CHOICES_SHOWN)
+
+
+def unit_for_granting(actor: Actor, value: str) -> Unit:
+    """The active unit, in which the actor may grant roles, that the chooser's ``value`` names: a
+    unit code, or a whole label as the chooser shows it (``名称 · 区划 · 编码``).
+
+    An unknown unit or one outside the actor's reach is :class:`NotFound`; a closed unit within
+    reach is :class:`ValidationFailed` (it exists, but no role is granted in it any more).
+    """
+    code = value.rsplit("·", 1)[-1].strip()
+    unit = (
+        policies.units_in_grant_reach(actor, Unit.objects.all())
+        .filter(code=code)
+        .select_related("region", "parent")
+        .first()
+        if code
+        else None
+    )
+    if unit is None:
+        raise NotFound(
+            _(
+                "找不到单位“%(value)s”，或它不在您的管辖范围内。请输入单位名称、所在区划或编码搜索，并从列表中选择。"
+            )
+            % {"value": value.strip()[:60]},
+            details={"code": "unknown_unit", "unit": code},
+        )
+    if not unit.active:
+        raise ValidationFailed(
+            _("单位“%(unit)s”（%(region)s，%(code)s）已停用，不能在其中授予角色。")
+            % {
+                "unit": f"{unit.parent.name} {unit.name}" if unit.parent is not None else unit.name,
+                "region": unit.region.name,
+                "code": unit.code,
+            },
+            details={"code": "unit_inactive", "unit": unit.code},
+        )
+    return unit
 
 
 def terminal_for_token(actor: Actor, code: str) -> Terminal:

@@ -51,8 +51,10 @@ class LoginResult:
 
     ``reason`` is ``"ok"`` or why the attempt was refused: ``"invalid"`` (unknown user, wrong password
     or inactive account — never told apart), ``"locked"``, ``"ip_blocked"``, ``"system_account"``,
-    ``"terminal_required"``, ``"terminal_out_of_reach"``. ``until`` is when a lock or an address block
-    ends. On success the flags say which steps remain before the session is fully authenticated.
+    ``"terminal_required"``, ``"terminal_other_unit"`` (the terminal is registered to a unit the person
+    holds no role in: :func:`sanji.accounts.policies.terminal_usable`). ``until`` is when a lock or an
+    address block ends. ``terminal`` is the terminal signed in on, or the one refused. On success the
+    flags say which steps remain before the session is fully authenticated.
     """
 
     ok: bool
@@ -77,6 +79,11 @@ class TerminalCheck:
     refused: bool = False
     reason: str = ""
     enrolled: bool = False
+
+
+def _user_not_found() -> NotFound:
+    """Missing and outside the administrator's reach read the same (no 403 leak)."""
+    return NotFound(_("该用户不存在或不在您的管辖范围内。"), details={"code": "user_not_found"})
 
 
 def _anonymous(ip: str, terminal: Terminal | None) -> Actor:
@@ -152,7 +159,10 @@ def login_attempt(*, username: str, password: str, ip: str, terminal: Terminal |
 
     Refuses a blocked address, a locked account (even with the right password), a wrong password
     (counted: the 5th failure locks the account for 15 minutes), a department-system account, and
-    staff outside a registered terminal within the reach of one of their roles.
+    staff without a registered terminal of their own unit: the terminal's unit must be one the person
+    holds a staff role in, or one such unit is nested in (a window's centre, a station's township
+    centre). A terminal refused is audited (``accounts.terminal_refused``) and, when the browser was
+    being enrolled with a code, not enrolled.
     """
     now = clock.now()
     anonymous = _anonymous(ip, terminal)
@@ -211,19 +221,26 @@ def login_attempt(*, username: str, password: str, ip: str, terminal: Terminal |
 
         grants = selectors.grants_for_user(user.pk)
         roles = {g.role for g in grants}
-        staff_grants = [g for g in grants if g.role in STAFF_ROLES]
-        in_reach = terminal is not None and policies.terminal_in_reach(terminal, staff_grants)
-        if policies.needs_terminal(roles) and not in_reach:
-            reason = "terminal_required" if terminal is None else "terminal_out_of_reach"
+        staff_units = {g.unit_id for g in grants if g.role in STAFF_ROLES}
+        usable = (
+            terminal is not None
+            and bool(staff_units)
+            and policies.terminal_usable(terminal, selectors.units_enclosing(staff_units))
+        )
+        if policies.needs_terminal(roles) and not usable:
+            reason = "terminal_required" if terminal is None else "terminal_other_unit"
+            data = {"reason": reason, "terminal": terminal.code if terminal is not None else ""}
+            if terminal is not None:
+                data["terminal_unit"] = terminal.unit.code
             record(
                 actor=anonymous,
                 action="accounts.terminal_refused",
                 target=user,
                 region_path=_user_region(user),
-                data={"reason": reason, "terminal": terminal.code if terminal is not None else ""},
+                data=data,
             )
-            return LoginResult(ok=False, reason=reason)
-        used_terminal = terminal if in_reach else None
+            return LoginResult(ok=False, reason=reason, terminal=terminal)
+        used_terminal = terminal if usable else None
 
         user.failed_logins = 0
         user.locked_until = None
@@ -457,7 +474,7 @@ def _require_manage(actor: Actor, user: User) -> None:
     if user.pk == actor.user_id:
         raise ValidationFailed(_("不能在用户管理中操作自己的账号；请使用“我的账号”。"))
     if not policies.scope_users(actor, User.objects.filter(pk=user.pk)).exists():
-        raise NotFound()
+        raise _user_not_found()
     if not policies.can_manage_user(actor, user):
         raise Forbidden(_("该用户还持有您管辖范围以外的角色，请由上级安全管理员处理。"))
 
@@ -497,7 +514,7 @@ def user_create(
     if not policies.can_manage_users(actor):
         raise Forbidden(_("只有安全管理员可以创建用户。"))
     if not must_change_password and not is_platform(actor):
-        raise Forbidden("Only the platform may create accounts without a forced password change.")
+        raise Forbidden(_("只有平台（初始化和演示数据）可以创建不需要首次登录修改密码的账号。"))
     username = username.strip()
     full_name = full_name.strip()
     try:
@@ -632,7 +649,7 @@ def role_grant(*, actor: Actor, user: User, role: str, unit: Unit) -> RoleAssign
         # Lock the person: two concurrent grants must not both pass the separation check.
         user = User.objects.select_for_update().get(pk=user.pk)
         if not policies.scope_users(actor, User.objects.filter(pk=user.pk)).exists():
-            raise NotFound()
+            raise _user_not_found()
         if not policies.units_for_granting(actor, Unit.objects.filter(pk=unit.pk)).exists():
             raise NotFound(_("该单位不存在、已停用或不在您的管辖范围内。"))
         if not user.is_active:
@@ -672,7 +689,7 @@ def role_revoke(*, actor: Actor, assignment: RoleAssignment) -> None:
         User.objects.select_for_update().get(pk=assignment.user_id)
         row = RoleAssignment.objects.select_related("user", "unit").filter(pk=assignment.pk).first()
         if row is None or not policies.can_revoke_role(actor, row):
-            raise NotFound()
+            raise NotFound(_("该角色不存在、已撤销或不在您的管辖范围内。"))
         data: dict[str, Any] = {
             "role": row.role,
             "unit_id": row.unit_id,
@@ -774,9 +791,9 @@ def api_token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
     with transaction.atomic():
         token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
         if not policies.can_view_tokens(actor, token.user):
-            raise NotFound()
+            raise NotFound(_("该令牌不存在或不在您的管辖范围内。"))
         if not policies.can_revoke_token(actor, token):
-            raise Forbidden()
+            raise Forbidden(_("只有令牌的持有人或管理其账号的安全管理员可以撤销该令牌。"))
         if token.revoked_at is not None:
             return token
         token.revoked_at = clock.now()
@@ -817,7 +834,8 @@ def applicant_register(
     """A citizen registers on the portal (申请人注册): an account without any role.
 
     The ID number (GB 11643, checked with python-stdnum) is kept only as a keyed blind index, so a
-    window clerk can find the account from the number presented; one account per ID number. The
+    window clerk can find the account from the number presented, and in its masked form, which the
+    person's own online applications show; one account per ID number. The
     password is the person's own choice (validators apply), so no change is forced at first login.
     Applicants sign in without a terminal.
     """
@@ -833,10 +851,10 @@ def applicant_register(
     if not full_name:
         raise ValidationFailed(_("请填写姓名。"))
     try:
-        number = idnumber.parse(id_number, today=clock.today()).number
+        parsed = idnumber.parse(id_number, today=clock.today())
     except idnumber.IdNumberError:
         raise ValidationFailed(_("身份证号码无效。")) from None
-    index = crypto.blind_index(number, purpose=APPLICANT_INDEX_PURPOSE)
+    index = crypto.blind_index(parsed.number, purpose=APPLICANT_INDEX_PURPOSE)
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
             raise ValidationFailed(_("该用户名已被使用。"))
@@ -847,6 +865,7 @@ def applicant_register(
             full_name=full_name[:100],
             phone=phone.strip()[:20],
             id_number_index=index,
+            id_number_masked=parsed.masked,
             created_by="self",
             date_joined=clock.now(),
         )
@@ -867,7 +886,7 @@ def totp_rekey(*, actor: Actor, previous: tuple[str, ...], batch: int = 1000) ->
     """Re-encrypt the second-factor secrets made with an older field key under the current one
     (a key rotation, :mod:`sanji.core.rekey`; ``sanji rekey`` runs it with the other apps')."""
     if not is_platform(actor):
-        raise Forbidden("Only the platform rotates keys (sanji rekey).")
+        raise Forbidden(_("只有平台（服务器上的 sanji rekey 命令）可以更换密钥。"))
     count = rekey_model(User, ("totp_secret",), previous=previous, batch=batch)
     with transaction.atomic():
         record(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.core import signing
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
 from sanji.core.errors import NotFound
 from sanji.orgs import services as orgs_services
@@ -103,5 +104,5 @@ def authenticate_code(*, enrolment_code: str, ip: str) -> Terminal:
     """
     code, sep, secret = enrolment_code.strip().partition(":")
     if not sep or not code or not secret:
-        raise NotFound("Malformed enrolment code.")
+        raise NotFound(_("终端登记码格式不正确，应为“终端编号:密钥”。"), details={"code": "malformed_code"})
     return orgs_services.terminal_authenticate(code=code, secret=secret, ip=ip)

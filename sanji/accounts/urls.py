@@ -15,6 +15,7 @@ urlpatterns = [
     path("users/", views.user_list_view, name="user_list"),
     path("users/new/", views.user_create_view, name="user_create"),
     path("users/<int:user_id>/", views.user_detail_view, name="user_detail"),
+    path("units/choices/", views.unit_choices_view, name="unit_choices"),
     path("users/<int:user_id>/roles/", views.role_grant_view, name="role_grant"),
     path("users/<int:user_id>/roles/<int:assignment_id>/revoke/", views.role_revoke_view, name="role_revoke"),
     path("users/<int:user_id>/password-reset/", views.user_password_reset_view, name="user_password_reset"),

@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sanji.accounts import forms, policies, selectors, services, terminals
 from sanji.accounts.middleware import (
@@ -36,9 +36,11 @@ from sanji.accounts.models import User
 from sanji.accounts.passwords import password_expired, password_expires_at
 from sanji.core import clock
 from sanji.core.actors import Actor, actor_of
-from sanji.core.errors import NotFound, SanjiError
+from sanji.core.errors import NotFound, SanjiError, ValidationFailed
 from sanji.core.pages import attempt, gate
 from sanji.core.roles import Role
+from sanji.orgs import selectors as orgs_selectors
+from sanji.orgs.models import Terminal
 
 _BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -56,14 +58,20 @@ def _hhmm(at: dt.datetime | None) -> str:
 # --- sign-in ----------------------------------------------------------------------------------------
 
 
-def _login_message(reason: str, until: dt.datetime | None) -> str:
+def _login_message(reason: str, until: dt.datetime | None, terminal: Terminal | None = None) -> str:
+    if reason == "terminal_other_unit" and terminal is not None:
+        label = orgs_selectors.unit_labels([terminal.unit_id]).get(terminal.unit_id)
+        return _(
+            "此终端（%(terminal)s）登记在“%(unit)s”，只有在该单位（或其下属窗口、站点）任职的工作人员"
+            "可以在此登录。请到您任职单位的终端登录。"
+        ) % {"terminal": terminal.code, "unit": label.full_name if label is not None else terminal.unit.name}
     messages_by_reason = {
         "invalid": _("用户名或密码错误。"),
         "locked": _("连续登录失败次数过多，账户已锁定，请于 %(time)s 后再试，或联系安全管理员解锁。"),
         "ip_blocked": _("来自此地址的失败登录过多，请于 %(time)s 后再试。"),
         "system_account": _("部门业务系统账号不能登录页面，请使用 API 令牌。"),
         "terminal_required": _("工作人员须在已登记的终端上登录：请填写安全管理员提供的终端登记码。"),
-        "terminal_out_of_reach": _("此终端不属于您任职单位的辖区，不能在此登录。"),
+        "terminal_other_unit": _("此终端不属于您任职的单位，不能在此登录。请到您任职单位的终端登录。"),
         "cookie_invalid": _(
             "此浏览器的终端凭据无效（可能被篡改，或终端已停用、已重新生成登记码），请重新填写终端登记码。"
         ),
@@ -119,7 +127,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             )
             if result.ok and result.user is not None:
                 return _signed_in(request, result, set_cookie=check.enrolled)
-            error = _login_message(result.reason, result.until)
+            error = _login_message(result.reason, result.until, result.terminal)
     response = render(
         request,
         "accounts/login.html",
@@ -398,6 +406,8 @@ def _render_detail(
         "locked_until": user.locked_until,
         "tokens": selectors.token_list_for(actor, user) if manageable else [],
         "grant_form": grant_form or forms.RoleGrantForm(),
+        "unit_choices_id": forms.UNIT_CHOICES_ID,
+        "unit_choices": selectors.unit_choices_for(actor, "") if user.pk != actor.user_id else [],
         "token_form": token_form or forms.TokenCreateForm(),
         "shown_password": shown_password,
         "raw_token": raw_token,
@@ -422,6 +432,16 @@ def _user_action(
 
 
 @admin_page
+@require_GET
+def unit_choices_view(request: HttpRequest) -> HttpResponse:
+    """The role-grant form's unit suggestions for what the administrator typed (``q``, or the
+    field's own ``unit_code`` as htmx sends it): ``<option>`` rows for its ``<datalist>``."""
+    q = request.GET.get("q") or request.GET.get("unit_code") or ""
+    choices = selectors.unit_choices_for(actor_of(request), q)
+    return render(request, "accounts/_unit_options.html", {"unit_choices": choices})
+
+
+@admin_page
 @require_POST
 def role_grant_view(request: HttpRequest, user_id: int) -> HttpResponse:
     actor = actor_of(request)
@@ -430,14 +450,16 @@ def role_grant_view(request: HttpRequest, user_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             unit = selectors.unit_for_granting(actor, form.cleaned_data["unit_code"])
-            services.role_grant(actor=actor, user=user, role=form.cleaned_data["role"], unit=unit)
-        except NotFound:
-            form.add_error("unit_code", _("单位不存在、已停用或不在您的管辖范围内。"))
-        except SanjiError as exc:
-            form.add_error(None, exc.message)
+        except (NotFound, ValidationFailed) as exc:  # unknown, out of reach, or closed
+            form.add_error("unit_code", exc.message)
         else:
-            messages.success(request, _("角色已授予。"))
-            return redirect("accounts:user_detail", user_id=user.pk)
+            try:
+                services.role_grant(actor=actor, user=user, role=form.cleaned_data["role"], unit=unit)
+            except SanjiError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("角色已授予。"))
+                return redirect("accounts:user_detail", user_id=user.pk)
     return _render_detail(request, user, grant_form=form, status=422)
 
 

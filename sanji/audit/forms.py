@@ -7,15 +7,34 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from sanji.audit.names import action_for_search
 from sanji.audit.selectors import EntryFilter
 from sanji.core.clock import CITY_TZ
+
+_ACTION_HELP = _("可从列表选择；也可按编码前缀匹配，如 cases. 查全部办件操作")
 
 
 class EntrySearchForm(forms.Form):
     username = forms.CharField(label=_("人员（用户名）"), required=False, max_length=150)
-    unit_id = forms.IntegerField(label=_("单位编号"), required=False, min_value=1)
+    unit_id = forms.IntegerField(
+        label=_("单位编号"),
+        required=False,
+        min_value=1,
+        widget=forms.NumberInput(attrs={"title": _("点击结果中的单位名称，即按该单位检索")}),
+    )
     action = forms.CharField(
-        label=_("操作"), required=False, max_length=80, help_text=_("前缀匹配，如 cases. 查全部办件操作")
+        label=_("操作"),
+        required=False,
+        max_length=80,
+        help_text=_ACTION_HELP,
+        widget=forms.TextInput(
+            attrs={
+                "list": "audit-actions",
+                "autocomplete": "off",
+                "placeholder": _("如 受理 或 cases."),
+                "title": _ACTION_HELP,
+            }
+        ),
     )
     target_type = forms.CharField(label=_("对象类型"), required=False, max_length=64)
     target_id = forms.CharField(label=_("对象编号"), required=False, max_length=64)
@@ -41,7 +60,7 @@ class EntrySearchForm(forms.Form):
         return EntryFilter(
             username=data.get("username") or None,
             unit_id=data.get("unit_id"),
-            action=data.get("action") or None,
+            action=action_for_search(data.get("action") or "") or None,
             target_type=data.get("target_type") or None,
             target_id=data.get("target_id") or None,
             since=dt.datetime.combine(since, dt.time.min, tzinfo=CITY_TZ) if since else None,

@@ -7,12 +7,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 from sanji.audit import policies
 from sanji.audit.chain import canonical_time
 from sanji.audit.models import Checkpoint, Entry
 from sanji.core.actors import Actor
-from sanji.core.authz import get_in_scope, require
+from sanji.core.authz import require
+from sanji.core.errors import NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,10 @@ class EntryFilter:
         return out
 
 
+def _auditors_only() -> str:
+    return _("只有安全审计员可以查看审计日志。")
+
+
 def entry_list_for(
     actor: Actor,
     *,
@@ -50,7 +56,7 @@ def entry_list_for(
     until: dt.datetime | None = None,
 ) -> models.QuerySet[Entry]:
     """Entries the auditor may read, newest first. Anyone else is refused (Forbidden)."""
-    require(policies.can_read(actor))
+    require(policies.can_read(actor), _auditors_only())
     qs = policies.scope(actor, Entry.objects.all())
     if username:
         qs = qs.filter(actor_username=username)
@@ -84,11 +90,14 @@ def entry_filtered_for(actor: Actor, filters: EntryFilter) -> models.QuerySet[En
 
 def entry_get_for(actor: Actor, seq: int) -> Entry:
     """One entry; outside the auditor's reach (or missing) is NotFound. Non-auditors: Forbidden."""
-    require(policies.can_read(actor))
-    return get_in_scope(policies.scope(actor, Entry.objects.all()), seq=seq)
+    require(policies.can_read(actor), _auditors_only())
+    entry = policies.scope(actor, Entry.objects.all()).filter(seq=seq).first()
+    if entry is None:
+        raise NotFound(_("该审计记录不存在或不在您的审计范围内。"), details={"code": "entry_not_found"})
+    return entry
 
 
 def checkpoint_latest_for(actor: Actor) -> Checkpoint | None:
     """The latest purge checkpoint (the auditor sees where the remaining chain starts)."""
-    require(policies.can_read(actor))
+    require(policies.can_read(actor), _auditors_only())
     return Checkpoint.objects.order_by("-seq").first()

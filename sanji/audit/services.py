@@ -11,6 +11,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Min
+from django.utils.translation import gettext as _
 
 from sanji.audit import policies, signing
 from sanji.audit.chain import GENESIS_HASH, body_after_seq, canonical_time, entry_hash, normalise_data
@@ -263,15 +264,17 @@ def audit_purge(*, actor: Actor, before: dt.datetime) -> Checkpoint | None:
     Art. 21: logs kept at least six months) are refused. The prefix is verified first, so a
     checkpoint never vouches for a tampered chain. Returns None when nothing is old enough.
     """
-    require(policies.can_purge(actor), "Only the platform (sanji audit purge) purges the audit trail.")
+    require(policies.can_purge(actor), _("只有平台（服务器上的 sanji audit purge 命令）可以清理审计日志。"))
     if before.tzinfo is None:
-        raise ValidationFailed("The purge cut-off must be timezone-aware.")
+        raise ValidationFailed(_("清理的截止时间必须带时区。"), details={"code": "naive_cutoff"})
     now = clock.now()
-    retention = dt.timedelta(days=settings.SANJI_AUDIT_MIN_RETENTION_DAYS)
-    if before > now - retention:
+    days = int(settings.SANJI_AUDIT_MIN_RETENTION_DAYS)
+    latest = now - dt.timedelta(days=days)
+    if before > latest:
         raise ValidationFailed(
-            f"Audit entries are kept at least {settings.SANJI_AUDIT_MIN_RETENTION_DAYS} days: "
-            f"the cut-off must be on or before {canonical_time(now - retention)}."
+            _("审计日志至少保留 %(days)d 天：清理的截止时间不得晚于 %(latest)s。")
+            % {"days": days, "latest": latest.astimezone(clock.CITY_TZ).strftime("%Y-%m-%d %H:%M")},
+            details={"code": "retention", "min_days": days, "latest": canonical_time(latest)},
         )
 
     last_purged, floor = _purge_bounds(before)
@@ -280,15 +283,30 @@ def audit_purge(*, actor: Actor, before: dt.datetime) -> Checkpoint | None:
     # Verified outside the lock (appends go on meanwhile; they only add entries after ``before``).
     checked = verify_chain(upto=last_purged)
     if not checked.ok:
-        raise Conflict(f"Refusing to purge a broken chain: {checked.message}")
+        problem = checked.problem
+        assert problem is not None
+        raise Conflict(
+            _("日志链已被破坏（#%(seq)d），拒绝清理：请先在“校验日志链”中核查。") % {"seq": problem.seq},
+            details={
+                "code": "chain_broken",
+                "seq": problem.seq,
+                "kind": problem.kind,
+                "problem": checked.message,
+            },
+        )
 
     with transaction.atomic():
         _locked_head()  # no appends, no second purge, while the prefix is removed
         if _purge_bounds(before) != (last_purged, floor):
-            raise Conflict("The audit trail was purged concurrently; run the purge again.")
+            raise Conflict(
+                _("审计日志正被同时清理，请重新执行清理。"), details={"code": "purged_concurrently"}
+            )
         last = Entry.objects.filter(seq=last_purged).values_list("hash", flat=True).first()
         if last is None:
-            raise Conflict(f"Refusing to purge: entry #{last_purged} is missing.")
+            raise Conflict(
+                _("第 %(seq)d 条审计记录缺失，拒绝清理。") % {"seq": last_purged},
+                details={"code": "entry_missing", "seq": last_purged},
+            )
         count = Entry.objects.filter(seq__lte=last_purged).count()
         created_at = clock.now()
         payload = signing.checkpoint_payload(
@@ -350,7 +368,7 @@ def audit_export(*, actor: Actor, filters: EntryFilter, format: ExportFormat) ->
     The rows are pinned to the chain as it is now (``seq`` at most the current head), so the
     recorded count is the number of rows written even while entries keep being appended.
     """
-    require(policies.can_export(actor))
+    require(policies.can_export(actor), _("只有安全审计员可以导出审计日志。"))
     rows = entry_filtered_for(actor, filters)
     with transaction.atomic():
         tip = ChainHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
@@ -358,8 +376,9 @@ def audit_export(*, actor: Actor, filters: EntryFilter, format: ExportFormat) ->
         count = rows.count()
         if format == "xlsx" and count > XLSX_MAX_ROWS:
             raise ValidationFailed(
-                f"{count} entries match; an Excel export holds at most {XLSX_MAX_ROWS}. "
-                "Narrow the search or export CSV."
+                _("符合条件的记录有 %(count)d 条，Excel 导出最多 %(max)d 条：请缩小检索范围，或导出 CSV。")
+                % {"count": count, "max": XLSX_MAX_ROWS},
+                details={"code": "too_many_rows", "rows": count, "max_rows": XLSX_MAX_ROWS},
             )
         record(
             actor=actor,
@@ -375,7 +394,9 @@ def audit_archive(
 ) -> Export:
     """The whole trail (or a time range), oldest first, for the platform to archive (CLI only);
     recorded like any export."""
-    require(policies.can_purge(actor), "Only the platform archives the whole audit trail.")
+    require(
+        policies.can_purge(actor), _("只有平台（服务器上的 sanji audit export 命令）可以归档全部审计日志。")
+    )
     rows = Entry.objects.order_by("seq")
     if since is not None:
         rows = rows.filter(at__gte=since)
@@ -395,7 +416,7 @@ def audit_archive(
 
 def audit_verify(*, actor: Actor) -> VerifyResult:
     """Verify the chain on an auditor's request (page or API) and record that it was checked."""
-    require(policies.can_verify(actor))
+    require(policies.can_verify(actor), _("只有安全审计员可以校验日志链。"))
     result = verify_chain()
     record(
         actor=actor,

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sanji.audit import exports, policies, selectors, services
+from sanji.audit import exports, names, policies, selectors, services
 from sanji.audit.forms import EntrySearchForm
 from sanji.audit.selectors import EntryFilter
 from sanji.audit.services import ExportFormat
@@ -48,11 +48,15 @@ def _filters(form: EntrySearchForm) -> EntryFilter:
 def search(request: HttpRequest) -> HttpResponse:
     actor = _auditor(request)
     form = EntrySearchForm(request.GET or None)
-    entries = selectors.entry_filtered_for(actor, _filters(form))
+    filters = _filters(form)
+    entries = selectors.entry_filtered_for(actor, filters)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,
         "page_obj": page,
+        "rows": names.named(page.object_list),
+        "action_choices": names.action_choices(),
+        "unit_filter": names.unit(filters.unit_id),
         "checkpoint": selectors.checkpoint_latest_for(actor),
         "xlsx_max_rows": services.XLSX_MAX_ROWS,
     }
@@ -66,7 +70,8 @@ def entry_detail(request: HttpRequest, seq: int) -> HttpResponse:
     actor = _auditor(request)
     entry = found(lambda: selectors.entry_get_for(actor, seq))
     data_json = json.dumps(entry.data, ensure_ascii=False, indent=2, sort_keys=True)
-    return render(request, "audit/entry_detail.html", {"entry": entry, "data_json": data_json})
+    (row,) = names.named([entry])
+    return render(request, "audit/entry_detail.html", {"entry": entry, "row": row, "data_json": data_json})
 
 
 @login_required

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from sanji.e2e.conftest import sign_in
 from sanji.ops import demo
@@ -53,6 +54,11 @@ def test_security_admin_creates_a_clerk_who_must_change_the_password(page, peopl
     # The initial password is shown once, on the new person's page.
     initial = page.locator(".acc-secret, .secret").first.inner_text().strip()
     assert len(initial) >= 12
+    # The unit chooser: typing words of a name and a district lists the matching units (htmx).
+    page.fill("input[name=unit_code]", "赛罕 民政窗口")
+    chosen = page.locator("datalist#grant-unit-choices option[value='150105-CSC-W-civil_affairs']")
+    chosen.wait_for(state="attached")
+    assert chosen.inner_text() == "赛罕区市民服务中心 民政窗口 · 赛罕区 · 150105-CSC-W-civil_affairs"
     page.fill("input[name=unit_code]", "150105-CSC-W-civil_affairs")
     page.select_option("select[name=role]", "window_clerk")
     page.click("form[action*='/roles/'] button[type=submit]")
@@ -110,8 +116,13 @@ def test_auditor_searches_the_trail_and_exports_it(page, people):
     page.click("text=审计日志")
     page.fill("input[name=action]", "accounts.role_granted")
     page.click("form.audit-search button[type=submit]")
+    page.wait_for_url(re.compile(r"action=accounts\.role_granted"))  # htmx pushes it after the swap
     rows = page.locator("table tbody tr")
     assert rows.count() >= len([p for p in demo.DEMO_PEOPLE if p.role])
+    # Labelled and named, not raw codes and ids.
+    expect(rows.first).to_contain_text("账号：授予角色")
+    expect(rows.first).to_contain_text("呼和浩特市")  # the region of the unit granted in, by name
+    expect(rows.first).not_to_contain_text("150100/")
     with page.expect_download() as download_info:
         page.click("button:has-text('导出 CSV')")
     download = download_info.value

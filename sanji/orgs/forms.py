@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sanji.orgs.models import Department
@@ -31,9 +32,30 @@ class WindowCreateForm(forms.Form):
             self.fields["department"].queryset = departments  # type: ignore[attr-defined]
 
 
+#: The ``id`` of the terminal form's unit suggestions (``<datalist>``), refreshed from
+#: ``orgs:unit_choices`` as the administrator types.
+UNIT_CHOICES_ID = "terminal-unit-choices"
+
+
 class TerminalRegisterForm(forms.Form):
     unit = forms.CharField(
-        label=_("所属单位编码"), max_length=40, help_text=_("例如 150105-CSC-W-civil_affairs")
+        label=_("所属单位"),
+        max_length=200,
+        help_text=_(
+            "输入单位名称、所在区划或编码，从列表中选择。同名的单位（如各旗县区的民政窗口）以所在区划和编码区分。"
+        ),
+        widget=forms.TextInput(
+            attrs={
+                "list": UNIT_CHOICES_ID,
+                "autocomplete": "off",
+                "placeholder": _("输入名称、区划或编码搜索"),
+                "hx-get": reverse_lazy("orgs:unit_choices"),
+                "hx-trigger": "input changed delay:250ms",
+                "hx-target": f"#{UNIT_CHOICES_ID}",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+            }
+        ),
     )
     name = forms.CharField(label=_("终端名称"), max_length=120, help_text=_("例如 民政窗口1号机"))
     ip_address = forms.GenericIPAddressField(

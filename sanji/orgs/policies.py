@@ -87,5 +87,10 @@ def can_manage_terminal(actor: Actor, terminal: Terminal) -> bool:
     return reaches(actor, TERMINAL_ROLES, region_path=terminal.region_path)
 
 
+def scope_terminal_units(actor: Actor, queryset: models.QuerySet[Unit]) -> models.QuerySet[Unit]:
+    """Units where the actor may register terminals (:func:`can_register_terminal_at`)."""
+    return scope_filter(queryset, actor, TERMINAL_ROLES, department_field=None)
+
+
 def scope_terminals(actor: Actor, queryset: models.QuerySet[Terminal]) -> models.QuerySet[Terminal]:
     return scope_filter(queryset, actor, TERMINAL_ROLES, department_field=None)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("units/<int:pk>/deactivate/", views.unit_deactivate, name="unit_deactivate"),
     path("terminals/", views.terminal_list, name="terminal_list"),
     path("terminals/new/", views.terminal_register, name="terminal_register"),
+    path("terminals/units/", views.terminal_unit_choices, name="unit_choices"),
     path("terminals/<int:pk>/rekey/", views.terminal_rekey, name="terminal_rekey"),
     path("terminals/<int:pk>/deactivate/", views.terminal_deactivate, name="terminal_deactivate"),
 ]

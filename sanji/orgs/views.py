@@ -14,11 +14,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sanji.core.actors import actor_of
+from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import NotFound, ValidationFailed
 from sanji.core.pages import gate
 from sanji.orgs import policies, selectors, services
 from sanji.orgs.forms import (
+    UNIT_CHOICES_ID,
     RegionImportForm,
     TerminalRegisterForm,
     TerminalSearchForm,
@@ -200,18 +201,38 @@ def terminal_list(request: HttpRequest) -> HttpResponse:
     return render(request, "orgs/terminal_list.html", {"form": form, "terminals": terminals})
 
 
+def _terminal_units(actor: Actor, q: str = "") -> list[selectors.UnitLabel]:
+    units = policies.scope_terminal_units(actor, Unit.objects.filter(active=True))
+    return selectors.unit_choices(units, q.strip()[:100], limit=50)
+
+
+@require_GET
+@gate(policies.can_manage_terminals)
+def terminal_unit_choices(request: HttpRequest) -> HttpResponse:
+    """The terminal form's unit suggestions for what was typed (``q``, or the field's own ``unit``
+    as htmx sends it): ``<option>`` rows for its ``<datalist>``."""
+    q = request.GET.get("q") or request.GET.get("unit") or ""
+    return render(request, "orgs/_unit_options.html", {"unit_choices": _terminal_units(actor_of(request), q)})
+
+
+def _register_page(request: HttpRequest, form: TerminalRegisterForm) -> HttpResponse:
+    choices = _terminal_units(actor_of(request))
+    context = {"form": form, "unit_choices_id": UNIT_CHOICES_ID, "unit_choices": choices}
+    return render(request, "orgs/terminal_register.html", context)
+
+
 @require_http_methods(["GET", "POST"])
 @gate(policies.can_manage_terminals)
 def terminal_register(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     if request.method != "POST":
-        form = TerminalRegisterForm(initial={"unit": request.GET.get("unit", "")})
-        return render(request, "orgs/terminal_register.html", {"form": form})
+        return _register_page(request, TerminalRegisterForm(initial={"unit": request.GET.get("unit", "")}))
     form = TerminalRegisterForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
-            unit = selectors.unit_get_by_code_for(actor, data["unit"].strip())
+            # The code, or the whole label as the chooser shows it (名称 · 区划 · 编码).
+            unit = selectors.unit_get_by_code_for(actor, data["unit"].rsplit("·", 1)[-1].strip())
             terminal, enrolment = services.terminal_register(
                 actor=actor,
                 unit=unit,
@@ -220,7 +241,10 @@ def terminal_register(request: HttpRequest) -> HttpResponse:
                 code=data["code"].strip() or None,
             )
         except NotFound:
-            form.add_error("unit", _("找不到该单位，或不在您的管理范围内。"))
+            form.add_error(
+                "unit",
+                _("找不到该单位，或不在您的管理范围内。请输入单位名称、所在区划或编码搜索，并从列表中选择。"),
+            )
         except ValidationFailed as exc:
             form.add_error(None, exc.message)
         else:
@@ -229,7 +253,7 @@ def terminal_register(request: HttpRequest) -> HttpResponse:
                     request, "orgs/terminal_enrolment.html", {"terminal": terminal, "enrolment": enrolment}
                 )
             )
-    return render(request, "orgs/terminal_register.html", {"form": form})
+    return _register_page(request, form)
 
 
 @require_POST

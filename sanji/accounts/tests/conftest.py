@@ -102,6 +102,30 @@ def terminals(units) -> dict[str, Terminal]:
     }
 
 
+@pytest.fixture
+def windows(units, terminals) -> dict[str, Unit]:
+    """Two windows nested in the Saihan centre (民政窗口, 公安窗口), each with its own terminal
+    (T-SH-CA, T-SH-PS); and a Xincheng 民政窗口 of the same name."""
+    made = {}
+    for key, code, name, parent in (
+        ("saihan_ca", "SC-150105-W-ca", "民政窗口", units["saihan"]),
+        ("saihan_ps", "SC-150105-W-ps", "公安窗口", units["saihan"]),
+        ("xincheng_ca", "SC-150102-W-ca", "民政窗口", units["xincheng"]),
+    ):
+        made[key] = Unit.objects.create(
+            code=code,
+            name=name,
+            kind=UnitKind.WINDOW,
+            region=parent.region,
+            region_path=parent.region_path,
+            parent=parent,
+        )
+    make_terminal(made["saihan_ca"], "T-SH-CA", "saihan-ca-secret")
+    make_terminal(made["saihan_ps"], "T-SH-PS", "saihan-ps-secret")
+    units.update(made)  # make_user's unit keys
+    return made
+
+
 MakeUser = Callable[..., User]
 
 

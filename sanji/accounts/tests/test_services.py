@@ -9,7 +9,7 @@ from sanji.accounts.testing import enrol_totp, totp_code
 from sanji.audit.models import Entry
 from sanji.core import clock, crypto
 from sanji.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from sanji.orgs.models import Terminal
+from sanji.orgs.models import Terminal, Unit
 
 from .conftest import PASSWORD, last_entry
 
@@ -135,17 +135,75 @@ def test_staff_need_a_terminal(make_user, terminals):
     assert ok.terminal == terminals["saihan"]
 
 
-def test_terminal_outside_reach_refused(make_user, terminals):
+def test_terminal_of_another_district_refused(make_user, terminals):
     make_user("clerk2", ("window_clerk", "saihan"))
     result = attempt("clerk2", terminal=terminals["xincheng"])
-    assert result.reason == "terminal_out_of_reach"
+    assert (result.ok, result.reason) == (False, "terminal_other_unit")
+    assert result.terminal == terminals["xincheng"]
     entry = last_entry("accounts.terminal_refused")
-    assert entry.data == {"reason": "terminal_out_of_reach", "terminal": "T-XC-01"}
+    assert entry.data == {
+        "reason": "terminal_other_unit",
+        "terminal": "T-XC-01",
+        "terminal_unit": "SC-150102",
+    }
+    assert entry.target_id == str(User.objects.get(username="clerk2").pk)
+    assert entry.unit_id == terminals["xincheng"].unit_id  # filed under the terminal's unit
 
 
-def test_city_role_reaches_district_terminals(make_user, terminals):
+# A terminal is registered for a unit: only people holding a role in that unit, or in a unit nested
+# in it, sign in on it. Reaching its region (the same district, the city above it) is not enough.
+
+
+def test_terminal_of_another_unit_in_the_same_district_refused(make_user, windows):
+    make_user("caclerk", ("window_clerk", "saihan_ca"))
+    police_window = Terminal.objects.get(code="T-SH-PS")
+    result = attempt("caclerk", terminal=police_window)
+    assert result.reason == "terminal_other_unit"
+    assert last_entry("accounts.terminal_refused").data["terminal_unit"] == "SC-150105-W-ps"
+    assert attempt("caclerk", terminal=Terminal.objects.get(code="T-SH-CA")).ok
+
+
+def test_city_role_does_not_reach_district_terminals(make_user, terminals):
     make_user("citysup", ("analyst", "city"))
-    assert attempt("citysup", terminal=terminals["xincheng"]).ok
+    assert attempt("citysup", terminal=terminals["xincheng"]).reason == "terminal_other_unit"
+    assert attempt("citysup", terminal=terminals["city"]).ok
+
+
+def test_window_staff_use_their_centres_terminals_not_the_other_way_round(make_user, windows, terminals):
+    make_user("caclerk", ("window_clerk", "saihan_ca"))
+    at_centre = attempt("caclerk", terminal=terminals["saihan"])
+    assert at_centre.ok
+    assert at_centre.terminal == terminals["saihan"]
+    actor = selectors.actor_for(User.objects.get(username="caclerk"), terminal=at_centre.terminal)
+    assert actor.unit_id == terminals["saihan"].unit_id
+    make_user("centrehead", ("analyst", "saihan"))
+    assert (
+        attempt("centrehead", terminal=Terminal.objects.get(code="T-SH-CA")).reason == "terminal_other_unit"
+    )
+
+
+def test_any_unit_the_person_holds_a_role_in_will_do(make_user, windows, terminals):
+    make_user("twohats", ("window_clerk", "saihan_ca"), ("reviewer", "xincheng"))
+    assert attempt("twohats", terminal=terminals["xincheng"]).ok
+    assert attempt("twohats", terminal=Terminal.objects.get(code="T-SH-CA")).ok
+    assert attempt("twohats", terminal=Terminal.objects.get(code="T-SH-PS")).reason == "terminal_other_unit"
+
+
+def test_units_enclosing_walks_up_the_nesting(windows, units):
+    community = Unit.objects.create(
+        code="CS-1",
+        name="健康社区公共服务站",
+        kind="community_station",
+        region=units["saihan"].region,
+        region_path=units["saihan"].region_path,
+        parent=windows["saihan_ca"],
+    )
+    assert selectors.units_enclosing([community.pk]) == {
+        community.pk,
+        windows["saihan_ca"].pk,
+        units["saihan"].pk,
+    }
+    assert selectors.units_enclosing([]) == set()
 
 
 def test_terminal_not_required_when_setting_off(make_user, settings):

@@ -141,12 +141,36 @@ def test_wrong_code_refused(make_user, terminals):
     assert last("accounts.terminal_refused").data["reason"] == "code_invalid"
 
 
-def test_terminal_outside_reach_refused(make_user, terminals):
+def test_enrolling_another_units_terminal_is_refused(make_user, terminals):
     make_user("clerk", ("window_clerk", "saihan"))
     browser = Client()
     response = post_login(browser, "clerk", code="T-XC-01:xincheng-secret")
-    assert "不属于您任职单位的辖区" in response.content.decode()
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "此终端（T-XC-01）登记在“新城区市民服务中心”" in body
+    assert "只有在该单位（或其下属窗口、站点）任职的工作人员可以在此登录" in body
     assert COOKIE_NAME not in response.cookies  # a refused login enrols nothing
+    assert "_auth_user_id" not in browser.session
+    assert last("accounts.terminal_refused").data == {
+        "reason": "terminal_other_unit",
+        "terminal": "T-XC-01",
+        "terminal_unit": "SC-150102",
+    }
+
+
+def test_an_enrolled_workstation_serves_only_its_units_staff(make_user, windows):
+    make_user("caclerk", ("window_clerk", "saihan_ca"))
+    make_user("psclerk", ("window_clerk", "saihan_ps"))  # same centre, same district, another window
+    browser = Client()
+    assert post_login(browser, "caclerk", code="T-SH-CA:saihan-ca-secret").status_code == 302
+    browser.post("/accounts/logout/")
+    refused = post_login(browser, "psclerk")  # the cookie names the 民政窗口's terminal
+    assert refused.status_code == 200
+    assert "登记在“赛罕区市民服务中心 民政窗口”" in refused.content.decode()
+    assert "_auth_user_id" not in browser.session
+    assert last("accounts.terminal_refused").data["reason"] == "terminal_other_unit"
+    assert browser.cookies[COOKIE_NAME].value  # the workstation stays enrolled for its own staff
+    assert post_login(browser, "caclerk").status_code == 302
 
 
 def test_tampered_session_cookie_is_anonymous(client, make_user):
@@ -332,6 +356,92 @@ def admin_client(security_admin, terminals):
     browser = Client()
     sign_in(browser, security_admin, terminal=terminals["city"])
     return browser
+
+
+# --- the unit chooser of the role-grant form ----------------------------------------------------------
+
+
+def test_the_grant_form_offers_units_by_name_region_and_code(admin_client, make_user, windows):
+    person = make_user("newbie", ("applicant", "city"))
+    page = admin_client.get(f"/accounts/users/{person.pk}/").content.decode()
+    assert 'list="grant-unit-choices"' in page
+    assert 'hx-get="/accounts/units/choices/"' in page
+    assert '<datalist id="grant-unit-choices">' in page
+    # Two windows are called 民政窗口: their centre, region and code tell them apart.
+    assert (
+        '<option value="SC-150105-W-ca">赛罕区市民服务中心 民政窗口 · 赛罕区 · SC-150105-W-ca</option>'
+        in page
+    )
+    assert (
+        '<option value="SC-150102-W-ca">新城区市民服务中心 民政窗口 · 新城区 · SC-150102-W-ca</option>'
+        in page
+    )
+    assert "/static/" in page
+    assert "https://" not in page.split("<main>", 1)[1]
+
+
+def test_the_chooser_searches_by_words_of_name_centre_and_region(admin_client, windows):
+    found = admin_client.get("/accounts/units/choices/", {"q": "赛罕 民政"}).content.decode()
+    assert found.count("<option") == 1
+    assert 'value="SC-150105-W-ca"' in found
+    by_field = admin_client.get("/accounts/units/choices/", {"unit_code": "150102"}).content.decode()
+    assert 'value="SC-150102"' in by_field
+    assert 'value="SC-150102-W-ca"' in by_field
+    assert "SC-150105" not in by_field
+    assert admin_client.get("/accounts/units/choices/", {"q": "没有这个单位"}).content.decode().strip() == ""
+
+
+def test_the_chooser_lists_only_active_units_in_the_administrators_reach(
+    make_user, district_admin, windows, terminals
+):
+    browser = Client()
+    sign_in(browser, district_admin, terminal=terminals["saihan"])
+    windows["saihan_ps"].active = False
+    windows["saihan_ps"].save()
+    listed = browser.get("/accounts/units/choices/").content.decode()
+    assert 'value="SC-150105"' in listed
+    assert 'value="SC-150105-W-ca"' in listed
+    assert "SC-150102" not in listed  # Xincheng: another district
+    assert "OP-150100" not in listed  # the city, above the district administrator
+    assert "SC-150105-W-ps" not in listed  # closed
+
+
+def test_the_chooser_is_the_security_administrators(make_user, terminals, db):
+    clerk = make_user("plainclerk", ("window_clerk", "saihan"))
+    browser = Client()
+    sign_in(browser, clerk, terminal=terminals["saihan"])
+    assert browser.get("/accounts/units/choices/").status_code == 403
+
+
+def test_granting_in_a_chosen_unit_and_refusing_an_unknown_or_closed_one(
+    make_user, district_admin, windows, terminals
+):
+    browser = Client()
+    sign_in(browser, district_admin, terminal=terminals["saihan"])
+    person = make_user("chosen", ("applicant", "saihan"))
+    url = f"/accounts/users/{person.pk}/roles/"
+    # The whole label as the chooser shows it names the unit as well as its code.
+    label = "赛罕区市民服务中心 民政窗口 · 赛罕区 · SC-150105-W-ca"
+    assert browser.post(url, {"role": "window_clerk", "unit_code": label}).status_code == 302
+    assert RoleAssignment.objects.get(user=person, role="window_clerk").unit == windows["saihan_ca"]
+
+    unknown = browser.post(url, {"role": "reviewer", "unit_code": "民政局"})
+    assert unknown.status_code == 422
+    assert (
+        "找不到单位“民政局”，或它不在您的管辖范围内。请输入单位名称、所在区划或编码搜索，并从列表中选择。"
+        in (unknown.content.decode())
+    )
+    out_of_reach = browser.post(url, {"role": "reviewer", "unit_code": "SC-150102-W-ca"})
+    assert out_of_reach.status_code == 422
+    assert "找不到单位“SC-150102-W-ca”" in out_of_reach.content.decode()  # as if it did not exist
+    windows["saihan_ps"].active = False
+    windows["saihan_ps"].save()
+    closed = browser.post(url, {"role": "reviewer", "unit_code": "SC-150105-W-ps"})
+    assert closed.status_code == 422
+    assert "单位“赛罕区市民服务中心 公安窗口”（赛罕区，SC-150105-W-ps）已停用，不能在其中授予角色。" in (
+        closed.content.decode()
+    )
+    assert RoleAssignment.objects.filter(user=person).count() == 2  # applicant, window clerk
 
 
 def test_full_real_sign_in_of_a_security_admin(make_user, terminals):

@@ -76,8 +76,10 @@ def old_and_new(n_old: int = 5, n_new: int = 3, days_old: int = 400) -> dt.datet
 
 def test_purge_refuses_a_cutoff_younger_than_the_retention(system):
     old_and_new()
-    with pytest.raises(ValidationFailed, match="180 days"):
+    with pytest.raises(ValidationFailed, match="审计日志至少保留 180 天") as refused:
         services.audit_purge(actor=system, before=clock.now() - dt.timedelta(days=179))
+    assert refused.value.details["code"] == "retention"
+    assert refused.value.details["min_days"] == 180
     assert Entry.objects.count() == 8
     assert not Checkpoint.objects.exists()
 
@@ -163,8 +165,9 @@ def test_purge_refuses_a_broken_chain(system):
     from sanji.audit.tests.conftest import sql
 
     sql("UPDATE audit_entry SET action = 'x' WHERE seq = 2")
-    with pytest.raises(Conflict, match="entry #2"):
+    with pytest.raises(Conflict, match="日志链已被破坏（#2）") as refused:
         services.audit_purge(actor=system, before=cutoff)
+    assert refused.value.details["problem"].startswith("audit chain broken at entry #2")
     assert not Checkpoint.objects.exists()
 
 
@@ -199,8 +202,9 @@ def test_export_is_scoped(trail, saihan_auditor):
 def test_xlsx_export_is_capped(trail, city_auditor, monkeypatch):
     monkeypatch.setattr(services, "XLSX_MAX_ROWS", 3)
     before = Entry.objects.count()
-    with pytest.raises(ValidationFailed, match="at most 3"):
+    with pytest.raises(ValidationFailed, match="Excel 导出最多 3 条") as refused:
         services.audit_export(actor=city_auditor, filters=EntryFilter(), format="xlsx")
+    assert refused.value.details == {"code": "too_many_rows", "rows": before, "max_rows": 3}
     assert Entry.objects.count() == before  # a refused export is not recorded
 
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from sanji.audit.models import Entry
-from sanji.audit.tests.conftest import make_trail, newest
+from sanji.audit.tests.conftest import SAIHAN, SAIHAN_TOWN, make_trail, newest
 from sanji.core.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +133,10 @@ def test_xlsx_export_over_the_cap_says_so(auditor_client, trail, monkeypatch):
     monkeypatch.setattr(services, "XLSX_MAX_ROWS", 2)
     response = auditor_client.post(reverse("audit:export_xlsx"), {"action": "cases."}, follow=True)
     assert response.redirect_chain[-1][0].startswith(reverse("audit:search") + "?")
-    assert "at most 2" in response.content.decode()
+    assert (
+        "符合条件的记录有 4 条，Excel 导出最多 2 条：请缩小检索范围，或导出 CSV。"
+        in response.content.decode()
+    )
 
 
 def test_verify_page(auditor_client, trail):
@@ -141,3 +144,131 @@ def test_verify_page(auditor_client, trail):
     response = auditor_client.post(reverse("audit:verify"))
     assert "audit chain intact" in response.content.decode()
     assert newest().action == "audit.verified"
+
+
+# --- the page names what entries hold by id and code ---------------------------------------------
+
+
+@pytest.fixture
+def named_trail(org):
+    """Entries by people of three units (two of them windows called 民政窗口), with real codes."""
+    from django.apps import apps
+
+    from sanji.audit import services
+    from sanji.core.actors import Actor
+
+    Region = apps.get_model("orgs", "Region")
+    Unit = apps.get_model("orgs", "Unit")
+    saihan = Region.objects.get(code="150105")
+    town = Region.objects.create(
+        code="150105001", name="敕勒川路街道", level="township", parent=saihan, path=SAIHAN_TOWN
+    )
+    xincheng = Region.objects.create(
+        code="150102", name="新城区", level="district", parent=saihan.parent, path="150100/150102/"
+    )
+    centre = Unit.objects.create(
+        code="SC-150102",
+        name="新城区市民服务中心",
+        kind="service_centre",
+        region=xincheng,
+        region_path=xincheng.path,
+    )
+    windows = [
+        Unit.objects.create(
+            code=code,
+            name="民政窗口",
+            kind="window",
+            region=parent.region,
+            region_path=parent.region_path,
+            parent=parent,
+        )
+        for code, parent in (("SC-150105-W-ca", org["saihan_unit"]), ("SC-150102-W-ca", centre))
+    ]
+    long_label = "某某某" * 60  # 180 characters
+    specs = [
+        (windows[0], "cases.accept", SAIHAN, "SH-2026-0001"),
+        (windows[1], "cases.report_up", "150100/150102/", "XC-2026-0002"),
+        (org["saihan_unit"], "population.change_submitted", town.path, long_label),
+        (org["city_unit"], "accounts.role_granted", "", "wangwu"),
+        (org["city_unit"], "someapp.brand_new_event", "", "x"),
+    ]
+    return [
+        services.record(
+            actor=Actor(user_id=5, username="zhang", unit_id=unit.pk, terminal_code="T-001"),
+            action=action,
+            region_path=path,
+            target_label=label,
+        )
+        for unit, action, path, label in specs
+    ]
+
+
+def test_search_names_units_actions_and_regions(auditor_client, named_trail):
+    page = auditor_client.get(reverse("audit:search")).content.decode()
+    # Units: the centre a window sits in, and the code, tell the two 民政窗口 apart.
+    assert "赛罕区市民服务中心 民政窗口" in page
+    assert "SC-150105-W-ca" in page
+    assert "新城区市民服务中心 民政窗口" in page
+    assert "SC-150102-W-ca" in page
+    assert f'href="?unit_id={named_trail[0].unit_id}"' in page  # a unit's name narrows the search to it
+    # Actions: labelled, the code kept small beside; an unknown code shows as itself.
+    assert "办件：受理" in page
+    assert "办件：上报" in page
+    assert "人口库：提交人口变动" in page
+    assert "账号：授予角色" in page
+    assert "someapp.brand_new_event" in page
+    # Regions: names from the city down, the path in the tooltip.
+    assert "呼和浩特市 / 赛罕区 / 敕勒川路街道" in page
+    assert 'title="150100/150105/150105001/"' in page
+    assert "呼和浩特市 / 新城区" in page
+
+
+def test_long_values_are_clipped_with_the_whole_value_at_hand(auditor_client, named_trail):
+    page = auditor_client.get(reverse("audit:search")).content.decode()
+    long_label = named_trail[2].target_label
+    assert f'<span class="clip2" title="{long_label}">{long_label}</span>' in page
+    assert '<table class="audit-table">' in page
+    assert "<colgroup>" in page
+    detail = auditor_client.get(reverse("audit:entry_detail", args=[named_trail[2].seq])).content.decode()
+    assert long_label in detail
+    assert "赛罕区市民服务中心" in detail
+    assert "人口库：提交人口变动" in detail
+    assert "呼和浩特市 / 赛罕区 / 敕勒川路街道" in detail
+
+
+def test_filters_still_work_by_unit_and_by_action_label(auditor_client, named_trail):
+    by_unit = auditor_client.get(reverse("audit:search"), {"unit_id": named_trail[1].unit_id})
+    assert [e.seq for e in by_unit.context["page_obj"]] == [named_trail[1].seq]
+    assert "单位：新城区市民服务中心 民政窗口" in by_unit.content.decode()
+    by_label = auditor_client.get(reverse("audit:search"), {"action": "办件：受理"})
+    assert [e.seq for e in by_label.context["page_obj"]] == [named_trail[0].seq]
+    by_short_label = auditor_client.get(reverse("audit:search"), {"action": "上报"})
+    assert [e.seq for e in by_short_label.context["page_obj"]] == [named_trail[1].seq]
+    by_prefix = auditor_client.get(reverse("audit:search"), {"action": "cases."})
+    assert len(by_prefix.context["page_obj"]) == 2
+    listed = by_prefix.content.decode()
+    assert '<datalist id="audit-actions">' in listed
+    assert '<option value="cases.accept">办件：受理</option>' in listed
+
+
+def test_naming_a_page_takes_the_same_queries_for_few_or_many_rows(auditor_client, named_trail, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sanji.audit import services
+    from sanji.core.actors import Actor
+
+    def page_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert auditor_client.get(reverse("audit:search")).status_code == 200
+        return len(queries)
+
+    few = page_queries()
+    Unit = type(org["city_unit"])
+    region = org["saihan_unit"].region
+    for i in range(40):  # forty more units, each with an entry
+        unit = Unit.objects.create(
+            code=f"U-{i}", name=f"单位{i}", kind="window", region=region, region_path=region.path
+        )
+        services.record(actor=Actor(user_id=5, username="zhang", unit_id=unit.pk), action="cases.accept")
+    assert page_queries() == few

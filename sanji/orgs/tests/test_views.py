@@ -234,6 +234,20 @@ def test_register_shows_the_enrolment_code_once(small_org, client, login_as):
     assert terminal.ip_address == "10.1.2.3"
 
 
+def test_register_form_offers_units_by_name_region_and_code(small_org, client, login_as):
+    login_as(Role.SECURITY_ADMIN, "150105-CSC")
+    form = client.get(reverse("orgs:terminal_register")).content.decode()
+    assert 'list="terminal-unit-choices"' in form
+    assert '<datalist id="terminal-unit-choices">' in form
+    found = client.get(reverse("orgs:unit_choices"), {"unit": "民政窗口"}).content.decode()
+    assert "赛罕区市民服务中心 民政窗口 · 赛罕区 · 150105-CSC-W-civil_affairs" in found
+    assert "150102" not in found  # another district: out of this administrator's reach
+    label = "赛罕区市民服务中心 民政窗口 · 赛罕区 · 150105-CSC-W-civil_affairs"
+    response = client.post(reverse("orgs:terminal_register"), {"unit": label, "name": "民政窗口2号机"})
+    assert response.status_code == 200
+    assert Terminal.objects.get().unit.code == "150105-CSC-W-civil_affairs"
+
+
 def test_register_form_errors(small_org, client, login_as):
     login_as(Role.SECURITY_ADMIN)
     response = client.post(reverse("orgs:terminal_register"), {"unit": "150105-CSC", "name": ""})

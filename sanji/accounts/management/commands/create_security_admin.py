@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import translation
 
 from sanji.accounts import services
 from sanji.core.actors import system_actor
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--full-name", required=True)
         parser.add_argument("--unit", required=True, help="code of the unit (its region is the reach)")
 
+    @translation.override("en")  # the operators' shell speaks English
     def handle(self, *args: Any, **options: Any) -> None:
         unit = Unit.objects.filter(code=options["unit"], active=True).first()
         if unit is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from sanji.accounts import services
 from sanji.accounts.models import User
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--password", action="store_true", help="issue a temporary password")
         parser.add_argument("--second-factor", action="store_true", help="remove the TOTP enrolment")
 
+    @translation.override("en")  # the operators' shell speaks English
     def handle(self, *args: Any, **options: Any) -> None:
         if not (options["password"] or options["second_factor"]):
             raise CommandError("Say what to reset: --password, --second-factor or both.")

@@ -35,6 +35,22 @@ def _start_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=CITY_TZ)
 
 
+#: The command's own words for a refused purge, by the refusal's ``details["code"]``: its output
+#: stays English, while the service words the refusal for the pages' (Chinese) readers.
+_REFUSALS = {
+    "retention": "audit entries are kept at least {min_days} days: the cut-off must be on or before {latest}",
+    "chain_broken": "refusing to purge a broken chain: {problem}",
+    "purged_concurrently": "the audit trail was purged concurrently; run the purge again",
+    "entry_missing": "refusing to purge: entry #{seq} is missing",
+}
+
+
+def _in_english(exc: SanjiError) -> str:
+    details = exc.details if isinstance(exc.details, dict) else {}
+    wording = _REFUSALS.get(str(details.get("code", "")))
+    return wording.format(**details) if wording is not None else exc.message
+
+
 class Command(BaseCommand):
     help = "Verify, purge or export the audit trail (痕迹保留)."
 
@@ -72,7 +88,7 @@ class Command(BaseCommand):
                 actor=system_actor("sanji audit purge", channel="cli"), before=before
             )
         except SanjiError as exc:
-            raise CommandError(exc.message) from None
+            raise CommandError(_in_english(exc)) from None
         if checkpoint is None:
             self.stdout.write(f"nothing to purge before {options['before']}")
             return
