@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import models
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from sanji.accounts.scopes import require_scope
@@ -36,7 +37,7 @@ def _reader(request: HttpRequest) -> Actor:
     actor: Actor = request.auth  # type: ignore[attr-defined]
     require_scope(actor, READ_SCOPE)
     if not policies.can_view(actor):
-        raise Forbidden(f"This needs a staff token with the scope {READ_SCOPE}.")
+        raise Forbidden(_("此操作需要带有 %(scope)s 权限范围的工作人员令牌。") % {"scope": READ_SCOPE})
     return actor
 
 

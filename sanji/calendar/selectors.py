@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from sanji.calendar.models import CalendarDay, CalendarYear, DayKind
 from sanji.calendar.workdays import WorkCalendar, add_workdays, count_workdays
@@ -67,7 +68,7 @@ def calendar_year_list() -> QuerySet[CalendarYear]:
 def calendar_year_get(year: int) -> CalendarYear:
     """One configured year, counts annotated as in the list, its days prefetched by date.
 
-    :class:`NotFound` ("calendar for 2027 not configured") when the year has not been entered.
+    :class:`NotFound` (``details={"year": 2027}``) when the year has not been entered.
     """
     row = (
         calendar_year_list()
@@ -76,15 +77,19 @@ def calendar_year_get(year: int) -> CalendarYear:
         .first()
     )
     if row is None:
-        raise NotFound(f"calendar for {year} not configured")
+        raise _not_configured(year)
     return row
 
 
 def calendar_days_for(year: int) -> list[CalendarDay]:
     """The holidays and make-up working days of ``year`` by date; NotFound if not configured."""
     if not CalendarYear.objects.filter(year=year).exists():
-        raise NotFound(f"calendar for {year} not configured")
+        raise _not_configured(year)
     return list(CalendarDay.objects.filter(calendar_year__year=year).order_by("date"))
+
+
+def _not_configured(year: int) -> NotFound:
+    return NotFound(_("%(year)s 年的工作日历尚未配置。") % {"year": year}, details={"year": year})
 
 
 def workdays_add(*, start: dt.date, n: int) -> dt.date:

@@ -13,6 +13,7 @@ from typing import Any
 
 import chinese_calendar
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from sanji.audit import services as audit_services
 from sanji.calendar import policies, selectors
@@ -121,13 +122,18 @@ def _writing() -> Iterator[None]:
         with transaction.atomic():
             yield
     except IntegrityError:
-        raise Conflict("the calendar was changed at the same time; try again") from None
+        raise Conflict(_("工作日历正被同时修改，请重试。")) from None
+
+
+def _problems_in_year(year: int, problems: Sequence[object]) -> str:
+    return _("%(year)s 年的工作日历有错误（%(n)d 处），未保存。") % {"year": year, "n": len(problems)}
 
 
 def _check_year(year: int) -> None:
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise ValidationFailed(
-            f"year {year} is out of range",
+            _("年份 %(year)s 超出范围（%(min)s–%(max)s）。")
+            % {"year": year, "min": MIN_YEAR, "max": MAX_YEAR},
             details=[{"field": "year", "reason": f"must be between {MIN_YEAR} and {MAX_YEAR}"}],
         )
 
@@ -158,7 +164,7 @@ def calendar_year_set(
     ]
     problems = _entry_problems(year, entries)
     if problems:
-        raise ValidationFailed(f"the calendar for {year} has {len(problems)} error(s)", details=problems)
+        raise ValidationFailed(_problems_in_year(year, problems), details=problems)
     with _writing():
         return _replace_year(
             actor=actor, year=year, entries=entries, notice=notice.strip(), source=CalendarSource.ADMIN
@@ -218,9 +224,7 @@ def calendar_year_set_from_text(*, actor: Actor, year: int, text: str, notice: s
         problems.insert(0, {"line": 0, "field": "notice", "reason": "name the notice the dates come from"})
     if problems:
         problems.sort(key=lambda p: p["line"])
-        raise ValidationFailed(
-            f"the calendar for {year} has {len(problems)} error(s); nothing was written", details=problems
-        )
+        raise ValidationFailed(_problems_in_year(year, problems), details=problems)
     with _writing():
         return _replace_year(
             actor=actor, year=year, entries=entries, notice=notice, source=CalendarSource.ADMIN
@@ -237,7 +241,7 @@ def calendar_import_bytes(*, actor: Actor, data: bytes, notice: str = "") -> lis
             continue
         return calendar_import(actor=actor, text=text, notice=notice)
     raise ValidationFailed(
-        "the file is neither UTF-8 nor GB18030 text",
+        _("文件既不是 UTF-8 也不是 GB18030 编码的文本。"),
         details=[{"line": 1, "field": "file", "reason": "not UTF-8 or GB18030 text"}],
     )
 
@@ -261,7 +265,8 @@ def calendar_import(*, actor: Actor, text: str, notice: str = "") -> list[Calend
     if problems:
         problems.sort(key=lambda p: p["line"])
         raise ValidationFailed(
-            f"the file has {len(problems)} error(s); nothing was imported", details=problems
+            _("文件有错误（%(n)d 处），未导入任何内容。") % {"n": len(problems)},
+            details=problems,
         )
     with _writing():
         return [
@@ -302,7 +307,8 @@ def calendar_seed_from_chinesecalendar(*, actor: Actor, years: Iterable[int] | N
     outside = [y for y in wanted if y not in covered]
     if outside:
         raise ValidationFailed(
-            f"chinesecalendar {chinese_calendar.__version__} covers {covered[0]}–{covered[-1]} only",
+            _("chinesecalendar %(version)s 只包含 %(first)s–%(last)s 年。")
+            % {"version": chinese_calendar.__version__, "first": covered[0], "last": covered[-1]},
             details=[{"field": "years", "reason": f"{y} is not covered"} for y in outside],
         )
     created: list[int] = []
@@ -320,7 +326,9 @@ def calendar_seed_from_chinesecalendar(*, actor: Actor, years: Iterable[int] | N
             entries = _package_entries(year)
             problems = _entry_problems(year, entries)
             if problems:  # a defect in the package must not reach deadlines
-                raise ValidationFailed(f"chinesecalendar data for {year} is inconsistent", details=problems)
+                raise ValidationFailed(
+                    _("chinesecalendar 中 %(year)s 年的数据自相矛盾。") % {"year": year}, details=problems
+                )
             row = existing.get(year)
             if row is not None and row.source != CalendarSource.CHINESECALENDAR:
                 kept.append(year)

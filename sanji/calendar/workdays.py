@@ -16,6 +16,8 @@ import datetime as dt
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from sanji.core.clock import CITY_TZ
 from sanji.core.errors import SanjiError
 
@@ -30,8 +32,15 @@ class CalendarNotConfigured(SanjiError):
     code = "calendar_not_configured"
 
     def __init__(self, year: int) -> None:
-        super().__init__(f"calendar for {year} not configured", details={"year": year})
+        super().__init__(_("%(year)s 年的工作日历尚未配置。") % {"year": year}, details={"year": year})
         self.year = year
+
+    @property
+    def condition(self) -> str:
+        """The condition in one stable form, whatever the language: what a case stores as its
+        ``calendar_problem`` (and the API answers), worded for each reader by the template filter
+        ``calendar_problem_text``, and what ``sanji workdays`` prints."""
+        return f"calendar for {self.year} not configured"
 
 
 @dataclass(frozen=True, slots=True)

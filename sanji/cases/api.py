@@ -2,7 +2,8 @@
 
 Mount with ``api.add_router("/cases", sanji.cases.api.router)``. Department systems report the cases
 they handle (channel "api") through the same services as the pages; applicants apply online with
-their own token (``POST /drafts``, then ``submit`` and the rest through ``/{id}/actions/{action}``).
+their own token (``POST /drafts``, then ``submit`` and the rest through ``/{id}/actions/{action}``;
+a supplement after a correction notice carries its files: ``POST /{id}/supplement``).
 Scopes ``cases:read`` and ``cases:write``; ``GET /public/progress`` is anonymous and throttled.
 The operations are listed in ``docs/cases-api.md``.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
@@ -30,7 +32,7 @@ from sanji.cases.schemas import (
 )
 from sanji.cases.selectors import PublicProgress
 from sanji.core.actors import Actor
-from sanji.core.errors import Forbidden
+from sanji.core.errors import Forbidden, ValidationFailed
 
 router = Router(tags=["cases"])
 
@@ -41,7 +43,7 @@ WRITE_SCOPE = "cases:write"
 def _actor(request: HttpRequest, scope: str) -> Actor:
     actor: Actor = request.auth  # type: ignore[attr-defined]
     if not actor.allows_scope(scope):
-        raise Forbidden(f"This token lacks the scope {scope!r}.")
+        raise Forbidden(_("此令牌缺少 %(scope)s 权限范围。") % {"scope": scope})
     return actor
 
 
@@ -89,6 +91,34 @@ def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn) -> C
     # The service answers the locked, updated case with what the schema reads already loaded.
     return services.case_act(
         actor=actor, case_id=case_id, action=action, expected_version=payload.expected_version, **fields
+    )
+
+
+@router.post(
+    "/{case_id}/supplement",
+    response=CaseOut,
+    summary="Supplement (补正) with the files the correction asks for",
+)
+def supplement(
+    request: HttpRequest,
+    case_id: int,
+    expected_version: Form[int],
+    material_name: Form[list[str]],
+    file: File[list[UploadedFile]],
+    opinion: Form[str] = "",
+) -> Case:
+    actor = _actor(request, WRITE_SCOPE)
+    if len(material_name) != len(file):
+        raise ValidationFailed(
+            _("每个文件须对应一个材料名称（material_name）。"),
+            details=[{"field": "material_name", "reason": "count"}],
+        )
+    return services.case_supplement(
+        actor=actor,
+        case_id=case_id,
+        expected_version=expected_version,
+        uploads=[(m, f.name or "", f.read()) for m, f in zip(material_name, file, strict=True)],
+        opinion=opinion,
     )
 
 

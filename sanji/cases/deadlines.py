@@ -116,8 +116,8 @@ def compute(cal: WorkCalendar, clock: CaseClock, *, today: dt.date) -> Deadlines
         try:
             return deadline(cal, start, n, pauses=pause_days(cal, clock.pauses, since=start, today=today))
         except CalendarNotConfigured as exc:
-            if exc.message not in problems:
-                problems.append(exc.message)
+            if exc.condition not in problems:
+                problems.append(exc.condition)
             return None
 
     acceptance_due = attempt(clock.received_at, ACCEPTANCE_DAYS)
@@ -144,8 +144,8 @@ def compute(cal: WorkCalendar, clock: CaseClock, *, today: dt.date) -> Deadlines
             try:
                 remaining = remaining_workdays(cal, today, target.astimezone(CITY_TZ).date())
             except CalendarNotConfigured as exc:
-                if exc.message not in problems:
-                    problems.append(exc.message)
+                if exc.condition not in problems:
+                    problems.append(exc.condition)
     return Deadlines(
         acceptance_due=acceptance_due,
         promised_due=promised_due,

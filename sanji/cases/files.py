@@ -12,6 +12,8 @@ import io
 import zipfile
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from sanji.core.errors import ValidationFailed
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -54,23 +56,23 @@ def sniff(content: bytes) -> FileKind | None:
 def check_upload(filename: str, content: bytes) -> FileKind:
     """The file's kind, or :class:`ValidationFailed` saying why it is refused."""
     if not content:
-        raise ValidationFailed("The file is empty.", details=[{"field": "file", "reason": "empty"}])
+        raise ValidationFailed(_("文件是空的。"), details=[{"field": "file", "reason": "empty"}])
     if len(content) > MAX_BYTES:
         raise ValidationFailed(
-            f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.",
+            _("文件超过 %(mb)s MB。") % {"mb": MAX_BYTES // (1024 * 1024)},
             details=[{"field": "file", "reason": "size"}],
         )
     kind = sniff(content)
     if kind is None:
         raise ValidationFailed(
-            "Only PDF, JPEG, PNG and OFD files are accepted; this file is none of them.",
+            _("只接受 PDF、JPEG、PNG 和 OFD 文件；此文件都不是。"),
             details=[{"field": "file", "reason": "type"}],
         )
     name = filename.strip().lower()
     if not any(name.endswith(ext) for ext in kind.extensions):
         raise ValidationFailed(
-            f"The file is a {kind.name.upper()} but is named {filename!r}; "
-            f"rename it to {kind.extensions[0]}.",
+            _("此文件是 %(kind)s 文件，文件名却是“%(name)s”；请将扩展名改为 %(extension)s。")
+            % {"kind": kind.name.upper(), "name": filename, "extension": kind.extensions[0]},
             details=[{"field": "file", "reason": "extension_mismatch"}],
         )
     return kind

@@ -114,13 +114,17 @@ class UploadForm(forms.Form):
 
 
 class ActionForm(forms.Form):
-    """Base of the action forms: the version the page was rendered from."""
+    """Base of the action forms: the version the page was rendered from; ``materials`` are the
+    case's, ``received`` those of them already in (ticked at the window or uploaded)."""
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
-    def __init__(self, *args: Any, materials: Sequence[str] = (), **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, materials: Sequence[str] = (), received: Sequence[str] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.materials = list(materials)
+        self.received = set(received)
 
     def service_fields(self) -> dict[str, Any]:
         return {
@@ -160,7 +164,11 @@ class CorrectionForm(ActionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["missing_items"].choices = [(m, m) for m in self.materials]  # type: ignore[attr-defined]
+        # Materials already in are named so (the clerk may still tick one that is defective).
+        self.fields["missing_items"].choices = [  # type: ignore[attr-defined]
+            (m, _("%(material)s（已收到）") % {"material": m} if m in self.received else m)
+            for m in self.materials
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -219,11 +227,62 @@ def action_form(
     version: int,
     data: Any = None,
     materials: Sequence[str] = (),
+    received: Sequence[str] = (),
     initial: dict[str, Any] | None = None,
 ) -> ActionForm:
     form_class = ACTION_FORMS.get(action, NoteForm)
     values = {"expected_version": version, **(initial or {})}
-    return form_class(data, initial=values, materials=materials, prefix=action)
+    return form_class(data, initial=values, materials=materials, received=received, prefix=action)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented way): cleans to a list, maybe empty."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        single = super().clean
+        uploads = data if isinstance(data, list | tuple) else [data]
+        return [single(d, initial) for d in uploads if d]
+
+
+class SupplementForm(forms.Form):
+    """补正 on the portal: the files for each item of the correction notice (``items``), one or more
+    each; the service refuses a supplement that leaves an item without one."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    opinion = _text(_("说明（可选）"), required=False)
+
+    def __init__(self, *args: Any, items: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        for i, item in enumerate(self.items):
+            self.fields[f"item_{i}"] = MultipleFileField(label=item, required=False)
+
+    def item_fields(self) -> list[forms.BoundField]:
+        return [self[f"item_{i}"] for i in range(len(self.items))]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        uploads: list[tuple[str, str, bytes]] = []
+        for i, item in enumerate(self.items):
+            name = f"item_{i}"
+            for upload in data.get(name) or []:
+                try:
+                    checked = check_file(upload)
+                except forms.ValidationError as exc:
+                    self.add_error(name, exc)
+                    continue
+                if checked is not None:
+                    uploads.append((item, *checked))
+        data["uploads"] = uploads
+        return data
 
 
 # --- the portal -------------------------------------------------------------------------------------
@@ -245,15 +304,55 @@ class RegisterForm(forms.Form):
 
 
 class ApplyForm(forms.Form):
-    applicant_name = forms.CharField(label=_("申请人姓名"), max_length=100)
-    id_number = forms.CharField(label=_("身份证号码"), max_length=32)
+    """网上申报: by default for oneself (the account's name and ID number, shown, not asked);
+    代办 for somebody else only when chosen, with their name and ID number and the agent's relation
+    or authorisation (and the matter's authorisation letter, 授权委托书, when it lists one)."""
+
+    on_behalf = forms.ChoiceField(
+        label=_("申请人"),
+        choices=[("", _("本人申请")), ("1", _("为他人代办"))],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    applicant_name = forms.CharField(label=_("申请人姓名（代办时填写）"), max_length=100, required=False)
+    id_number = forms.CharField(label=_("申请人身份证号码（代办时填写）"), max_length=32, required=False)
+    agent_relation = forms.CharField(
+        label=_("与申请人的关系及委托情况（代办时填写）"), max_length=200, required=False
+    )
     applicant_phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
     region_code = forms.ChoiceField(label=_("向哪里申请（所在旗县区或街道）"))
     title = forms.CharField(label=_("申请事由"), max_length=200, required=False)
 
-    def __init__(self, *args: Any, regions: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
+    #: The agent fields, shown together on the page.
+    AGENT_FIELDS = ("applicant_name", "id_number", "agent_relation", "authorisation")
+
+    def __init__(
+        self,
+        *args: Any,
+        regions: Sequence[tuple[str, str]] = (),
+        authorisation_material: str = "",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region_code"].choices = list(regions)  # type: ignore[attr-defined]
+        self.authorisation_material = authorisation_material
+        if authorisation_material:
+            self.fields["authorisation"] = forms.FileField(
+                label=_("%(material)s（代办时上传，可选）") % {"material": authorisation_material},
+                required=False,
+            )
+
+    def agent_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.AGENT_FIELDS if name in self.fields]
+
+    def other_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in ("applicant_phone", "region_code", "title")]
+
+    def clean_on_behalf(self) -> bool:
+        return self.cleaned_data.get("on_behalf") == "1"
+
+    def clean_authorisation(self) -> tuple[str, bytes] | None:
+        return check_file(self.cleaned_data.get("authorisation"))
 
 
 class QueryForm(forms.Form):

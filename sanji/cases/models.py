@@ -18,28 +18,28 @@ from django.db.models import BooleanField, F, Func, Q
 from django.db.models.lookups import IsNull
 from django.utils.translation import gettext_lazy as _
 
-from sanji.cases.transitions import OPEN_STATES, State
+from sanji.cases.transitions import OPEN_STATES, STATE_LABELS, State
 from sanji.catalog.models import FlowStep, FlowVersion, Matter
 from sanji.core.appendonly import AppendOnlyModel
 from sanji.orgs.models import Department, Unit
 
 
 class CaseState(models.TextChoices):
-    DRAFT = State.DRAFT, _("草稿")
-    SUBMITTED = State.SUBMITTED, _("已网上申报")
-    RETURNED = State.RETURNED, _("预审退回")
-    RECEIVED = State.RECEIVED, _("已接件")
-    CORRECTION_REQUESTED = State.CORRECTION_REQUESTED, _("待补正")
-    HANDLING = State.HANDLING, _("办理中")
-    REPORTED_UP = State.REPORTED_UP, _("已上报")
-    SUSPENDED = State.SUSPENDED, _("特别程序中")
-    APPROVED = State.APPROVED, _("准予许可")
-    DENIED = State.DENIED, _("不予许可")
-    REFUSED = State.REFUSED, _("不予受理")
-    DELIVERED = State.DELIVERED, _("已送达")
-    COMPLETED = State.COMPLETED, _("已办结")
-    WITHDRAWN = State.WITHDRAWN, _("已撤回")
-    VOIDED = State.VOIDED, _("已作废")
+    DRAFT = State.DRAFT, STATE_LABELS[State.DRAFT]
+    SUBMITTED = State.SUBMITTED, STATE_LABELS[State.SUBMITTED]
+    RETURNED = State.RETURNED, STATE_LABELS[State.RETURNED]
+    RECEIVED = State.RECEIVED, STATE_LABELS[State.RECEIVED]
+    CORRECTION_REQUESTED = State.CORRECTION_REQUESTED, STATE_LABELS[State.CORRECTION_REQUESTED]
+    HANDLING = State.HANDLING, STATE_LABELS[State.HANDLING]
+    REPORTED_UP = State.REPORTED_UP, STATE_LABELS[State.REPORTED_UP]
+    SUSPENDED = State.SUSPENDED, STATE_LABELS[State.SUSPENDED]
+    APPROVED = State.APPROVED, STATE_LABELS[State.APPROVED]
+    DENIED = State.DENIED, STATE_LABELS[State.DENIED]
+    REFUSED = State.REFUSED, STATE_LABELS[State.REFUSED]
+    DELIVERED = State.DELIVERED, STATE_LABELS[State.DELIVERED]
+    COMPLETED = State.COMPLETED, STATE_LABELS[State.COMPLETED]
+    WITHDRAWN = State.WITHDRAWN, STATE_LABELS[State.WITHDRAWN]
+    VOIDED = State.VOIDED, STATE_LABELS[State.VOIDED]
 
 
 class Channel(models.TextChoices):
@@ -145,6 +145,16 @@ class Case(models.Model):
     applicant_id_index = models.CharField(max_length=64, blank=True, db_index=True)
     applicant_id_masked = models.CharField(max_length=32, blank=True)
     applicant_phone = models.CharField(max_length=20, blank=True)
+    # 代办: who applied online for the applicant (the signed-in account holder), and how they stand
+    # to the applicant (relation, authorisation); empty when the applicant applied themselves.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases_as_agent",
+    )
+    agent_relation = models.CharField(max_length=200, blank=True)
     title = models.CharField(max_length=200, blank=True)
     form_data = models.JSONField(default=dict, blank=True)
 

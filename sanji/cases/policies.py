@@ -3,7 +3,8 @@
 Seeing (:func:`scope`): staff see the cases received in their grant's region subtree (``region_path``
 prefix) and, for department-bound grants, only those of their line (the lead ``department_kind`` or
 any line taking part, :class:`~sanji.cases.models.CaseDepartment`); supervisors and analysts see every
-case in their region; applicants see their own cases; the platform sees everything.
+case in their region; applicants see their own cases (:func:`own_q`: theirs by account or by
+registered ID number, and those they applied for as an agent); the platform sees everything.
 
 Acting (:func:`can_act`): the transitions table's roles, and the grant of such a role must reach the
 case's *current* handling place — the current unit's region subtree and, for department-bound grants,
@@ -15,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import CharField, Exists, F, OuterRef, Q
+from django.db.models import CharField, Exists, F, OuterRef, Q, Subquery
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 
 from sanji.cases.models import Case, CaseDepartment, CaseStep, NotAnIndexKey, NotAnIndexKeyText, StepState
@@ -115,7 +117,7 @@ def scope_q(actor: Actor, *, by_key: bool = False) -> Q:
     q = Q(pk__in=[])
     grants = actor.grants_for(*VIEWER_ROLES)
     if actor.user_id is not None and not grants:
-        q |= Q(applicant_id=actor.user_id)
+        q |= own_q(actor.user_id)
     kinds = grant_kinds(grants)
     for grant in grants:
         part = region_q(grant.region_path, by_key=by_key)
@@ -123,6 +125,36 @@ def scope_q(actor: Actor, *, by_key: bool = False) -> Q:
             part &= line_q(kinds[grant.department_id])
         q |= part
     return q
+
+
+def own_q(user_id: int) -> Q:
+    """The cases a person is party to on the portal: as the applicant — by their account, or by the
+    ID number registered with it (a case received at a window, or applied for by an agent) — or as
+    the agent (代办人) who applied online for somebody else."""
+    registered = (
+        get_user_model().objects.filter(pk=user_id).exclude(id_number_index="").values("id_number_index")
+    )
+    return Q(applicant_id=user_id) | Q(agent_id=user_id) | Q(applicant_id_index__in=Subquery(registered))
+
+
+def is_party(actor: Actor, case: Case) -> bool:
+    """Is ``actor`` the case's applicant or agent (:func:`own_q`), who act on it on the portal?
+
+    The account is compared first; the registered ID number costs a query, asked only of people who
+    hold no staff role (staff act on cases through their grants)."""
+    user_id = actor.user_id
+    if user_id is None:
+        return False
+    if user_id in (case.applicant_id, case.agent_id):
+        return True
+    if not case.applicant_id_index or actor.grants_for(*VIEWER_ROLES):
+        return False
+    return (
+        get_user_model()
+        .objects.filter(pk=user_id, id_number_index=case.applicant_id_index)
+        .exclude(id_number_index="")
+        .exists()
+    )
 
 
 def scope(actor: Actor, queryset: models.QuerySet[Case], *, by_key: bool = False) -> models.QuerySet[Case]:
@@ -142,7 +174,7 @@ def facts_for(actor: Actor, case: Case) -> Facts:
         second_correction_allowed=case.second_correction_allowed,
         extension_days=case.extension_days,
         joint=case.matter_kind == "joint",
-        is_applicant=actor.user_id is not None and actor.user_id == case.applicant_id,
+        is_applicant=is_party(actor, case),
         is_system=is_platform(actor),
     )
 

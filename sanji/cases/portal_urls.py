@@ -14,5 +14,6 @@ urlpatterns = [
     path("cases/<int:case_id>/", views.portal_case, name="case"),
     path("cases/<int:case_id>/act/<str:action>/", views.portal_act, name="act"),
     path("cases/<int:case_id>/upload/", views.portal_upload, name="upload"),
+    path("cases/<int:case_id>/supplement/", views.portal_supplement, name="supplement"),
     path("query/", views.portal_query, name="query"),
 ]

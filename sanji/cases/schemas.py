@@ -16,6 +16,8 @@ class CaseOut(Schema):
     title: str
     applicant_name: str
     applicant_id_masked: str
+    on_behalf: bool
+    agent_relation: str
     channel: str
     state: str
     current_step_order: int | None
@@ -40,6 +42,11 @@ class CaseOut(Schema):
     @staticmethod
     def resolve_matter_code(obj: Any) -> str:
         return str(obj.matter.code)
+
+    @staticmethod
+    def resolve_on_behalf(obj: Any) -> bool:
+        """Applied for online by an agent (代办); the create_draft event names them."""
+        return obj.agent_id is not None
 
     @staticmethod
     def resolve_accepting_unit(obj: Any) -> str:
@@ -67,13 +74,20 @@ class CaseReceiveIn(Schema):
 
 
 class CaseDraftIn(Schema):
-    """An online application (网上申报) by the applicant themselves; ``region_code``: where they
-    apply (a district, township or community at or below the matter's acceptance level)."""
+    """An online application (网上申报); ``region_code``: where the applicant applies (a district,
+    township or community at or below the matter's acceptance level).
+
+    By default the token's holder applies for themselves: their account's name and registered ID
+    number are the applicant's (an ``applicant_id_number`` given must be that number). With
+    ``on_behalf`` they apply as an agent (代办) for the person named by ``applicant_name`` and
+    ``applicant_id_number``, stating their relation or authorisation in ``agent_relation``."""
 
     matter_code: str
     region_code: str
-    applicant_name: str
-    applicant_id_number: str
+    applicant_name: str = ""
+    applicant_id_number: str = ""
+    on_behalf: bool = False
+    agent_relation: str = ""
     applicant_phone: str = ""
     title: str = ""
     form_data: dict[str, Any] = {}

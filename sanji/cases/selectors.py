@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.db.models.lookups import Exact, In
+from django.utils.translation import gettext as _
 
 from sanji.cases import policies
 from sanji.cases.models import (
@@ -253,7 +254,7 @@ def case_list_for(actor: Actor, *, worklist: str = "all", page: int = 1, page_si
     No COUNT.
     """
     if worklist not in WORKLISTS:
-        raise SanjiError(f"Unknown worklist {worklist!r}.")
+        raise SanjiError(_("没有“%(worklist)s”这个工作列表。") % {"worklist": worklist})
     page = max(1, int(page))
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     queryset = _base(actor)
@@ -288,11 +289,12 @@ def case_list_for(actor: Actor, *, worklist: str = "all", page: int = 1, page_si
 
 
 def case_list_of_applicant(actor: Actor) -> models.QuerySet[Case]:
-    """The signed-in applicant's own cases, newest first."""
+    """The signed-in person's own cases, newest first: theirs as the applicant (by account or by
+    registered ID number) and those they applied for as an agent (代办, :func:`policies.own_q`)."""
     if actor.user_id is None:
         return Case.objects.none()
     return (
-        Case.objects.filter(applicant_id=actor.user_id)
+        Case.objects.filter(policies.own_q(actor.user_id))
         .select_related("matter")
         .order_by("-created_at", "-id")
     )
@@ -301,7 +303,7 @@ def case_list_of_applicant(actor: Actor) -> models.QuerySet[Case]:
 def case_get_for(actor: Actor, case_id: int) -> Case:
     """One case the actor may see, or :class:`NotFound`."""
     return get_in_scope(
-        _base(actor).select_related("flow_version", "current_department", "accepting_unit__region"),
+        _base(actor).select_related("flow_version", "current_department", "accepting_unit__region", "agent"),
         pk=case_id,
     )
 
@@ -424,13 +426,13 @@ def case_lookup_public(number: str, query_code: str, *, ip: str = "") -> PublicP
     key = f"cases:public-query:{ip}"
     failures = int(cache.get(key, 0))
     if failures >= PUBLIC_QUERY_LIMIT:
-        raise TooManyQueries("Too many attempts; try again later.")
+        raise TooManyQueries(_("尝试次数过多，请稍后再试。"))
     case = Case.objects.filter(number=number.strip()).select_related("matter").first()
     expected = case.query_code_hash if case is not None else _DUMMY_HASH
     ok = hmac.compare_digest(expected, query_code_hash(query_code)) and case is not None
     if not ok or case is None:
         cache.set(key, failures + 1, PUBLIC_QUERY_WINDOW)
-        raise NotFound("No case with this number and query code.")
+        raise NotFound(_("没有与此办件编号和查询码相符的办件。"))
     events = list(CaseEvent.objects.filter(case=case).order_by("seq").values_list("action", "at"))
     from sanji.cases.models import CaseState
 
@@ -497,7 +499,7 @@ def case_deadline_rows(case: Case) -> list[DeadlineRow]:
             try:
                 remaining = remaining_workdays(calendar, today, due.astimezone(clock.CITY_TZ).date())
             except CalendarNotConfigured as exc:
-                problem = exc.message
+                problem = exc.condition
         elif due is None and running[key] and case.calendar_problem:
             problem = case.calendar_problem
         rows.append(
@@ -541,12 +543,20 @@ class CaseDetail:
     required_materials: list[str] = field(default_factory=list)
 
     @property
-    def missing_at_receipt(self) -> list[str]:
-        """Required materials not ticked as received when the case was received (接件)."""
-        received: list[str] = []
+    def materials_received(self) -> list[str]:
+        """The case's materials that are in: ticked as received at the window (接件) or uploaded
+        (online, scanned, or carried by a supplement), in the catalogue's order."""
+        received = {a.material_name for a in self.attachments}
         for event in self.events:
             if event.action == "receive":
-                received = list(event.data.get("materials_received") or [])
+                received.update(str(m) for m in event.data.get("materials_received") or [])
+        return [m for m in self.materials if m in received]
+
+    @property
+    def missing_materials(self) -> list[str]:
+        """Required materials not in yet (:attr:`materials_received`): what a correction notice
+        (一次性告知) suggests asking for."""
+        received = set(self.materials_received)
         return [m for m in self.required_materials if m not in received]
 
     @property
@@ -558,6 +568,12 @@ class CaseDetail:
     def last_correction(self) -> CaseEvent | None:
         found = [e for e in self.events if e.action == "request_correction"]
         return found[-1] if found else None
+
+    @property
+    def notice_items(self) -> list[str]:
+        """What the latest correction notice (一次性告知) asks for: a supplement answers each."""
+        last = self.last_correction
+        return [str(i) for i in last.data.get("missing_items") or []] if last is not None else []
 
 
 def case_materials(case: Case, *, required_only: bool = False) -> list[str]:
@@ -618,7 +634,7 @@ def applicant_lookup(actor: Actor, id_number: str) -> ApplicantPrefill:
     if not actor.has_role(*policies.RECEIVER_ROLES):
         from sanji.core.errors import Forbidden
 
-        raise Forbidden("Only window clerks and community workers look applicants up.")
+        raise Forbidden(_("只有窗口受理员和社区工作人员可以查询申请人。"))
     ident = applicant_id_parse(id_number)
     index = applicant_index(ident.number)
     user = (
@@ -683,6 +699,51 @@ def online_matters() -> models.QuerySet[Matter]:
     return matter_list().filter(online=True)
 
 
+@dataclass(frozen=True, slots=True)
+class PortalAccount:
+    """What the apply page shows of the signed-in person: the applicant when they apply for themselves."""
+
+    name: str
+    id_masked: str
+    phone: str
+    id_registered: bool
+
+
+def portal_account(actor: Actor) -> PortalAccount:
+    """The signed-in person's own name, masked ID number and phone, as their account holds them."""
+    from django.contrib.auth import get_user_model
+
+    if actor.user_id is None:
+        raise NotFound()
+    row = (
+        get_user_model()
+        .objects.filter(pk=actor.user_id)
+        .values("full_name", "id_number_masked", "id_number_index", "phone")
+        .first()
+    )
+    if row is None:
+        raise NotFound()
+    return PortalAccount(
+        name=row["full_name"],
+        id_masked=row["id_number_masked"],
+        phone=row["phone"],
+        id_registered=bool(row["id_number_index"]),
+    )
+
+
+#: How a catalogue names the authorisation letter (授权委托书) an agent (代办人) hands in.
+AUTHORISATION_LETTER = "委托书"
+
+
+def authorisation_material(matter: Matter) -> str:
+    """The matter's material that is an authorisation letter (授权委托书), or "" when it lists none."""
+    from sanji.catalog.selectors import materials_for
+
+    if matter.current_version is None:
+        return ""
+    return next((m.name for m in materials_for(matter.current_version) if AUTHORISATION_LETTER in m.name), "")
+
+
 def apply_regions() -> list[Region]:
     """Places an online applicant may apply at: districts and townships, in tree order."""
     return list(
@@ -695,8 +756,8 @@ def own_case_for(actor: Actor, case_id: int) -> CaseDetail:
     if actor.user_id is None:
         raise NotFound()
     case = get_in_scope(
-        Case.objects.filter(applicant_id=actor.user_id).select_related(
-            "matter", "flow_version", "accepting_unit", "current_unit"
+        Case.objects.filter(policies.own_q(actor.user_id)).select_related(
+            "matter", "flow_version", "accepting_unit", "current_unit", "agent"
         ),
         pk=case_id,
     )

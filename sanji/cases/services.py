@@ -22,13 +22,16 @@ import json
 import secrets
 import time
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
 from stdnum.cn import uscc
 
 from sanji.audit.services import record, record_in
@@ -45,7 +48,16 @@ from sanji.cases.models import (
     Channel,
     StepState,
 )
-from sanji.cases.transitions import FINAL_STATES, TABLE, Action, State, allowed_actions, check
+from sanji.cases.transitions import (
+    ACTION_LABELS,
+    FINAL_STATES,
+    TABLE,
+    Action,
+    State,
+    allowed_actions,
+    check,
+    illegal,
+)
 from sanji.catalog.models import FlowStep, FlowVersion, Matter, StepCode
 from sanji.core import clock, crypto, durable, hooks, idnumber, prepared
 from sanji.core.actors import Actor
@@ -101,7 +113,7 @@ def applicant_id_parse(value: str) -> ApplicantId:
     if uscc.is_valid(raw):
         return ApplicantId(uscc.compact(raw), "uscc")
     raise ValidationFailed(
-        "The ID number is not a valid citizen ID or unified social credit code.",
+        _("证件号码不是有效的公民身份号码或统一社会信用代码。"),
         details=[{"field": "applicant_id_number", "reason": "invalid"}],
     )
 
@@ -244,7 +256,7 @@ def _number(case: Case, region_code: str, day: dt.date) -> None:
     prefix = f"{region_code}-{day:%Y%m%d}-"
     day_value = connection.ops.adapt_datefield_value(day)
     bump = f'UPDATE {counter} SET "last" = "last" + 1 WHERE region_code = %s AND day = %s RETURNING "last"'  # noqa: S608
-    for _ in range(2):
+    for _attempt in range(2):
         if connection.vendor == "postgresql":
             # Names are the models' own tables; values are parameters.
             sql = (
@@ -266,7 +278,7 @@ def _number(case: Case, region_code: str, day: dt.date) -> None:
                 CaseSequence.objects.create(region_code=region_code, day=day, last=0)
         except IntegrityError:  # another transaction created it first
             pass
-    raise Conflict("The case number counter could not be allocated; try again.")
+    raise Conflict(_("办件编号暂时无法分配，请重试。"))
 
 
 # --- creation ----------------------------------------------------------------------------------
@@ -279,7 +291,7 @@ def _matter_for(matter_code: str) -> tuple[Matter, FlowVersion, list[FlowStep]]:
         matter_code.strip(),
     )
     if matter is None or matter.current_version is None:
-        raise NotFound(f"No active matter {matter_code}.")
+        raise NotFound(_("没有在用的事项 %(code)s。") % {"code": matter_code})
     version = matter.current_version
     steps: list[FlowStep] = prepared.fetch(
         "cases.flow_steps",
@@ -347,14 +359,14 @@ def _insert_steps(case: Case) -> None:
 
 def _actor_unit(actor: Actor) -> Unit:
     if actor.unit_id is None:
-        raise Forbidden("You act for no unit.")
+        raise Forbidden(_("您没有所属的办理单位。"))
     unit: Unit | None = _first(
         "cases.actor_unit",
         lambda pk: Unit.objects.filter(pk=pk, active=True).select_related("region", "department")[:1],
         actor.unit_id,
     )
     if unit is None:
-        raise Forbidden("Your unit is inactive.")
+        raise Forbidden(_("您所在的单位已停用。"))
     return unit
 
 
@@ -378,16 +390,16 @@ def case_receive(
     """
     check(Action.RECEIVE, None)
     if not actor.has_role(*policies.RECEIVER_ROLES):
-        raise Forbidden("Only window clerks, community workers and department systems receive applications.")
+        raise Forbidden(_("只有窗口受理员、社区工作人员和部门系统可以接件。"))
     unit = _actor_unit(actor)
     if not policies.reaching_grants(
         actor, policies.RECEIVER_ROLES, region_path=unit.region_path, department_ids=[unit.department_id]
     ):
-        raise Forbidden("Your role does not reach this unit.")
+        raise Forbidden(_("您的角色不覆盖本单位。"))
     name = applicant_name.strip()
     if not name:
         raise ValidationFailed(
-            "The applicant's name is required.", details=[{"field": "applicant_name", "reason": "required"}]
+            _("请填写申请人姓名或名称。"), details=[{"field": "applicant_name", "reason": "required"}]
         )
     ident = applicant_id_parse(applicant_id_number)
     matter, version, steps = _matter_for(matter_code)
@@ -397,14 +409,15 @@ def case_receive(
         and unit.department.kind != version.department_kind
     ):
         raise ValidationFailed(
-            "This window does not receive matters of another line.",
+            _("本窗口不受理其他条线的事项。"),
             details=[{"field": "matter_code", "reason": "other_line"}],
         )
     level = _level_of(unit.region_path)
     entry = _entry(steps, level)
     if level not in version.accepting_levels or entry is None:
         raise ValidationFailed(
-            f"Matter {matter.code} is not received at the {level} level.",
+            _("事项 %(code)s 不在%(level)s级受理。")
+            % {"code": matter.code, "level": RegionLevel(level).label},
             details=[{"field": "matter_code", "reason": "level"}],
         )
     fee = _fee(fee_charged)
@@ -475,13 +488,112 @@ def _fee(value: Decimal | str | None) -> Decimal | None:
         fee = Decimal(str(value))
     except InvalidOperation:
         raise ValidationFailed(
-            "The fee is not a number.", details=[{"field": "fee_charged", "reason": "number"}]
+            _("收费金额须为数字。"), details=[{"field": "fee_charged", "reason": "number"}]
         ) from None
     if fee < 0:
         raise ValidationFailed(
-            "The fee cannot be negative.", details=[{"field": "fee_charged", "reason": "range"}]
+            _("收费金额不能为负数。"), details=[{"field": "fee_charged", "reason": "range"}]
         )
     return fee
+
+
+@dataclass(frozen=True, slots=True)
+class OnlineApplicant:
+    """Who an online application is for, and who filed it (:func:`online_applicant`)."""
+
+    name: str
+    id_index: str
+    id_encrypted: str
+    id_masked: str
+    phone: str
+    user_id: int | None  # the applicant's account, when they have one
+    agent_id: int | None = None  # 代办: the account holder who applied for them
+    agent_name: str = ""
+    agent_relation: str = ""
+
+
+def online_applicant(
+    actor: Actor,
+    *,
+    on_behalf: bool = False,
+    applicant_name: str = "",
+    applicant_id_number: str = "",
+    applicant_phone: str = "",
+    agent_relation: str = "",
+) -> OnlineApplicant:
+    """The applicant of an online application by ``actor`` (who applies online).
+
+    By default the signed-in person applies for themselves: the name and the ID number are their
+    account's (registered with it), never typed in for somebody else — a number given must be the
+    account's own. Applying for somebody else is 代办 and must be chosen (``on_behalf``): the
+    applicant's name and ID number and the agent's relation to them or authorisation
+    (``agent_relation``) are then required, and the agent is recorded apart from the applicant (whose
+    account, if they have one, the application belongs to as well).
+    """
+    user_model = get_user_model()
+    me = user_model.objects.filter(pk=actor.user_id).first() if actor.user_id is not None else None
+    if me is None:
+        raise Forbidden(_("只有已登录的申请人可以网上申报。"))
+    number = applicant_id_number.strip()
+    if not on_behalf:
+        if not me.id_number_index:
+            raise ValidationFailed(
+                _("您的账号没有登记身份证号码，不能以本人名义网上申报。请到窗口办理，或选择“为他人代办”。"),
+                details=[{"field": "applicant_id_number", "reason": "not_registered"}],
+            )
+        ident = applicant_id_parse(number) if number else None
+        if ident is not None and applicant_index(ident.number) != me.id_number_index:
+            raise ValidationFailed(
+                _("证件号码不是您账号登记的身份证号码。为他人申请请选择“为他人代办”，并注明与申请人的关系。"),
+                details=[{"field": "applicant_id_number", "reason": "not_account_holder"}],
+            )
+        name = me.full_name.strip() or applicant_name.strip()
+        if not name:
+            raise ValidationFailed(
+                _("请填写申请人姓名。"), details=[{"field": "applicant_name", "reason": "required"}]
+            )
+        return OnlineApplicant(
+            name=name[:100],
+            id_index=me.id_number_index,
+            id_encrypted=crypto.encrypt(ident.number) if ident is not None else "",
+            id_masked=ident.masked if ident is not None else me.id_number_masked,
+            phone=(applicant_phone.strip() or me.phone)[:20],
+            user_id=me.pk,
+        )
+    name = applicant_name.strip()
+    if not name:
+        raise ValidationFailed(
+            _("代办须填写申请人姓名。"), details=[{"field": "applicant_name", "reason": "required"}]
+        )
+    ident = applicant_id_parse(number)
+    index = applicant_index(ident.number)
+    if index == me.id_number_index:
+        raise ValidationFailed(
+            _("申请人是您本人，无须代办：请以本人名义申请。"),
+            details=[{"field": "applicant_id_number", "reason": "self"}],
+        )
+    relation = agent_relation.strip()
+    if not relation:
+        raise ValidationFailed(
+            _("代办须注明您与申请人的关系或所受委托。"),
+            details=[{"field": "agent_relation", "reason": "required"}],
+        )
+    registered = (
+        user_model.objects.filter(id_number_index=index, is_active=True, is_system_account=False)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return OnlineApplicant(
+        name=name[:100],
+        id_index=index,
+        id_encrypted=crypto.encrypt(ident.number),
+        id_masked=ident.masked,
+        phone=applicant_phone.strip()[:20],
+        user_id=registered,
+        agent_id=me.pk,
+        agent_name=me.full_name,
+        agent_relation=relation[:200],
+    )
 
 
 def case_create_draft(
@@ -489,46 +601,52 @@ def case_create_draft(
     actor: Actor,
     matter_code: str,
     region_code: str,
-    applicant_name: str,
-    applicant_id_number: str,
+    applicant_name: str = "",
+    applicant_id_number: str = "",
     applicant_phone: str = "",
     title: str = "",
     form_data: Mapping[str, Any] | None = None,
+    on_behalf: bool = False,
+    agent_relation: str = "",
 ) -> tuple[Case, str]:
     """网上申报: an applicant's draft, to be accepted at the matter's acceptance level for ``region_code``.
 
-    ``region_code`` is where the applicant applies (their district or township). Answers the draft
-    and its query code. Everything is checked before the write transaction: a refusal writes nothing.
+    ``region_code`` is where the applicant applies (their district or township). The applicant is
+    the signed-in person, or with ``on_behalf`` the person they apply for as an agent (代办): see
+    :func:`online_applicant`. Answers the draft and its query code. Everything is checked before the
+    write transaction: a refusal writes nothing.
     """
     if not policies.can_apply_online(actor):
-        raise Forbidden("Only a signed-in applicant applies online.")
-    name = applicant_name.strip()
-    if not name:
-        raise ValidationFailed(
-            "The applicant's name is required.", details=[{"field": "applicant_name", "reason": "required"}]
-        )
-    ident = applicant_id_parse(applicant_id_number)
+        raise Forbidden(_("只有已登录的申请人可以网上申报。"))
+    applicant = online_applicant(
+        actor,
+        on_behalf=on_behalf,
+        applicant_name=applicant_name,
+        applicant_id_number=applicant_id_number,
+        applicant_phone=applicant_phone,
+        agent_relation=agent_relation,
+    )
     matter, version, steps = _matter_for(matter_code)
     if not matter.online:
         raise ValidationFailed(
-            f"Matter {matter.code} cannot be applied for online.",
+            _("事项 %(code)s 不能网上申报。") % {"code": matter.code},
             details=[{"field": "matter_code", "reason": "offline"}],
         )
     entry = _entry(steps, None)
     if entry is None:
         raise ValidationFailed(
-            "This matter has no acceptance step.", details=[{"field": "matter_code", "reason": "flow"}]
+            _("该事项的办理流程没有受理环节。"), details=[{"field": "matter_code", "reason": "flow"}]
         )
     accept_step = next(s for s in steps if s.order == entry)
     from sanji.orgs.models import Region
 
     region = Region.objects.filter(code=region_code.strip()).first()
     if region is None:
-        raise ValidationFailed("Unknown region.", details=[{"field": "region_code", "reason": "unknown"}])
+        raise ValidationFailed(_("没有这个地区。"), details=[{"field": "region_code", "reason": "unknown"}])
     depth = LEVEL_DEPTH[RegionLevel(accept_step.level)]
     if len(_codes(region.path)) < depth + 1:
         raise ValidationFailed(
-            "Choose a place at or below the accepting level.",
+            _("请选择受理层级或其下级的地区。"),
             details=[{"field": "region_code", "reason": "level"}],
         )
     place = _region_path_at(region.path, accept_step.level)
@@ -541,7 +659,7 @@ def case_create_draft(
     ) or units.filter(kind__in=[UnitKind.SERVICE_CENTRE, UnitKind.TOWNSHIP_CENTRE]).order_by("code").first()
     if unit is None:
         raise ValidationFailed(
-            "No window accepts this matter there.", details=[{"field": "region_code", "reason": "no_window"}]
+            _("该地区没有受理此事项的窗口。"), details=[{"field": "region_code", "reason": "no_window"}]
         )
     now = clock.now()
     code = new_query_code()
@@ -552,12 +670,14 @@ def case_create_draft(
             matter=matter,
             flow_version=version,
             matter_kind=version.kind,
-            applicant_id=actor.user_id,
-            applicant_name=name[:100],
-            applicant_id_encrypted=crypto.encrypt(ident.number),
-            applicant_id_index=applicant_index(ident.number),
-            applicant_id_masked=ident.masked,
-            applicant_phone=applicant_phone.strip()[:20],
+            applicant_id=applicant.user_id,
+            applicant_name=applicant.name,
+            applicant_id_encrypted=applicant.id_encrypted,
+            applicant_id_index=applicant.id_index,
+            applicant_id_masked=applicant.id_masked,
+            applicant_phone=applicant.phone,
+            agent_id=applicant.agent_id,
+            agent_relation=applicant.agent_relation,
             title=(title.strip() or matter.name)[:200],
             form_data=dict(form_data or {}),
             channel=Channel.ONLINE,
@@ -583,7 +703,7 @@ def case_create_draft(
                 from_state="",
                 to_state=State.DRAFT,
                 now=now,
-                fields={},
+                fields=_agent_fields(actor, applicant),
             )
         )
         record(
@@ -591,9 +711,24 @@ def case_create_draft(
             action="cases.draft_created",
             target=case,
             region_path=case.region_path,
-            data={"number": case.number, "event": event.seq},
+            data={
+                "number": case.number,
+                "event": event.seq,
+                **({"agent": actor.username} if applicant.agent_id is not None else {}),
+            },
         )
     return case, code
+
+
+def _agent_fields(actor: Actor, applicant: OnlineApplicant) -> dict[str, Any]:
+    """What the history records of an agent (代办人) applying for somebody else."""
+    if applicant.agent_id is None:
+        return {}
+    return {
+        "agent": actor.username,
+        "agent_name": applicant.agent_name,
+        "agent_relation": applicant.agent_relation,
+    }
 
 
 # --- the one path for every action -------------------------------------------------------------
@@ -635,7 +770,7 @@ def case_act(*, actor: Actor, case_id: int, action: str, expected_version: int, 
     if not policies.can_act(
         actor, case, action, current_region_path=case.current_unit.region_path, department_ids=dept_ids
     ):
-        raise Forbidden(f"You may not {action} this case.")
+        raise Forbidden(_("您不能对此办件执行“%(action)s”。") % {"action": ACTION_LABELS.get(action, action)})
     to_state = check(action, case.state, fields=fields, facts=facts)
     from_state = case.state
     now = clock.now()
@@ -697,7 +832,8 @@ def _case_for_change(actor: Actor, case_id: int) -> Case | None:
 
 def _stale(case: Case, expected: int, version: int | None) -> Conflict:
     return Conflict(
-        f"Case {case.number} changed meanwhile (version {version}, expected {expected}); reload it.",
+        _("办件 %(number)s 已被他人更新（当前版本 %(version)s，预期 %(expected)s），请刷新后重试。")
+        % {"number": case.number, "version": version, "expected": expected},
         details={"version": version},
     )
 
@@ -711,12 +847,9 @@ def _changed(case: Case, before: Mapping[str, Any]) -> list[str]:
     return [name for name, value in _columns_of(case).items() if before.get(name) != value]
 
 
-def _illegal(case: Case, message: str) -> IllegalTransition:
-    allowed = allowed_actions(case.state)
-    return IllegalTransition(
-        f"{message} (state {case.state}; allowed actions: {', '.join(allowed)}).",
-        details={"state": case.state, "allowed": allowed, "step": case.current_step_order},
-    )
+def _illegal(case: Case, reason: str) -> IllegalTransition:
+    """The current step refuses the action: ``reason``, then the case's state and allowed actions."""
+    return illegal(reason, case.state, allowed_actions(case.state), step=case.current_step_order)
 
 
 # A case has a handful of steps: one service call loads them once (``_steps_of``), the handlers
@@ -776,7 +909,7 @@ def _activate(
     """Make stage ``order`` current and active; the case moves to that stage's place."""
     steps = _stage(case, order)
     if not steps:
-        raise _illegal(case, f"The flow has no step {order}")
+        raise _illegal(case, _("办理流程没有第 %(order)s 步") % {"order": order})
     place, department = _place_of_stage(case, steps)
     if unit is not None:
         place = unit
@@ -811,7 +944,7 @@ def _next_order(case: Case, order: int | None) -> int | None:
 def _require_code(case: Case, steps: Sequence[CaseStep], *codes: str, what: str) -> None:
     if not steps or steps[0].flow_step.code not in codes:
         current = steps[0].flow_step.name if steps else "—"
-        raise _illegal(case, f"{what} is not possible at the current step ({current})")
+        raise _illegal(case, _("当前环节（%(step)s）不能%(what)s") % {"step": current, "what": what})
 
 
 def _final_decide_order(case: Case) -> int | None:
@@ -840,11 +973,45 @@ def _on_request_correction(
     items = fields.get("missing_items")
     if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
         raise ValidationFailed(
-            "missing_items is the full list of missing or defective materials.",
+            _("missing_items 须列出全部缺少或不符合要求的材料。"),
             details=[{"field": "missing_items", "reason": "list"}],
         )
     case.corrections_count += 1
     case.second_correction_allowed = False
+
+
+def notice_items(case_id: int) -> list[str]:
+    """What the case's latest correction notice (一次性告知) asks for, in its order."""
+    data = (
+        CaseEvent.objects.filter(case_id=case_id, action=Action.REQUEST_CORRECTION)
+        .order_by("-seq")
+        .values_list("data", flat=True)
+        .first()
+    )
+    return [str(i) for i in (data or {}).get("missing_items") or []]
+
+
+def _material_key(name: str) -> str:
+    """A material's name as an attachment row keeps it (stripped, at most 200 characters)."""
+    return name.strip()[:200]
+
+
+def _on_supplement(
+    case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
+) -> None:
+    """The applicant's supplement (补正) carries a file for every item of the correction notice
+    (:func:`case_supplement` stores them with the event); staff record papers handed in at the window."""
+    if actor.has_role(*TABLE[Action.SUPPLEMENT].roles):
+        return
+    carried = _CARRIED_MATERIALS.get()
+    supplied = {_material_key(n) for n in carried or ()}
+    missing = [item for item in notice_items(case.pk) if _material_key(item) not in supplied]
+    if carried is None or missing:
+        raise ValidationFailed(
+            _("补正须为一次性告知书列明的每一项上传材料，尚缺：%(items)s。")
+            % {"items": "、".join(missing) or "—"},
+            details=[{"field": "files", "reason": "missing", "items": missing}],
+        )
 
 
 def _on_allow_second(
@@ -858,9 +1025,12 @@ def _accept_through(
 ) -> None:
     accept = next((s for s in _steps_of(case) if s.flow_step.code == StepCode.ACCEPT), None)
     if accept is None:
-        raise _illegal(case, "The flow has no acceptance step")
+        raise _illegal(case, _("办理流程没有受理环节"))
     if not deemed and active and active[0].flow_step.level != accept.flow_step.level:
-        raise _illegal(case, f"Acceptance is at the {accept.flow_step.level} level; report the case up first")
+        raise _illegal(
+            case,
+            _("此事项在%(level)s级受理，请先上报") % {"level": RegionLevel(accept.flow_step.level).label},
+        )
     through = [s for s in _steps_of(case) if s.order <= accept.order and s.state != StepState.DONE]
     _finish(case, through, actor, now)
     case.accepted_at = case.received_at if deemed else now
@@ -880,11 +1050,11 @@ def _on_deem_accept(
     case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
 ) -> None:
     if case.accepted_at is not None:
-        raise _illegal(case, "The case was accepted already; acceptance is not deemed")
+        raise _illegal(case, _("此办件已受理，不再视为受理"))
     if case.corrections_count:
-        raise _illegal(case, "A correction was requested in time; acceptance is not deemed")
+        raise _illegal(case, _("已在期限内告知补正，不视为受理"))
     if case.acceptance_due is None or now <= case.acceptance_due:
-        raise _illegal(case, "The 5 working days for an acceptance decision have not passed")
+        raise _illegal(case, _("作出受理决定的 5 个工作日尚未届满"))
     _accept_through(case, actor, active, now, deemed=True)
 
 
@@ -898,23 +1068,31 @@ def _on_complete_step(
     case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
 ) -> None:
     if not active:
-        raise _illegal(case, "There is no current step")
+        raise _illegal(case, _("此办件没有当前环节"))
     head = active[0].flow_step
     if head.code in (StepCode.RECEIVE, StepCode.ACCEPT, StepCode.DELIVER):
-        raise _illegal(case, f"Step {head.name} is completed by its own action")
+        raise _illegal(case, _("“%(step)s”环节须用其本身的操作办结") % {"step": head.name})
     if head.code == StepCode.DECIDE and case.current_step_order == _final_decide_order(case):
-        raise _illegal(case, "The final decision is recorded with approve or deny")
+        raise _illegal(
+            case,
+            _("最终决定须以“%(approve)s”或“%(deny)s”作出")
+            % {"approve": ACTION_LABELS[Action.APPROVE], "deny": ACTION_LABELS[Action.DENY]},
+        )
     if head.report_up:
-        raise _illegal(case, f"Step {head.name} ends by reporting the case up (report_up)")
+        raise _illegal(
+            case,
+            _("“%(step)s”环节以“%(report_up)s”结束")
+            % {"step": head.name, "report_up": ACTION_LABELS[Action.REPORT_UP]},
+        )
     mine = policies.steps_answered_by(actor, active)
     if not mine:
-        raise Forbidden("None of the current steps is yours to complete.")
+        raise Forbidden(_("当前环节都不由您办理。"))
     step = mine[0]
     _finish(case, [step], actor, now, str(fields["opinion"]))
     if all(s.state == StepState.DONE for s in active):
         nxt = _next_order(case, case.current_step_order)
         if nxt is None:
-            raise _illegal(case, "The flow ends without a decision")
+            raise _illegal(case, _("办理流程没有决定环节就结束了"))
         _activate(case, nxt, now)
 
 
@@ -922,13 +1100,13 @@ def _on_report_up(
     case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
 ) -> None:
     if not active or not active[0].flow_step.report_up:
-        raise _illegal(case, "The current step does not report up")
+        raise _illegal(case, _("当前环节不上报"))
     if active[0].flow_step.code == StepCode.ACCEPT:
-        raise _illegal(case, "Accept the case before reporting it up")
+        raise _illegal(case, _("请先受理，再上报"))
     _finish(case, active, actor, now, str(fields["opinion"]))
     nxt = _next_order(case, case.current_step_order)
     if nxt is None:
-        raise _illegal(case, "There is no higher level in this flow")
+        raise _illegal(case, _("办理流程中没有更高的层级"))
     steps = _stage(case, nxt)
     place, department = _place_of_stage(case, steps)
     case.current_step_order = nxt
@@ -959,7 +1137,7 @@ def _on_return_down(
 ) -> None:
     steps = _stage(case, case.current_step_order)
     if not steps or steps[0].flow_step.code != StepCode.DELIVER or steps[0].state != StepState.PENDING:
-        raise _illegal(case, "The result is already at the delivering window")
+        raise _illegal(case, _("办理结果已在送达窗口"))
     assert case.current_step_order is not None
     _activate(case, case.current_step_order, now)
 
@@ -973,13 +1151,17 @@ def _on_extend(
 def _on_decide(
     case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
 ) -> None:
-    _require_code(case, active, StepCode.DECIDE, what="A decision")
+    _require_code(case, active, StepCode.DECIDE, what=_("作出决定"))
     if case.current_step_order != _final_decide_order(case):
-        raise _illegal(case, "This is an intermediate decision step; complete it with complete_step")
+        raise _illegal(
+            case,
+            _("这是中间的决定环节，请用“%(complete_step)s”办结")
+            % {"complete_step": ACTION_LABELS[Action.COMPLETE_STEP]},
+        )
     # The decision belongs to the role the flow names for it (an approver, or the window clerk
     # of an immediate case 即办件), or to the department head / department system.
     if not policies.steps_answered_by(actor, active):
-        raise Forbidden("The decision step of this case is not yours.")
+        raise Forbidden(_("此办件的决定环节不由您办理。"))
     _finish(case, active, actor, now, str(fields.get("opinion") or fields.get("reason") or ""))
     case.decided_at = now
     nxt = _next_order(case, case.current_step_order)
@@ -997,7 +1179,10 @@ def _on_deliver(
 ) -> None:
     steps = _stage(case, case.current_step_order)
     if not steps or steps[0].flow_step.code != StepCode.DELIVER or steps[0].state != StepState.ACTIVE:
-        raise _illegal(case, "Return the result down to the delivering window first (return_down)")
+        raise _illegal(
+            case,
+            _("请先“%(return_down)s”到送达窗口") % {"return_down": ACTION_LABELS[Action.RETURN_DOWN]},
+        )
     _finish(case, steps, actor, now)
     case.certificate_no = str(fields.get("certificate_no") or "").strip()[:64]
     case.delivery_method = str(fields["delivery_method"])
@@ -1017,6 +1202,7 @@ _HANDLERS: dict[str, Any] = {
     Action.PRECHECK_PASS: _on_precheck_pass,
     Action.REQUEST_CORRECTION: _on_request_correction,
     Action.ALLOW_SECOND_CORRECTION: _on_allow_second,
+    Action.SUPPLEMENT: _on_supplement,
     Action.ACCEPT: _on_accept,
     Action.DEEM_ACCEPT: _on_deem_accept,
     Action.REFUSE: _on_refuse,
@@ -1251,7 +1437,7 @@ def _after_commit(case_id: int, event_id: int, committed: Mapping[str, Any] | No
 
 def case_deadlines_refresh(*, actor: Actor, case_ids: Sequence[int] | None = None) -> int:
     """Recompute the deadline columns (remaining days change with the date); the platform runs it daily."""
-    require(policies.is_platform(actor), "Only the platform refreshes deadlines.")
+    require(policies.is_platform(actor), _("只有平台可以刷新办理期限。"))
     queryset = Case.objects.exclude(state__in=[*list(FINAL_STATES), State.DRAFT])
     if case_ids is not None:
         queryset = queryset.filter(pk__in=case_ids)
@@ -1279,7 +1465,7 @@ def case_deem_overdue_acceptances(*, actor: Actor) -> list[str]:
     """Art. 32 sweep: applications with no acceptance decision within 5 working days of receipt become
     accepted as of receipt: received at a window, submitted online and never pre-checked, or reported
     up by a community station and never taken over by the level that accepts them."""
-    require(policies.is_platform(actor), "Only the platform deems acceptance.")
+    require(policies.is_platform(actor), _("只有平台可以认定逾期视为受理。"))
     now = clock.now()
     done: list[str] = []
     waiting = (CaseState.RECEIVED, CaseState.SUBMITTED, CaseState.REPORTED_UP)
@@ -1297,8 +1483,13 @@ def case_deem_overdue_acceptances(*, actor: Actor) -> list[str]:
 
 # --- attachments -------------------------------------------------------------------------------
 
-#: States in which materials may be added (applicant: before acceptance and during a correction).
-_APPLICANT_UPLOAD_STATES = frozenset({State.DRAFT, State.RETURNED, State.CORRECTION_REQUESTED})
+#: States in which the applicant adds materials one by one: before submitting (during a correction
+#: they come with the supplement, :func:`case_supplement`).
+_APPLICANT_UPLOAD_STATES = frozenset({State.DRAFT, State.RETURNED})
+
+#: The materials of the files a supplement being written carries (:func:`case_supplement`), so that
+#: its transition (:func:`_on_supplement`) sees them; None outside one.
+_CARRIED_MATERIALS: ContextVar[tuple[str, ...] | None] = ContextVar("cases_carried_materials", default=None)
 
 
 def _attachment_dir() -> Path:
@@ -1349,7 +1540,9 @@ def attachment_add(
             if case is None:
                 raise NotFound()
             case = Case.objects.select_related("current_unit", "accepting_unit").get(pk=case.pk)
-            is_applicant = actor.user_id is not None and actor.user_id == case.applicant_id
+            is_applicant = policies.is_party(actor, case)
+            if is_applicant and case.state == State.CORRECTION_REQUESTED:
+                raise Forbidden(_("补正材料请在“补正材料”时一并上传。"))
             if is_applicant:
                 allowed = case.state in _APPLICANT_UPLOAD_STATES
             else:
@@ -1363,7 +1556,7 @@ def attachment_add(
                     for unit in (case.current_unit, case.accepting_unit)
                 )
             if not allowed:
-                raise Forbidden("You may not add materials to this case now.")
+                raise Forbidden(_("此办件现在不能添加材料。"))
             digest = hashlib.sha256(content).hexdigest()
             path = _folder_for(case) / f"{secrets.token_hex(16)}{kind.extensions[0]}"
             durable.write_new(path, content)
@@ -1402,6 +1595,91 @@ def attachment_add(
     return attachment
 
 
+def case_supplement(
+    *,
+    actor: Actor,
+    case_id: int,
+    expected_version: int,
+    uploads: Sequence[tuple[str, str, bytes]],
+    opinion: str = "",
+) -> Case:
+    """补正: the supplement after a correction notice, with the files it carries — each upload a
+    ``(material name, file name, content)``.
+
+    The applicant (or their agent) must carry at least one file for every item the notice listed
+    (the material name of an upload names the item it answers); staff supplementing at the window
+    may carry scans or none (the papers were handed in). The files are judged by content first;
+    then the transition (:func:`case_act`: state, version, policy, the notice's items), the files
+    and their rows are written in one durable transaction, as :func:`attachment_add` writes one:
+    a refusal or a failure leaves neither rows nor files behind."""
+    checked = []
+    for material, filename, content in uploads:
+        try:
+            kind = files.check_upload(filename, content)
+        except ValidationFailed as exc:
+            raise ValidationFailed(f"{Path(filename).name}：{exc.message}", details=exc.details) from None
+        checked.append((_material_key(material) or Path(filename).name[:200], filename, content, kind))
+    materials = tuple(dict.fromkeys(material for material, *_rest in checked))
+    stored: list[Path] = []
+    last: int | None = None
+    committing = False
+    try:
+        with transaction.atomic(durable=True):
+            carrying = _CARRIED_MATERIALS.set(materials)
+            try:
+                case = case_act(
+                    actor=actor,
+                    case_id=case_id,
+                    action=Action.SUPPLEMENT,
+                    expected_version=expected_version,
+                    opinion=opinion,
+                    materials_supplied=list(materials) or None,
+                )
+            finally:
+                _CARRIED_MATERIALS.reset(carrying)
+            event = CaseEvent.objects.get(case_id=case.pk, seq=case.version)
+            folder = _folder_for(case) if checked else None
+            for material, filename, content, kind in checked:
+                assert folder is not None
+                digest = hashlib.sha256(content).hexdigest()
+                path = folder / f"{secrets.token_hex(16)}{kind.extensions[0]}"
+                durable.write_new(path, content)
+                stored.append(path)  # from here on the file is ours to remove
+                attachment = Attachment.objects.create(
+                    case=case,
+                    event=event,
+                    material_name=material,
+                    original_filename=Path(filename).name[:255],
+                    content_type=kind.content_type,
+                    size=len(content),
+                    sha256=digest,
+                    storage_path=str(path.relative_to(Path(settings.MEDIA_ROOT))),
+                    uploaded_by=actor.username,
+                    uploaded_by_id=actor.user_id,
+                    uploaded_at=event.at,
+                )
+                last = attachment.pk
+                record(
+                    actor=actor,
+                    action="cases.attachment_added",
+                    target=case,
+                    region_path=case.region_path,
+                    data={
+                        "number": case.number,
+                        "attachment": attachment.pk,
+                        "sha256": digest,
+                        "size": len(content),
+                    },
+                )
+            committing = True  # leaving the block commits
+    except BaseException:
+        if stored and not (committing and _row_kept(last)):
+            for path in stored:
+                path.unlink(missing_ok=True)
+        raise
+    return case
+
+
 #: Files younger than this are never taken for orphans: their upload may still be committing.
 ORPHAN_GRACE = dt.timedelta(hours=1)
 
@@ -1414,7 +1692,7 @@ def attachment_orphans_remove(*, actor: Actor, grace: dt.timedelta = ORPHAN_GRAC
     (see :func:`attachment_add`): never served, since every read goes through a row, but a scan of
     someone's papers that nothing accounts for. The daily sweep (``sanji cases sweep``) removes it.
     A file is judged by its own age on disk, so an upload in flight is never touched."""
-    require(policies.is_platform(actor), "Only the platform removes orphaned files.")
+    require(policies.is_platform(actor), _("只有平台可以清理无主文件。"))
     root = Path(settings.MEDIA_ROOT)
     base = _attachment_dir()
     if not base.is_dir():
@@ -1467,7 +1745,7 @@ def attachment_open(*, actor: Actor, attachment_id: int) -> tuple[Attachment, by
     path = Path(settings.MEDIA_ROOT) / attachment.storage_path
     content = path.read_bytes()
     if hashlib.sha256(content).hexdigest() != attachment.sha256:
-        raise Conflict("The stored file does not match its recorded SHA-256.")
+        raise Conflict(_("存储的文件与登记的 SHA-256 校验值不符。"))
     with transaction.atomic():
         record(
             actor=actor,
@@ -1482,7 +1760,7 @@ def attachment_open(*, actor: Actor, attachment_id: int) -> tuple[Attachment, by
 def case_rekey(*, actor: Actor, previous: tuple[str, ...], batch: int = 1000) -> RekeyCount:
     """Re-encrypt the applicants' ID numbers made with an older field key under the current one
     (a key rotation, :mod:`sanji.core.rekey`; ``sanji rekey`` runs it with the other apps')."""
-    require(policies.can_rekey(actor), "Only the platform rotates keys (sanji rekey).")
+    require(policies.can_rekey(actor), _("只有平台可以轮换密钥（sanji rekey）。"))
     count = rekey_model(Case, ("applicant_id_encrypted",), previous=previous, batch=batch)
     with transaction.atomic():
         record(

@@ -15,9 +15,13 @@ States:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from sanji.core.errors import IllegalTransition, ValidationFailed
 from sanji.core.roles import Role
@@ -119,6 +123,58 @@ class Action:
     COMPLETE = "complete"
     WITHDRAW = "withdraw"
     VOID = "void"
+
+
+#: The states' names for people (the choices of :class:`sanji.cases.models.CaseState`).
+STATE_LABELS: dict[str, Promise] = {
+    State.DRAFT: gettext_lazy("草稿"),
+    State.SUBMITTED: gettext_lazy("已网上申报"),
+    State.RETURNED: gettext_lazy("预审退回"),
+    State.RECEIVED: gettext_lazy("已接件"),
+    State.CORRECTION_REQUESTED: gettext_lazy("待补正"),
+    State.HANDLING: gettext_lazy("办理中"),
+    State.REPORTED_UP: gettext_lazy("已上报"),
+    State.SUSPENDED: gettext_lazy("特别程序中"),
+    State.APPROVED: gettext_lazy("准予许可"),
+    State.DENIED: gettext_lazy("不予许可"),
+    State.REFUSED: gettext_lazy("不予受理"),
+    State.DELIVERED: gettext_lazy("已送达"),
+    State.COMPLETED: gettext_lazy("已办结"),
+    State.WITHDRAWN: gettext_lazy("已撤回"),
+    State.VOIDED: gettext_lazy("已作废"),
+}
+
+#: The actions' names for people (buttons, the history, refusals); ``create_draft`` is the event
+#: that opens an online application.
+ACTION_LABELS: dict[str, Promise] = {
+    "create_draft": gettext_lazy("创建申请"),
+    Action.SUBMIT: gettext_lazy("提交申报"),
+    Action.PRECHECK_PASS: gettext_lazy("预审通过"),
+    Action.PRECHECK_RETURN: gettext_lazy("预审退回"),
+    Action.RECEIVE: gettext_lazy("接件"),
+    Action.REQUEST_CORRECTION: gettext_lazy("一次性告知补正"),
+    Action.ALLOW_SECOND_CORRECTION: gettext_lazy("准予再次补正"),
+    Action.SUPPLEMENT: gettext_lazy("补正材料"),
+    Action.ACCEPT: gettext_lazy("受理"),
+    Action.REFUSE: gettext_lazy("不予受理"),
+    Action.DEEM_ACCEPT: gettext_lazy("逾期视为受理"),
+    Action.COMPLETE_STEP: gettext_lazy("办结本环节"),
+    Action.REPORT_UP: gettext_lazy("上报"),
+    Action.TAKE_OVER: gettext_lazy("接收上报件"),
+    Action.RETURN_DOWN: gettext_lazy("结果下发"),
+    Action.EXTEND: gettext_lazy("延期"),
+    Action.SPECIAL_START: gettext_lazy("启动特别程序"),
+    Action.SPECIAL_END: gettext_lazy("结束特别程序"),
+    Action.APPROVE: gettext_lazy("准予许可"),
+    Action.DENY: gettext_lazy("不予许可"),
+    Action.DELIVER: gettext_lazy("送达"),
+    Action.COMPLETE: gettext_lazy("办结"),
+    Action.WITHDRAW: gettext_lazy("撤回"),
+    Action.VOID: gettext_lazy("作废"),
+}
+
+#: The state :func:`check` names when there is no case yet (``receive`` creates it).
+NO_CASE = "new"
 
 
 _CLERKS = frozenset({Role.WINDOW_CLERK, Role.COMMUNITY_WORKER, Role.DEPARTMENT_SYSTEM})
@@ -289,6 +345,28 @@ def _empty(value: Any) -> bool:
     return False
 
 
+def _label(labels: Mapping[str, Promise], code: str) -> str:
+    return str(labels.get(code, code))
+
+
+def _joined(names: Iterable[str]) -> str:
+    """Names joined as "a、b、c" (", " in English)."""
+    return pgettext("list separator", "、").join(names)
+
+
+def illegal(reason: str, state: str, allowed: Sequence[str], **details: Any) -> IllegalTransition:
+    """A refusal (409) whose message gives ``reason`` and then names the state and the actions
+    allowed from it, by their labels in the active language; ``details`` keeps the codes (``state``,
+    ``allowed`` and whatever else is given) for clients to branch on."""
+    names = _joined(_label(ACTION_LABELS, a) for a in allowed)
+    state_name = _("尚未建立") if state == NO_CASE else _label(STATE_LABELS, state)
+    return IllegalTransition(
+        _("%(reason)s（办件状态：%(state)s；可执行的操作：%(allowed)s）。")
+        % {"reason": reason, "state": state_name, "allowed": names or _("无")},
+        details={"state": state, "allowed": list(allowed), **details},
+    )
+
+
 def check(
     action: str,
     state: str | None,
@@ -302,27 +380,23 @@ def check(
     message names the state and what is allowed), or a guard of the action refuses it (一次性告知,
     extension once); :class:`ValidationFailed` (422) when a required field is missing or out of range.
     Who may act is :func:`may_perform` plus the reach checks of :mod:`sanji.cases.policies`.
+    Messages are in the active language; ``details`` carry the codes.
     """
     fields = fields or {}
     row = TABLE.get(action)
-    current = state or "new"
+    current = state or NO_CASE
     if row is None:
-        raise IllegalTransition(
-            f"Unknown action {action!r}; from {current} the allowed actions are: "
-            f"{', '.join(allowed_actions(current)) or 'none'}.",
-            details={"state": current, "allowed": allowed_actions(current)},
-        )
+        raise illegal(_("没有“%(action)s”这项操作") % {"action": action}, current, allowed_actions(current))
     if (state is None and row.sources) or (state is not None and state not in row.sources):
         allowed = allowed_actions(current) if state is not None else [A.RECEIVE]
-        raise IllegalTransition(
-            f"Action {action!r} is not allowed in state {current}; allowed actions: "
-            f"{', '.join(allowed) or 'none'}.",
-            details={"state": current, "allowed": allowed},
+        raise illegal(
+            _("此办件当前不能%(action)s") % {"action": _label(ACTION_LABELS, action)}, current, allowed
         )
     missing = [name for name in row.required if _empty(fields.get(name))]
     if missing:
         raise ValidationFailed(
-            f"Action {action!r} needs: {', '.join(missing)}.",
+            _("“%(action)s”须填写：%(fields)s。")
+            % {"action": _label(ACTION_LABELS, action), "fields": _joined(missing)},
             details=[{"field": name, "reason": "required"} for name in missing],
         )
     _guards(action, state or "", fields, facts)
@@ -337,43 +411,44 @@ def _guards(action: str, state: str, fields: Mapping[str, Any], facts: Facts) ->
     ):
         # 一次性告知: all missing items are listed at once; a second request breaks that rule.
         raise IllegalTransition(
-            "A correction was already requested on this case (一次性告知); a second request needs a "
-            "supervisor's allowance (allow_second_correction).",
+            _("此办件已一次性告知过补正内容；再次告知补正须经监察人员“%(allow)s”。")
+            % {"allow": _label(ACTION_LABELS, A.ALLOW_SECOND_CORRECTION)},
             details={"state": state, "rule": "one_time_notice"},
         )
     if action == A.EXTEND:
         if facts.extension_days > 0:
             raise IllegalTransition(
-                "This case was already extended once; an extension is granted only once.",
+                _("此办件已延期一次；延期只能批准一次。"),
                 details={"state": state, "rule": "extend_once"},
             )
         limit = MAX_EXTENSION_DAYS_JOINT if facts.joint else MAX_EXTENSION_DAYS
         days = _as_int(fields.get("days"), "days")
         if not 1 <= days <= limit:
             raise ValidationFailed(
-                f"An extension is 1 to {limit} working days.", details=[{"field": "days", "reason": "range"}]
+                _("延期为 1 至 %(limit)s 个工作日。") % {"limit": limit},
+                details=[{"field": "days", "reason": "range"}],
             )
     if action == A.SPECIAL_START:
         days = _as_int(fields.get("duration_days"), "duration_days")
         if days < 1:
             raise ValidationFailed(
-                "The approved duration is at least one working day.",
+                _("特别程序的批准时长至少为 1 个工作日。"),
                 details=[{"field": "duration_days", "reason": "range"}],
             )
     if action == A.DELIVER:
         if str(fields.get("delivery_method")) not in DELIVERY_METHODS:
             raise ValidationFailed(
-                f"Delivery method must be one of {', '.join(sorted(DELIVERY_METHODS))}.",
+                _("送达方式须为以下之一：%(methods)s。") % {"methods": _joined(sorted(DELIVERY_METHODS))},
                 details=[{"field": "delivery_method", "reason": "choice"}],
             )
         if state == State.APPROVED and _empty(fields.get("certificate_no")):
             raise ValidationFailed(
-                "An approval is delivered with its certificate number.",
+                _("准予许可的结果须连同证照编号送达。"),
                 details=[{"field": "certificate_no", "reason": "required"}],
             )
     if action == A.WITHDRAW and not (facts.is_applicant or not _empty(fields.get("reason"))):
         raise ValidationFailed(
-            "Staff withdrawing on the applicant's behalf must state the reason.",
+            _("工作人员代申请人撤回时须说明理由。"),
             details=[{"field": "reason", "reason": "required"}],
         )
 
@@ -383,7 +458,7 @@ def _as_int(value: Any, name: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ValidationFailed(
-            f"{name} must be a whole number.", details=[{"field": name, "reason": "integer"}]
+            _("%(field)s 须为整数。") % {"field": name}, details=[{"field": name, "reason": "integer"}]
         ) from None
 
 

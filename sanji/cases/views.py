@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sanji.accounts.services import applicant_register
 from sanji.cases import forms, policies, selectors, services
-from sanji.cases.templatetags.cases_tags import ACTION_LABELS, WORKLIST_LABELS
-from sanji.cases.transitions import Action, State
+from sanji.cases.templatetags.cases_tags import WORKLIST_LABELS
+from sanji.cases.transitions import ACTION_LABELS, Action, State
 from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import Conflict, IllegalTransition, NotFound, SanjiError
 from sanji.core.pages import attempt, found
@@ -32,8 +32,8 @@ from sanji.core.roles import Role
 
 #: Session key: query codes (查询码) not yet shown, by case id — printed once, then forgotten.
 SESSION_QUERY_CODES = "cases_query_codes"
-#: What the applicant does on the portal.
-PORTAL_ACTIONS = frozenset({Action.SUBMIT, Action.SUPPLEMENT, Action.WITHDRAW})
+#: What the applicant does on the portal with a plain form (a supplement carries files: its own view).
+PORTAL_ACTIONS = frozenset({Action.SUBMIT, Action.WITHDRAW})
 #: Notices that carry the one-time query code when printed first.
 CODE_NOTICES = frozenset({"receipt", "acceptance", "correction", "refusal"})
 PAGE_SIZE = 50
@@ -205,7 +205,7 @@ def _detail(actor: Actor, case_id: int) -> selectors.CaseDetail:
 
 def _initial(action: str, detail: selectors.CaseDetail) -> dict[str, Any]:
     if action == Action.REQUEST_CORRECTION:
-        return {"missing_items": detail.missing_at_receipt}
+        return {"missing_items": detail.missing_materials}
     if action == Action.DELIVER:
         return {"delivery_method": "window"}
     return {}
@@ -229,7 +229,11 @@ def _render_case(
             bound
             if action == bound_action and bound is not None
             else forms.action_form(
-                action, version=case.version, materials=detail.materials, initial=_initial(action, detail)
+                action,
+                version=case.version,
+                materials=detail.materials,
+                received=detail.materials_received,
+                initial=_initial(action, detail),
             ),
         )
         for action in detail.actions
@@ -285,7 +289,11 @@ def case_act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     if action not in forms.ACTION_FORMS:
         raise Http404
     form = forms.action_form(
-        action, version=detail.case.version, data=request.POST, materials=detail.materials
+        action,
+        version=detail.case.version,
+        data=request.POST,
+        materials=detail.materials,
+        received=detail.materials_received,
     )
     if not form.is_valid():
         return _render_case(request, actor, detail, bound=form, bound_action=action, status=422)
@@ -433,13 +441,14 @@ def portal_apply(request: HttpRequest, code: str) -> HttpResponse:
     if matter is None:
         raise Http404
     regions = [(r.code, f"{'　' * (len(r.path.split('/')) - 3)}{r.name}") for r in selectors.apply_regions()]
-    user = request.user
-    initial = {
-        "applicant_name": getattr(user, "full_name", ""),
-        "applicant_phone": getattr(user, "phone", ""),
-        "title": matter.name,
-    }
-    form = forms.ApplyForm(request.POST or None, initial=initial, regions=regions)
+    me = selectors.portal_account(actor)
+    form = forms.ApplyForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"on_behalf": "", "applicant_phone": me.phone, "title": matter.name},
+        regions=regions,
+        authorisation_material=selectors.authorisation_material(matter),
+    )
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -448,8 +457,10 @@ def portal_apply(request: HttpRequest, code: str) -> HttpResponse:
                 actor=actor,
                 matter_code=matter.code,
                 region_code=data["region_code"],
-                applicant_name=data["applicant_name"],
-                applicant_id_number=data["id_number"],
+                on_behalf=data["on_behalf"],
+                applicant_name=data["applicant_name"] if data["on_behalf"] else "",
+                applicant_id_number=data["id_number"] if data["on_behalf"] else "",
+                agent_relation=data["agent_relation"] if data["on_behalf"] else "",
                 applicant_phone=data["applicant_phone"],
                 title=data["title"],
             )
@@ -457,9 +468,25 @@ def portal_apply(request: HttpRequest, code: str) -> HttpResponse:
             problems = [exc.message]
         else:
             _remember_code(request, case.pk, query_code)
+            letter = data.get("authorisation") if data["on_behalf"] else None
+            if letter is not None:
+                filename, content = letter
+                attempt(
+                    request,
+                    lambda: services.attachment_add(
+                        actor=actor,
+                        case_id=case.pk,
+                        material_name=form.authorisation_material,
+                        filename=filename,
+                        content=content,
+                    ),
+                    success=_("%(material)s已上传。") % {"material": form.authorisation_material},
+                )
             messages.success(request, _("申请已保存为草稿，请上传材料后提交。"))
             return redirect("portal:case", case_id=case.pk)
-    return render(request, "portal/apply.html", {"matter": matter, "form": form, "problems": problems})
+    return render(
+        request, "portal/apply.html", {"matter": matter, "form": form, "me": me, "problems": problems}
+    )
 
 
 @login_required
@@ -475,10 +502,19 @@ def _own(actor: Actor, case_id: int) -> selectors.CaseDetail:
 
 
 def _render_own(
-    request: HttpRequest, detail: selectors.CaseDetail, *, error: str = "", status: int = 200
+    request: HttpRequest,
+    detail: selectors.CaseDetail,
+    *,
+    error: str = "",
+    status: int = 200,
+    supplement: forms.SupplementForm | None = None,
 ) -> HttpResponse:
     case = detail.case
     actions = [a for a in detail.actions if a in PORTAL_ACTIONS]
+    if supplement is None and Action.SUPPLEMENT in detail.actions:
+        supplement = forms.SupplementForm(
+            initial={"expected_version": case.version}, items=detail.notice_items, prefix="supplement"
+        )
     return render(
         request,
         "portal/case.html",
@@ -486,8 +522,9 @@ def _render_own(
             "d": detail,
             "case": case,
             "action_forms": [(a, forms.action_form(a, version=case.version)) for a in actions],
+            "supplement_form": supplement if Action.SUPPLEMENT in detail.actions else None,
             "upload_form": forms.UploadForm(materials=detail.materials),
-            "can_upload": case.state in {State.DRAFT, State.RETURNED, State.CORRECTION_REQUESTED},
+            "can_upload": case.state in {State.DRAFT, State.RETURNED},
             "notices": [n for n in selectors.notices_available(detail.events) if n != "receipt"],
             "query_code": _take_code(request, case.pk),
             "error": error,
@@ -526,6 +563,37 @@ def portal_act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     except SanjiError as exc:
         return _render_own(request, detail, error=exc.message, status=exc.status)
     messages.success(request, _("已完成：%(action)s。") % {"action": ACTION_LABELS.get(action, action)})
+    return redirect("portal:case", case_id=case_id)
+
+
+@login_required
+@require_POST
+def portal_supplement(request: HttpRequest, case_id: int) -> HttpResponse:
+    """补正: the files for every item of the correction notice, with the supplement itself (all or
+    nothing: a refused supplement keeps none of them)."""
+    actor = _applicant(request)
+    detail = _own(actor, case_id)
+    form = forms.SupplementForm(request.POST, request.FILES, items=detail.notice_items, prefix="supplement")
+    if not form.is_valid():
+        return _render_own(request, detail, error=_("表单有误，请重试。"), status=422, supplement=form)
+    try:
+        services.case_supplement(
+            actor=actor,
+            case_id=case_id,
+            expected_version=form.cleaned_data["expected_version"],
+            uploads=form.cleaned_data["uploads"],
+            opinion=form.cleaned_data["opinion"],
+        )
+    except NotFound:
+        raise Http404 from None
+    except Conflict as exc:
+        message = (
+            exc.message if isinstance(exc, IllegalTransition) else _("办件状态已变化，请刷新页面后重试。")
+        )
+        return _render_own(request, _own(actor, case_id), error=message, status=exc.status)
+    except SanjiError as exc:
+        return _render_own(request, detail, error=exc.message, status=exc.status, supplement=form)
+    messages.success(request, _("补正材料已提交。"))
     return redirect("portal:case", case_id=case_id)
 
 

@@ -119,7 +119,7 @@ def get_in_scope(queryset: models.QuerySet[M], **lookup: Any) -> M:
 def require(allowed: bool, message: str | None = None) -> None:
     """Raise :class:`Forbidden` unless ``allowed``. Use only after the object is known visible."""
     if not allowed:
-        raise Forbidden(message or "You may not do this.")
+        raise Forbidden(message or None)
 
 
 def require_role(actor: Actor, *roles: str) -> None:

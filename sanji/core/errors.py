@@ -1,8 +1,14 @@
-"""Domain errors. Views and the API translate them to HTTP answers in one place each."""
+"""Domain errors. Views and the API translate them to HTTP answers in one place each.
+
+A message is for people, in the language active when it is raised (the request's); ``details`` are
+for programs (stable codes and field names) and are never translated.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from django.utils.translation import gettext as _
 
 
 class SanjiError(Exception):
@@ -23,8 +29,8 @@ class NotFound(SanjiError):
     status = 404
     code = "not_found"
 
-    def __init__(self, message: str = "Not found.", *, details: Any = None) -> None:
-        super().__init__(message, details=details)
+    def __init__(self, message: str | None = None, *, details: Any = None) -> None:
+        super().__init__(_("未找到，或不在您的管辖范围内。") if message is None else message, details=details)
 
 
 class Forbidden(SanjiError):
@@ -33,8 +39,8 @@ class Forbidden(SanjiError):
     status = 403
     code = "forbidden"
 
-    def __init__(self, message: str = "You may not do this.", *, details: Any = None) -> None:
-        super().__init__(message, details=details)
+    def __init__(self, message: str | None = None, *, details: Any = None) -> None:
+        super().__init__(_("您无权执行此操作。") if message is None else message, details=details)
 
 
 class Conflict(SanjiError):

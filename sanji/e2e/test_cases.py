@@ -520,8 +520,17 @@ def test_citizen_applies_online_supplements_and_anyone_queries_progress(city: Ci
     # Apply online: the draft, its materials, then submit.
     page.click("main a:text-is('网上申报')")
     page.click(f"tr:has-text('{ONLINE}') a:text-is('在线申请')")
-    expect(page.locator("input[name=applicant_name]")).to_have_value("王五")
-    page.fill("input[name=id_number]", ID_B)
+    # For oneself by default: the account's name and ID number, shown, not typed; the agent's
+    # fields (代办) appear only when applying for somebody else.
+    self_row = page.locator("table.applicant-self")
+    expect(self_row).to_contain_text("王五")
+    expect(self_row).to_contain_text("150102********1237")
+    expect(page.locator("fieldset.agent")).to_be_hidden()
+    page.check("input[name=on_behalf][value='1']")
+    expect(page.locator("fieldset.agent input[name=agent_relation]")).to_be_visible()
+    expect(self_row).to_be_hidden()
+    page.check("input[name=on_behalf][value='']")
+    expect(page.locator("fieldset.agent")).to_be_hidden()
     page.select_option("select[name=region_code]", "150105")
     page.fill("input[name=title]", "某某宾馆公共场所卫生许可")
     page.click("main form button[type=submit]")
@@ -545,6 +554,11 @@ def test_citizen_applies_online_supplements_and_anyone_queries_progress(city: Ci
     clerk.page.click(f"table.worklist a:has-text('{number}')")
     expect(clerk.page.locator("ul.materials li")).to_have_count(2)
     clerk.act("precheck_pass", opinion="格式审查通过")
+    # The notice form suggests what is missing, not what was uploaded (marked received).
+    correction = clerk.page.locator("form.action-request_correction")
+    expect(correction.locator("input[value='公共场所卫生检测或者评价报告']")).to_be_checked()
+    expect(correction.locator("input[value='公共场所卫生许可申请表']")).not_to_be_checked()
+    expect(correction).to_contain_text("公共场所卫生许可申请表（已收到）")
     clerk.act(
         "request_correction",
         missing_items=["公共场所卫生检测或者评价报告", "公共场所卫生管理制度"],
@@ -553,14 +567,22 @@ def test_citizen_applies_online_supplements_and_anyone_queries_progress(city: Ci
     assert clerk.state() == "待补正"
     clerk.assert_clean()
 
-    # The citizen sees the notice, uploads and supplements.
+    # The citizen sees the notice and supplements with a file for each item: one missing, refused whole.
     page.goto(portal_case_url)
     notice = page.locator("section.correction-notice")
-    expect(notice.locator("li")).to_have_text(["公共场所卫生检测或者评价报告", "公共场所卫生管理制度"])
-    citizen.upload("公共场所卫生检测或者评价报告", scan("检测报告", "pdf"))
-    citizen.upload("公共场所卫生管理制度", scan("管理制度", "pdf"))
-    page.click("form.action-supplement button[type=submit]")
-    expect(page.locator("ul.messages")).to_contain_text("已完成")
+    expect(notice.locator("ol.missing-items li")).to_have_text(
+        ["公共场所卫生检测或者评价报告", "公共场所卫生管理制度"]
+    )
+    supplement = notice.locator("form.action-supplement")
+    with citizen.expect_status(422):
+        supplement.get_by_label("公共场所卫生检测或者评价报告").set_input_files(scan("检测报告", "pdf"))
+        supplement.locator("button[type=submit]").click()
+        expect(page.locator(".action-error")).to_contain_text("公共场所卫生管理制度")
+    expect(page.locator("table.facts")).to_contain_text("待补正")
+    supplement.get_by_label("公共场所卫生检测或者评价报告").set_input_files(scan("检测报告", "pdf"))
+    supplement.get_by_label("公共场所卫生管理制度").set_input_files(scan("管理制度", "pdf"))
+    supplement.locator("button[type=submit]").click()
+    expect(page.locator("ul.messages")).to_contain_text("补正材料已提交")
     expect(page.locator("table.facts")).to_contain_text("已接件")
     expect(page.locator("section.correction-notice")).to_have_count(0)
     page.click("ul.notices a:has-text('一次性告知书')")

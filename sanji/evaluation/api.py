@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from sanji.accounts.scopes import require_scope
@@ -42,7 +43,7 @@ def scores(request: HttpRequest, month: str, kind: str = "unit") -> Any:
         first = dt.date.fromisoformat(f"{month}-01") if len(month) == 7 else dt.date.fromisoformat(month)
     except ValueError:
         raise ValidationFailed(
-            "month is YYYY-MM.", details=[{"field": "month", "reason": "format"}]
+            _("月份格式须为 YYYY-MM。"), details=[{"field": "month", "reason": "format"}]
         ) from None
     return list(selectors.score_ranking(actor, month=first, kind=kind)[:500])
 

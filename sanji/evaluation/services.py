@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.apps import apps
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from sanji.audit.services import record
 from sanji.calendar.selectors import work_calendar
@@ -59,23 +60,21 @@ def weights() -> dict[str, Decimal]:
 
 def weight_set(*, actor: Actor, key: str, value: Decimal | str) -> Weight:
     """Change one weight (the supervisor in charge)."""
-    require(policies.can_configure(actor), "Only the supervisor in charge configures the assessment weights.")
+    require(policies.can_configure(actor), _("只有主管监察人员可以配置考评权重。"))
     if key not in scoring.DEFAULT_WEIGHTS:
-        raise NotFound(f"No weight {key!r}.")
+        raise NotFound(_("没有“%(key)s”这项权重。") % {"key": key})
     try:
         number = Decimal(str(value))
     except InvalidOperation:
-        raise ValidationFailed(
-            "The weight must be a number.", details=[{"field": key, "reason": "number"}]
-        ) from None
+        raise ValidationFailed(_("权重须为数字。"), details=[{"field": key, "reason": "number"}]) from None
     if key == "follow_up_days" and not (1 <= number <= 60 and number == number.to_integral_value()):
         raise ValidationFailed(
-            "The follow-up limit is 1 to 60 working days.", details=[{"field": key, "reason": "range"}]
+            _("整改期限为 1 至 60 个工作日。"), details=[{"field": key, "reason": "range"}]
         )
     if abs(number) > 1000:
-        raise ValidationFailed("The weight is out of range.", details=[{"field": key, "reason": "range"}])
+        raise ValidationFailed(_("权重超出范围。"), details=[{"field": key, "reason": "range"}])
     with transaction.atomic():
-        row, _ = Weight.objects.select_for_update().get_or_create(key=key, defaults={"value": number})
+        row = Weight.objects.select_for_update().get_or_create(key=key, defaults={"value": number})[0]
         before = str(row.value)
         row.value = number
         row.updated_at = clock.now()
@@ -107,12 +106,13 @@ def _create_rating(
 ) -> Rating:
     if level not in RatingLevel.values:
         raise ValidationFailed(
-            "The level is 1 (非常不满意) to 5 (非常满意).", details=[{"field": "level", "reason": "choice"}]
+            _("评价等级为 1（非常不满意）至 5（非常满意）。"),
+            details=[{"field": "level", "reason": "choice"}],
         )
     if case.state != State.COMPLETED:
-        raise Conflict("Only a completed case (已办结) can be rated; this one is not completed yet.")
+        raise Conflict(_("只有已办结的办件才能评价；此办件尚未办结。"))
     if Rating.objects.filter(case=case).exists():
-        raise Conflict("This case is already rated; a case is rated once.")
+        raise Conflict(_("此办件已评价过；每件办件只能评价一次。"))
     step = _last_step(case)
     unit_id = (step.unit_id if step is not None else None) or case.current_unit_id
     unit = Unit.objects.get(pk=unit_id)
@@ -151,7 +151,7 @@ def _create_rating(
                 },
             )
     except IntegrityError:
-        raise Conflict("This case is already rated; a case is rated once.") from None
+        raise Conflict(_("此办件已评价过；每件办件只能评价一次。")) from None
     return rating
 
 
@@ -160,7 +160,7 @@ def _open_follow_up(rating: Rating, now: dt.datetime) -> FollowUp:
     try:
         due = deadline(work_calendar(), now, days)
     except CalendarNotConfigured as exc:
-        raise ValidationFailed(f"The follow-up deadline cannot be computed: {exc.message}.") from None
+        raise ValidationFailed(_("整改期限无法计算：%(reason)s") % {"reason": exc.message}) from None
     return FollowUp.objects.create(
         rating=rating,
         case_id=rating.case_id,
@@ -180,14 +180,12 @@ def rating_submit(
     are not its applicant; :class:`Conflict` when the case is not completed or already rated.
     """
     if channel not in (RatingChannel.PORTAL, RatingChannel.API):
-        raise ValidationFailed(
-            "Ratings come from the portal or the API here.", details=[{"field": "channel"}]
-        )
+        raise ValidationFailed(_("此处只接受来自网上服务门户或接口的评价。"), details=[{"field": "channel"}])
     case = case_policies.scope(actor, Case.objects.all()).filter(pk=case_id).first()
     if case is None:
         raise NotFound()
     if actor.user_id is None or case.applicant_id != actor.user_id:
-        raise Forbidden("Only the case's applicant may rate it.")
+        raise Forbidden(_("只有办件的申请人可以评价。"))
     return _create_rating(
         actor=actor,
         case=case,
@@ -208,11 +206,11 @@ def rating_submit_at_window(
     is :class:`NotFound` (compared in constant time).
     """
     if not actor.has_role(Role.WINDOW_CLERK, Role.COMMUNITY_WORKER) or actor.unit_id is None:
-        raise Forbidden("The rating device runs on a window terminal.")
+        raise Forbidden(_("评价器只能在窗口终端上使用。"))
     case = Case.objects.filter(number=case_number.strip()).first()
     expected = case.query_code_hash if case is not None else "0" * 64
     if case is None or not hmac.compare_digest(expected, query_code_hash(query_code)):
-        raise NotFound("No case with this number and query code.")
+        raise NotFound(_("没有与此办件编号和查询码相符的办件。"))
     windows = {case.accepting_unit_id, case.current_unit_id}
     windows |= set(
         CaseStep.objects.filter(case=case, flow_step__code="deliver")
@@ -220,7 +218,7 @@ def rating_submit_at_window(
         .values_list("unit_id", flat=True)
     )
     if actor.unit_id not in windows:
-        raise Forbidden("This case was not received or delivered at your window.")
+        raise Forbidden(_("此办件不是在您的窗口接件或送达的。"))
     return _create_rating(
         actor=actor,
         case=case,
@@ -257,10 +255,10 @@ def follow_up_act(
         follow_up = FollowUp.objects.select_related("unit", "rating", "case").get(pk=follow_up.pk)
         require(
             policies.can_act_on_follow_up(actor, follow_up, action) or action not in FOLLOW_UP_TABLE,
-            "This action belongs to the other side of the follow-up.",
+            _("此操作应由另一方（监察人员或责任单位）执行。"),
         )
         if action == "reply" and finding and finding not in FollowUpFinding.values:
-            raise ValidationFailed("Unknown finding.", details=[{"field": "finding", "reason": "choice"}])
+            raise ValidationFailed(_("核实结论无效。"), details=[{"field": "finding", "reason": "choice"}])
         row = check(
             FOLLOW_UP_TABLE,
             action,
@@ -271,6 +269,7 @@ def follow_up_act(
                 "reply": reply.strip(),
                 "text": text.strip(),
             },
+            state_label=follow_up.get_state_display(),
         )
         now = clock.now()
         previous = follow_up.state
@@ -372,7 +371,7 @@ def _month_bounds(month: dt.date) -> tuple[dt.date, dt.datetime, dt.datetime]:
 def scores_compute(*, actor: Actor, month: dt.date) -> int:
     """(Re)compute every score of ``month``: per unit, window, department and staff member, each with
     the items (evidence) behind its points, and the ranking within each kind. Answers the scores written."""
-    require(policies.can_compute(actor), "Only the platform or the supervisor in charge computes scores.")
+    require(policies.can_compute(actor), _("只有平台或主管监察人员可以计算考评得分。"))
     first, start, end = _month_bounds(month)
     w = weights()
     units = {
@@ -560,7 +559,7 @@ def _district(path: str) -> str:
 
 def community_compute(*, actor: Actor, month: dt.date) -> int:
     """(Re)compute the month's indicators of every community station and rank them within each district."""
-    require(policies.can_compute(actor), "Only the platform or the supervisor in charge computes scores.")
+    require(policies.can_compute(actor), _("只有平台或主管监察人员可以计算考评得分。"))
     first, start, end = _month_bounds(month)
     w = weights()
     stations = list(Unit.objects.filter(kind=UnitKind.COMMUNITY_STATION, active=True))

@@ -7,6 +7,8 @@ unit; open → appealed (申诉中: the unit says the rating is malicious) by th
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from sanji.supervision.transitions import SUPERVISOR, UNIT, Step, allowed, check
 
 __all__ = ["FOLLOW_UP_TABLE", "allowed", "check"]
@@ -14,9 +16,23 @@ __all__ = ["FOLLOW_UP_TABLE", "allowed", "check"]
 FOLLOW_UP_TABLE: dict[str, Step] = {
     s.action: s
     for s in (
-        Step("reply", frozenset({"open"}), "replied", UNIT, ("finding", "action_taken", "reply")),
-        Step("appeal", frozenset({"open"}), "appealed", UNIT, ("text",)),
-        Step("accept_appeal", frozenset({"appealed"}), "closed", SUPERVISOR, ("text",)),
-        Step("reject_appeal", frozenset({"appealed"}), "open", SUPERVISOR, ("text",)),
+        Step(
+            "reply",
+            frozenset({"open"}),
+            "replied",
+            UNIT,
+            ("finding", "action_taken", "reply"),
+            _("核实、整改并回复"),
+        ),
+        Step("appeal", frozenset({"open"}), "appealed", UNIT, ("text",), _("申诉恶意评价")),
+        Step(
+            "accept_appeal",
+            frozenset({"appealed"}),
+            "closed",
+            SUPERVISOR,
+            ("text",),
+            _("申诉成立（该评价不计入考评）"),
+        ),
+        Step("reject_appeal", frozenset({"appealed"}), "open", SUPERVISOR, ("text",), _("驳回申诉")),
     )
 }

@@ -31,6 +31,9 @@ from sanji.orgs.models import Unit
 CITY_CODE = "150100"
 #: Every demo person signs in with this password (12+ characters, 4 classes, no username in it).
 DEMO_PASSWORD = "Hohhot#Demo2026"
+#: The ID number the demo citizen (zhangsan) registered on the portal with: their online
+#: applications for themselves carry it (a synthetic number of 赛罕区, valid check digit).
+DEMO_CITIZEN_ID = "150105198803120417"
 
 
 @dataclass(frozen=True)
@@ -133,13 +136,24 @@ def seed_people() -> list[DemoLogin]:
     security_admin: Actor | None = None
     with transaction.atomic():
         for person in DEMO_PEOPLE:
-            user, password = account_services.user_create(
-                actor=platform,
-                username=person.username,
-                full_name=person.full_name,
-                password=DEMO_PASSWORD,
-                must_change_password=False,
-            )
+            if person.role is None:  # a citizen registers on the portal, with their ID number
+                user = account_services.applicant_register(
+                    username=person.username,
+                    full_name=person.full_name,
+                    id_number=DEMO_CITIZEN_ID,
+                    phone="",
+                    password=DEMO_PASSWORD,
+                    ip="",
+                )
+                password = DEMO_PASSWORD
+            else:
+                user, password = account_services.user_create(
+                    actor=platform,
+                    username=person.username,
+                    full_name=person.full_name,
+                    password=DEMO_PASSWORD,
+                    must_change_password=False,
+                )
             login = DemoLogin(
                 username=person.username,
                 full_name=person.full_name,

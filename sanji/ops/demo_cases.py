@@ -53,7 +53,7 @@ from sanji.core.actors import Actor, Grant, system_actor
 from sanji.core.roles import DEPARTMENT_BOUND, Role
 from sanji.evaluation import services as evaluation_services
 from sanji.evaluation.models import BAD_LEVELS, FollowUp
-from sanji.ops.demo import CITY_CODE, DEMO_PASSWORD
+from sanji.ops.demo import CITY_CODE, DEMO_CITIZEN_ID, DEMO_PASSWORD
 from sanji.orgs import services as org_services
 from sanji.orgs.models import Region, Terminal, Unit, UnitKind
 from sanji.supervision import services as supervision_services
@@ -133,6 +133,16 @@ MONGOLIAN_FEMALE = _words("其其格 乌日娜 娜仁 格日勒 乌兰 图雅 �
 PHONE_PREFIXES = _words("139 138 137 150 151 152 158 159 187 188 136 135 147 183")
 
 
+#: How an agent (代办人) applying online states their standing (picked by the applicant's name, so
+#: that the demo's random sequence is the same with or without agents).
+AGENT_RELATIONS = (
+    "申请人之子，受其委托代为申请",
+    "申请人配偶，持授权委托书",
+    "申请人之女，申请人年迈行动不便",
+    "社区网格员，受申请人委托",
+)
+
+
 @dataclass(frozen=True)
 class Person:
     name: str
@@ -206,6 +216,8 @@ SPECIALS = ("组织专家评审", "现场勘验", "委托检验检测", "残疾�
 WITHDRAWALS = ("申请人书面申请撤回。", "申请人因个人原因申请撤回。")
 VOIDS = ("重复录入，经核实作废。",)
 SECOND_CORRECTIONS = ("申请人变更申请内容，需补充新的材料。",)
+#: The share of applications sent back once for correction (补正).
+CORRECTION_SHARE = 0.10
 
 #: Satisfaction ratings (好差评): the share of completed window, community and online cases their
 #: applicant rates (a department system's own cases are rated in its own system), and the levels.
@@ -567,7 +579,7 @@ class _Seeder:
         outcomes = (("refuse", 0.04), ("withdraw", 0.07), ("deny", 0.10), ("void", 0.105))
         plan.outcome = next((name for name, below in outcomes if r < below), "approve")
         plan.exit_after = rng.randint(1, 3)
-        plan.correction = rng.random() < 0.10
+        plan.correction = rng.random() < CORRECTION_SHARE
         plan.second_correction = plan.correction and rng.random() < 0.05
         plan.extension = slow and rng.random() < 0.04
         plan.special = slow and rng.random() < 0.04
@@ -635,9 +647,10 @@ class _Seeder:
     def _applicant(self, index: int) -> tuple[Actor, Person]:
         while len(self.applicants) <= index:
             n = len(self.applicants)
-            if n == 0 and (zhangsan := User.objects.filter(username="zhangsan").first()) is not None:
+            registered = User.objects.filter(username="zhangsan").exclude(id_number_index="")
+            if n == 0 and (zhangsan := registered.first()) is not None:
                 person = person_make(self.rng, region_code="150105", age=(25, 60), today=self.today)
-                own = Person(zhangsan.full_name, person.id_number, person.phone, True)
+                own = Person(zhangsan.full_name, DEMO_CITIZEN_ID, person.phone, True)
                 self.applicants.append((zhangsan, own))
                 continue
             district = DISTRICTS[n % len(DISTRICTS)][0]
@@ -725,9 +738,22 @@ class _Seeder:
             action, actor, fields = run.pending
             if action in (_RATE, _FOLLOW_UP_REPLY):
                 return self._after_completion(run, action, actor, fields, when)
-            case = case_services.case_act(
-                actor=actor, case_id=run.case_id, action=action, expected_version=run.version, **fields
-            )
+            if action == A.SUPPLEMENT and plan.channel == "online":
+                # The applicant's supplement carries a scan for every item of the notice.
+                case = case_services.case_supplement(
+                    actor=actor,
+                    case_id=run.case_id,
+                    expected_version=run.version,
+                    uploads=[
+                        (item, f"{item[:40]}.pdf", _scan(item))
+                        for item in case_services.notice_items(run.case_id)
+                    ],
+                    **fields,
+                )
+            else:
+                case = case_services.case_act(
+                    actor=actor, case_id=run.case_id, action=action, expected_version=run.version, **fields
+                )
             if action == A.PRECHECK_RETURN:
                 run.returned = True
             if action == A.SPECIAL_START:
@@ -744,13 +770,17 @@ class _Seeder:
             actor, own = self._applicant(plan.applicant_account)
             if self.rng.random() < 0.5:
                 person = own
+            # For oneself the account's identity; for somebody else an agent application (代办).
+            on_behalf = person is not own
             case, run.query_code = case_services.case_create_draft(
                 actor=actor,
                 matter_code=plan.matter.code,
                 region_code=plan.region_code,
-                applicant_name=person.name,
-                applicant_id_number=person.id_number,
+                on_behalf=on_behalf,
+                applicant_name=person.name if on_behalf else "",
+                applicant_id_number=person.id_number if on_behalf else "",
                 applicant_phone=person.phone,
+                agent_relation=AGENT_RELATIONS[len(person.name) % len(AGENT_RELATIONS)] if on_behalf else "",
             )
             plan.applicant = person
         else:
@@ -818,6 +848,8 @@ class _Seeder:
             comment = rng.choice(PRAISE)
         fields: dict[str, Any] = {"level": level, "comment": comment, "case_number": case.number}
         if plan.channel == "online":
+            if case.agent_id is not None:  # applied for by an agent: the applicant rates, not the agent
+                return None
             assert plan.applicant_account is not None
             run.pending = (_RATE, self._applicant(plan.applicant_account)[0], fields)
             return self.clock.later(when, rng.choice((0, 1, 2, 3)))
@@ -1115,6 +1147,14 @@ class _Seeder:
 
 #: The seeder's own steps after a case is completed (not case actions).
 _RATE = "rate"
+
+
+def _scan(material: str) -> bytes:
+    """A small PDF standing for the scan of ``material`` an applicant uploads."""
+    text = material.encode("unicode_escape").decode("ascii")
+    return f"%PDF-1.4\n% sanji demo scan: {text}\n%%EOF\n".encode("ascii")
+
+
 _FOLLOW_UP_REPLY = "follow_up_reply"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -25,7 +26,7 @@ READ_SCOPE = "orgs:read"
 def _reader(request: HttpRequest) -> Actor:
     actor: Actor = request.auth  # type: ignore[attr-defined]
     if not actor.allows_scope(READ_SCOPE) or not policies.can_read_reference(actor):
-        raise Forbidden(f"This needs a staff token with the scope {READ_SCOPE}.")
+        raise Forbidden(_("此操作需要带有 %(scope)s 权限范围的工作人员令牌。") % {"scope": READ_SCOPE})
     return actor
 
 

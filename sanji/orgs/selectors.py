@@ -7,15 +7,17 @@ terminals are read through the actor's scope (:mod:`sanji.orgs.policies`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import models
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from sanji.core.actors import Actor
 from sanji.core.authz import get_in_scope, is_platform
 from sanji.core.errors import NotFound
 from sanji.orgs import policies
-from sanji.orgs.models import Department, Region, RegionLevel, Terminal, Unit
+from sanji.orgs.models import Department, DepartmentKind, Region, RegionLevel, Terminal, Unit
 
 # --- regions ----------------------------------------------------------------------------------
 
@@ -24,7 +26,7 @@ def region_get(code: str) -> Region:
     """The region with this division code, or :class:`NotFound`."""
     region = Region.objects.filter(code=code).select_related("parent").first()
     if region is None:
-        raise NotFound(f"No region with code {code}.")
+        raise NotFound(_("没有代码为 %(code)s 的地区。") % {"code": code})
     return region
 
 
@@ -89,7 +91,8 @@ def department_get(*, region_code: str, kind: str) -> Department:
         Department.objects.filter(region__code=region_code, kind=kind).select_related("region").first()
     )
     if department is None:
-        raise NotFound(f"No {kind} department at {region_code}.")
+        line = DepartmentKind(kind).label if kind in DepartmentKind.values else kind
+        raise NotFound(_("%(region)s 没有%(kind)s部门。") % {"region": region_code, "kind": line})
     return department
 
 
@@ -210,3 +213,64 @@ def region_level_counts(root: Region) -> dict[str, int]:
     counts = dict.fromkeys(RegionLevel.values, 0)
     counts.update(dict(rows))
     return counts
+
+
+# --- unit labels (for choosers and for naming units that records hold by id) --------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UnitLabel:
+    """How a unit is named where several share a name (each district has a 民政局 and a 民政窗口):
+    its name, the centre it sits in (a window's), its region's name and its code."""
+
+    id: int
+    code: str
+    name: str
+    parent_name: str
+    region_name: str
+    active: bool
+
+    @property
+    def full_name(self) -> str:
+        """The name with the centre a window sits in (赛罕区市民服务中心 民政窗口)."""
+        return f"{self.parent_name} {self.name}" if self.parent_name else self.name
+
+    def __str__(self) -> str:
+        return f"{self.full_name} · {self.region_name} · {self.code}"
+
+
+_LABEL_COLUMNS = ("id", "code", "name", "parent__name", "region__name", "active")
+
+
+def _labels(rows: Iterable[tuple[int, str, str, str | None, str, bool]]) -> list[UnitLabel]:
+    return [
+        UnitLabel(pk, code, name, parent or "", region, active)
+        for pk, code, name, parent, region, active in rows
+    ]
+
+
+def unit_labels(unit_ids: Iterable[int | None]) -> dict[int, UnitLabel]:
+    """``{id: label}`` of those units that exist, in one query. For naming units that records the
+    reader may already see hold by id (audit entries); not a way to list units (no scope)."""
+    wanted = {pk for pk in unit_ids if pk is not None}
+    if not wanted:
+        return {}
+    rows = Unit.objects.filter(pk__in=wanted).values_list(*_LABEL_COLUMNS)
+    return {label.id: label for label in _labels(rows)}
+
+
+def unit_choices(units: models.QuerySet[Unit], q: str = "", *, limit: int = 50) -> list[UnitLabel]:
+    """Labels of ``units`` (already scoped by the caller's policy) for a chooser, in tree order.
+
+    ``q`` is split on spaces; every word must appear in the unit's code or name, its centre's name
+    or its region's name ("赛罕 民政" finds 赛罕区民政局 and the 民政窗口 of 赛罕区市民服务中心).
+    """
+    for word in q.split()[:5]:
+        units = units.filter(
+            Q(code__icontains=word)
+            | Q(name__icontains=word)
+            | Q(parent__name__icontains=word)
+            | Q(region__name__icontains=word)
+        )
+    rows = units.order_by("region_path", "code").values_list(*_LABEL_COLUMNS)[:limit]
+    return _labels(rows)

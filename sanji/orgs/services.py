@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from sanji.audit.services import record
 from sanji.core import clock
@@ -94,11 +95,11 @@ def region_import_csv(*, actor: Actor, text: str) -> RegionImportResult:
         return _region_import(actor=actor, text=text)
     except IntegrityError:
         # Only a concurrent import of the same codes gets here; this one was rolled back whole.
-        raise Conflict("Another import changed the same divisions at the same time; run it again.") from None
+        raise Conflict(_("另一次导入同时修改了相同的区划，请重新导入。")) from None
 
 
 def _region_import(*, actor: Actor, text: str) -> RegionImportResult:
-    require(policies.can_import_regions(actor), "Only the system administrator imports division codes.")
+    require(policies.can_import_regions(actor), _("只有系统管理员可以导入行政区划代码。"))
     parsed = divisions.parse(text)
     errors = list(parsed.errors)
     rows = parsed.rows
@@ -117,7 +118,7 @@ def _region_import(*, actor: Actor, text: str) -> RegionImportResult:
         for row in rows:
             row_ok = True
             if row.code in stored:
-                _, _, stored_level, _, stored_parent = stored[row.code]
+                stored_level, stored_parent = stored[row.code][2], stored[row.code][4]
                 if stored_level != row.level:
                     errors.append(
                         divisions.row_error(row.line, "level", f"{row.code} is stored as a {stored_level}")
@@ -168,7 +169,7 @@ def _region_import(*, actor: Actor, text: str) -> RegionImportResult:
         if errors:
             errors.sort(key=lambda e: (e["line"], e["field"]))
             raise ValidationFailed(
-                f"{len(errors)} error(s) in the division file; nothing was imported.", details=errors
+                _("区划文件有错误（%(n)d 处），未导入任何内容。") % {"n": len(errors)}, details=errors
             )
 
         path_by_code = {code: values[3] for code, values in stored.items()}
@@ -180,7 +181,7 @@ def _region_import(*, actor: Actor, text: str) -> RegionImportResult:
             to_update: list[Region] = []
             for row in level_rows:
                 if row.code in stored:
-                    pk, name, _, _, _ = stored[row.code]
+                    pk, name = stored[row.code][:2]
                     if name != row.name:
                         to_update.append(Region(pk=pk, name=row.name))
                     else:
@@ -236,7 +237,7 @@ def region_import_bytes(*, actor: Actor, data: bytes) -> RegionImportResult:
         text = divisions.decode(data)
     except UnicodeDecodeError:
         raise ValidationFailed(
-            "The file is neither UTF-8 nor GB18030 text; nothing was imported.",
+            _("文件既不是 UTF-8 也不是 GB18030 编码的文本，未导入任何内容。"),
             details=[divisions.row_error(1, "file", "not UTF-8 or GB18030 text")],
         ) from None
     return region_import_csv(actor=actor, text=text)
@@ -287,16 +288,14 @@ def org_structure_seed(*, actor: Actor, city_code: str) -> OrgSeedSummary:
     try:
         return _org_structure_seed(actor=actor, city_code=city_code)
     except IntegrityError:
-        raise Conflict("Another seeding of this city ran at the same time; run it again.") from None
+        raise Conflict(_("此城市的机构初始化正在同时进行，请重新运行。")) from None
 
 
 def _org_structure_seed(*, actor: Actor, city_code: str) -> OrgSeedSummary:
     city = Region.objects.filter(code=city_code, level=RegionLevel.CITY).first()
     if city is None:
-        raise NotFound(f"No city with code {city_code}.")
-    require(
-        policies.can_configure_region(actor, city.path), "Only the system administrator configures a city."
-    )
+        raise NotFound(_("没有代码为 %(code)s 的城市。") % {"code": city_code})
+    require(policies.can_configure_region(actor, city.path), _("只有系统管理员可以配置城市。"))
 
     with transaction.atomic():
         districts = list(Region.objects.filter(parent=city, level=RegionLevel.DISTRICT).order_by("code"))
@@ -571,10 +570,10 @@ def _free_code(base: str) -> str:
 def _clean_name(name: str, *, max_length: int = 120) -> str:
     name = name.strip()
     if not name:
-        raise ValidationFailed("The name is empty.", details=[{"field": "name", "reason": "empty"}])
+        raise ValidationFailed(_("名称不能为空。"), details=[{"field": "name", "reason": "empty"}])
     if len(name) > max_length:
         raise ValidationFailed(
-            f"The name is longer than {max_length} characters.",
+            _("名称不能超过 %(n)d 个字符。") % {"n": max_length},
             details=[{"field": "name", "reason": "too long"}],
         )
     return name
@@ -598,31 +597,28 @@ def unit_create(
     """
     if kind not in UnitKind.values:
         raise ValidationFailed(
-            f"Unknown unit kind {kind!r}.", details=[{"field": "kind", "reason": "unknown"}]
+            _("没有“%(kind)s”这种单位类型。") % {"kind": kind},
+            details=[{"field": "kind", "reason": "unknown"}],
         )
     if region is None:
         if parent is None:
             raise ValidationFailed(
-                "A unit needs a region or a parent.", details=[{"field": "region", "reason": "missing"}]
+                _("单位须有所属地区或上级单位。"), details=[{"field": "region", "reason": "missing"}]
             )
         region = parent.region
-    require(
-        policies.can_configure_region(actor, region.path), "Only the system administrator changes units here."
-    )
+    require(policies.can_configure_region(actor, region.path), _("只有系统管理员可以修改此处的单位。"))
     name = _clean_name(name)
     if parent is not None:
         if not region.path.startswith(parent.region_path):
             raise ValidationFailed(
-                "The unit must lie in its parent's region.",
+                _("单位须位于上级单位所在的地区内。"),
                 details=[{"field": "parent", "reason": "outside"}],
             )
         if not parent.active:
-            raise ValidationFailed(
-                "The parent unit is inactive.", details=[{"field": "parent", "reason": "inactive"}]
-            )
+            raise ValidationFailed(_("上级单位已停用。"), details=[{"field": "parent", "reason": "inactive"}])
     if department is not None and not region.path.startswith(department.region_path):
         raise ValidationFailed(
-            "The department must be at or above the unit's region.",
+            _("部门须位于单位所在地区或其上级地区。"),
             details=[{"field": "department", "reason": "outside"}],
         )
 
@@ -635,12 +631,13 @@ def unit_create(
             code = _free_code(base)
         elif not _CODE_RE.match(code):
             raise ValidationFailed(
-                "A unit code has 1–40 letters, digits, '-' or '_'.",
+                _("单位代码由 1 至 40 个字母、数字、“-”或“_”组成。"),
                 details=[{"field": "code", "reason": "format"}],
             )
         elif Unit.objects.filter(code=code).exists():
             raise ValidationFailed(
-                f"Unit code {code} is taken.", details=[{"field": "code", "reason": "taken"}]
+                _("单位代码 %(code)s 已被使用。") % {"code": code},
+                details=[{"field": "code", "reason": "taken"}],
             )
         unit = Unit.objects.create(
             code=code,
@@ -669,7 +666,7 @@ def unit_create(
 def _require_editable(actor: Actor, unit: Unit) -> None:
     if not policies.scope_units(actor, Unit.objects.filter(pk=unit.pk)).exists():
         raise NotFound()
-    require(policies.can_edit_unit(actor, unit), "Only the system administrator changes units.")
+    require(policies.can_edit_unit(actor, unit), _("只有系统管理员可以修改单位。"))
 
 
 def unit_update(*, actor: Actor, unit: Unit, name: str) -> Unit:
@@ -751,7 +748,8 @@ def _clean_ip(ip_address: str | None) -> str | None:
         return str(ipaddress.ip_address(ip_address.strip()))
     except ValueError:
         raise ValidationFailed(
-            f"{ip_address!r} is not an IP address.", details=[{"field": "ip_address", "reason": "format"}]
+            _("“%(ip)s”不是 IP 地址。") % {"ip": ip_address},
+            details=[{"field": "ip_address", "reason": "format"}],
         ) from None
 
 
@@ -788,17 +786,18 @@ def terminal_register(
         region = Region.objects.select_for_update().get(pk=unit.region_id)
         unit = Unit.objects.get(pk=unit.pk)
         if not unit.active:
-            raise ValidationFailed("The unit is inactive.", details=[{"field": "unit", "reason": "inactive"}])
+            raise ValidationFailed(_("该单位已停用。"), details=[{"field": "unit", "reason": "inactive"}])
         if code is None:
             code = _next_terminal_code(region.code)
         elif not _TERMINAL_CODE_RE.match(code):
             raise ValidationFailed(
-                "A terminal code has 1–40 letters, digits, '-' or '_'.",
+                _("终端代码由 1 至 40 个字母、数字、“-”或“_”组成。"),
                 details=[{"field": "code", "reason": "format"}],
             )
         elif Terminal.objects.filter(code=code).exists():
             raise ValidationFailed(
-                f"Terminal code {code} is taken.", details=[{"field": "code", "reason": "taken"}]
+                _("终端代码 %(code)s 已被使用。") % {"code": code},
+                details=[{"field": "code", "reason": "taken"}],
             )
         secret = _new_secret()
         terminal = Terminal.objects.create(
@@ -876,9 +875,9 @@ def terminal_authenticate(*, code: str, secret: str, ip: str) -> Terminal:
     expected = terminal.secret_hash if terminal is not None else terminal_secret_hash("-")
     matches = hmac.compare_digest(expected, terminal_secret_hash(secret))
     if terminal is None or not matches or not terminal.active or not terminal.unit.active:
-        raise NotFound("Unknown terminal or wrong secret.")
+        raise NotFound(_("终端未登记或密钥错误。"))
     if terminal.ip_address and not _same_ip(terminal.ip_address, ip):
-        raise Forbidden("This terminal may only be used from its registered address.")
+        raise Forbidden(_("此终端只能在其登记的地址上使用。"))
     now = clock.now()
     # In a transaction: on SQLite it queues with the other writers instead of polling the lock.
     with transaction.atomic():

@@ -15,7 +15,15 @@ from sanji.accounts.scopes import require_scope
 from sanji.core.actors import Actor
 from sanji.sharing import selectors, services
 from sanji.sharing.models import ShareableField
-from sanji.sharing.schemas import FieldOut, GrantIn, GrantOut, GrantRevokeIn, LookupIn, SharedPersonOut
+from sanji.sharing.schemas import (
+    ChangeIdNumbersOut,
+    FieldOut,
+    GrantIn,
+    GrantOut,
+    GrantRevokeIn,
+    LookupIn,
+    SharedPersonOut,
+)
 
 router = Router(tags=["sharing"])
 
@@ -48,6 +56,26 @@ def person_lookup(request: HttpRequest, payload: LookupIn) -> dict[str, Any]:
         "grant": shared.grant_id,
         "access_record": shared.access_id,
         "read_at": shared.read_at,
+    }
+
+
+@router.post(
+    "/changes/{change_id}/id-numbers",
+    response=ChangeIdNumbersOut,
+    summary="The clear ID numbers before and after a correction, for its police verifier (recorded)",
+)
+def change_id_numbers(request: HttpRequest, change_id: int) -> dict[str, Any]:
+    """For the police verifier deciding a correction of the ID number, while it waits: both numbers in
+    full with the positions and parts that change. Each number shown leaves an access record the
+    resident sees and the audit entry ``population.id_unmasked`` (scope ``population:read``: part of
+    the verification)."""
+    numbers = services.change_id_unmask(actor=_actor(request, "population:read"), change_id=change_id)
+    return {
+        "change_id": numbers.change.pk,
+        "before": numbers.before,
+        "after": numbers.after,
+        "changed_positions": list(numbers.changed_positions),
+        "changed_parts": list(numbers.changed_parts),
     }
 
 

@@ -78,3 +78,11 @@ class GrantOut(Schema):
 class FieldOut(Schema):
     name: str
     label: str
+
+
+class ChangeIdNumbersOut(Schema):
+    change_id: int
+    before: str = Field(description="the registered number, in full")
+    after: str = Field(description="the corrected number, in full")
+    changed_positions: list[int] = Field(description="0-based positions of the digits that change")
+    changed_parts: list[str] = Field(description="address_code, birth_date, sequence, check")

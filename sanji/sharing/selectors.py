@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from sanji.accounts.models import User
 from sanji.audit.services import record
@@ -61,7 +62,7 @@ def id_number_clean(raw: str) -> str:
         return idnumber.parse(raw or "", today=clock.today()).number
     except idnumber.IdNumberError:
         raise ValidationFailed(
-            "Not a valid citizen ID number.", details=[{"field": "id_number", "reason": "invalid"}]
+            _("不是有效的公民身份号码。"), details=[{"field": "id_number", "reason": "invalid"}]
         ) from None
 
 
@@ -109,14 +110,23 @@ def _grant_for_read(grant_id: int | None, departments: frozenset[int]) -> _ReadG
     )
     row = dict(zip(_GRANT_COLUMNS, rows[0], strict=True)) if rows else None
     if row is None or row["department_id"] not in departments:
-        raise NotFound("Your department holds no such grant.")
+        raise NotFound(_("本部门没有这项共享授权。"))
     if row["revoked_at"] is not None:
-        raise Forbidden(f"Grant {grant_id} was revoked on {row['revoked_at']:%Y-%m-%d}.")
+        raise Forbidden(
+            _("共享授权 #%(id)s 已于 %(date)s 撤销。")
+            % {"id": grant_id, "date": f"{row['revoked_at']:%Y-%m-%d}"}
+        )
     today = clock.today()
     if today > row["valid_until"]:
-        raise Forbidden(f"Grant {grant_id} expired on {row['valid_until']:%Y-%m-%d}.")
+        raise Forbidden(
+            _("共享授权 #%(id)s 已于 %(date)s 到期。")
+            % {"id": grant_id, "date": f"{row['valid_until']:%Y-%m-%d}"}
+        )
     if today < row["valid_from"]:
-        raise Forbidden(f"Grant {grant_id} is valid from {row['valid_from']:%Y-%m-%d}.")
+        raise Forbidden(
+            _("共享授权 #%(id)s 自 %(date)s 起生效。")
+            % {"id": grant_id, "date": f"{row['valid_from']:%Y-%m-%d}"}
+        )
     return _ReadGrant(pk=grant_id, department_id=row["department_id"], fields=list(row["fields"]))
 
 
@@ -156,7 +166,7 @@ def person_get_for(
     - An ID number that is valid but not in the registry is NotFound; the miss is audited without
       the number, and no access record is written.
     """
-    require(policies.can_read_shared(actor), "Only department data officers and systems read shared data.")
+    require(policies.can_read_shared(actor), _("只有部门数据专员和部门系统可以查询共享数据。"))
     text = services.purpose_clean(purpose)
     number = id_number_clean(id_number)
     departments = policies.reader_department_ids(actor)
@@ -165,8 +175,10 @@ def person_get_for(
     wanted = granted if fields is None else list(dict.fromkeys(f.strip() for f in fields if f.strip()))
     refused = [f for f in wanted if f not in granted]
     if refused:
+        names = dict(ShareableField.choices)
         raise Forbidden(
-            f"No grant of your department for: {', '.join(refused)}.",
+            _("本部门没有以下项目的共享授权：%(fields)s。")
+            % {"fields": pgettext("list separator", "、").join(str(names.get(f, f)) for f in refused)},
             details=[{"field": "fields", "reason": "not_granted", "values": refused}],
         )
     columns = ["id", "name", "id_masked", "region_path"]
@@ -183,7 +195,7 @@ def person_get_for(
     row = dict(zip(columns, found[0], strict=True)) if found else None
     if row is None:
         record(actor=actor, action="sharing.person_not_found", purpose=text)
-        raise NotFound("No person with this ID number.")
+        raise NotFound(_("人口基础信息库中没有这个身份证号码。"))
     values: dict[str, Any] = {}
     labels: dict[str, str] = {}
     for name in wanted:
@@ -222,7 +234,7 @@ def person_get_for(
 
 def grant_list_for(actor: Actor, *, active_only: bool = False) -> models.QuerySet[SharingGrant]:
     if not policies.can_view_grants(actor):
-        raise Forbidden("You may not see sharing grants.")
+        raise Forbidden(_("您无权查看共享授权。"))
     grants = policies.scope_grants(actor, SharingGrant.objects.select_related("department"))
     if active_only:
         today = clock.today()
@@ -299,7 +311,7 @@ def person_search_for(actor: Actor, q: str, *, page: int = 1, page_size: int = 2
     Pages are fetched one row past the page (no COUNT over a district's people).
     """
     if not policies.can_search_people(actor):
-        raise Forbidden("You may not search the population registry.")
+        raise Forbidden(_("您无权检索人口基础信息库。"))
     q = (q or "").strip()
     page = max(1, page)
     page_size = max(1, min(page_size, 100))
@@ -314,9 +326,7 @@ def person_search_for(actor: Actor, q: str, *, page: int = 1, page_size: int = 2
         return PersonSearchPage([person], 1, page_size, False, True)
     name = " ".join(q.split())
     if len(name) > 60:
-        raise ValidationFailed(
-            "A name is at most 60 characters.", details=[{"field": "q", "reason": "too_long"}]
-        )
+        raise ValidationFailed(_("姓名不能超过 60 个字符。"), details=[{"field": "q", "reason": "too_long"}])
     rows = list(
         population_selectors.people_for(actor)
         .filter(name__startswith=name)

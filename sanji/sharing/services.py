@@ -9,6 +9,8 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from sanji.accounts.services import APPLICANT_INDEX_PURPOSE
 from sanji.audit.services import record
@@ -32,11 +34,11 @@ def purpose_clean(purpose: str) -> str:
     text = " ".join((purpose or "").split())
     if not text:
         raise ValidationFailed(
-            "State the purpose of this read.", details=[{"field": "purpose", "reason": "required"}]
+            _("请说明本次查询的用途。"), details=[{"field": "purpose", "reason": "required"}]
         )
     if len(text) > PURPOSE_MAX:
         raise ValidationFailed(
-            f"The purpose is at most {PURPOSE_MAX} characters.",
+            _("用途不能超过 %(n)d 个字符。") % {"n": PURPOSE_MAX},
             details=[{"field": "purpose", "reason": "too_long"}],
         )
     return text
@@ -118,12 +120,12 @@ def _fields_clean(fields: Sequence[str]) -> list[str]:
             unknown.append(name)
     if unknown:
         raise ValidationFailed(
-            f"Not shareable fields: {', '.join(unknown)}.",
+            _("以下项目不可共享：%(fields)s。") % {"fields": pgettext("list separator", "、").join(unknown)},
             details=[{"field": "fields", "reason": "unknown", "values": unknown}],
         )
     if not cleaned:
         raise ValidationFailed(
-            "Name at least one field (name and ID number need no grant).",
+            _("请至少选择一个共享项目（姓名和身份证号码无须授权）。"),
             details=[{"field": "fields", "reason": "required"}],
         )
     order = list(ShareableField.values)
@@ -141,29 +143,38 @@ def grant_create(
     valid_until: dt.date,
 ) -> SharingGrant:
     """Grant a department the reading of ``fields`` for ``purpose`` from ``valid_from`` to ``valid_until``."""
-    require(policies.can_manage_grants(actor), "Only the system administrator issues sharing grants.")
+    require(policies.can_manage_grants(actor), _("只有系统管理员可以发放共享授权。"))
     department = Department.objects.filter(pk=department_id).first()
     if department is None or not policies.can_manage_grant_in(actor, department.region_path):
-        raise NotFound("No such department.")
+        raise NotFound(_("没有这个部门。"))
     cleaned = _fields_clean(fields)
     purpose_text = " ".join((purpose or "").split())
     basis = " ".join((legal_basis or "").split())
-    problems = []
-    if not purpose_text or len(purpose_text) > PURPOSE_MAX:
-        problems.append({"field": "purpose", "reason": "required" if not purpose_text else "too_long"})
-    if not basis or len(basis) > LEGAL_BASIS_MAX:
-        problems.append({"field": "legal_basis", "reason": "required" if not basis else "too_long"})
+    problems: list[dict[str, str]] = []
+    said: list[str] = []
+
+    def problem(field: str, reason: str, text: str) -> None:
+        problems.append({"field": field, "reason": reason})
+        said.append(text)
+
+    if not purpose_text:
+        problem("purpose", "required", _("请写明用途"))
+    elif len(purpose_text) > PURPOSE_MAX:
+        problem("purpose", "too_long", _("用途不能超过 %(n)d 个字符") % {"n": PURPOSE_MAX})
+    if not basis:
+        problem("legal_basis", "required", _("请写明法律依据"))
+    elif len(basis) > LEGAL_BASIS_MAX:
+        problem("legal_basis", "too_long", _("法律依据不能超过 %(n)d 个字符") % {"n": LEGAL_BASIS_MAX})
     if valid_until < valid_from:
-        problems.append({"field": "valid_until", "reason": "before_valid_from"})
+        problem("valid_until", "before_valid_from", _("有效期截止日早于起始日"))
     elif valid_until < clock.today():
-        problems.append({"field": "valid_until", "reason": "in_the_past"})
+        problem("valid_until", "in_the_past", _("有效期截止日已过"))
     elif (valid_until - valid_from).days > GRANT_MAX_DAYS:
-        problems.append({"field": "valid_until", "reason": "too_long"})
+        problem("valid_until", "too_long", _("有效期不能超过 %(n)d 天") % {"n": GRANT_MAX_DAYS})
     if problems:
         raise ValidationFailed(
-            "The grant is incomplete or inconsistent: "
-            + ", ".join(f"{p['field']} ({p['reason']})" for p in problems)
-            + ".",
+            _("授权不完整或前后矛盾：%(problems)s。")
+            % {"problems": pgettext("clause separator", "；").join(said)},
             details=problems,
         )
     with transaction.atomic():
@@ -198,18 +209,16 @@ def grant_create(
 
 def grant_revoke(*, actor: Actor, grant_id: int, reason: str) -> SharingGrant:
     """Revoke a grant at once; reads under it are refused from now on. Revoking twice is a conflict."""
-    require(policies.can_manage_grants(actor), "Only the system administrator revokes sharing grants.")
+    require(policies.can_manage_grants(actor), _("只有系统管理员可以撤销共享授权。"))
     text = " ".join((reason or "").split())
     if not text:
-        raise ValidationFailed(
-            "Give the reason for revoking.", details=[{"field": "reason", "reason": "required"}]
-        )
+        raise ValidationFailed(_("请说明撤销理由。"), details=[{"field": "reason", "reason": "required"}])
     with transaction.atomic():
         grant = get_in_scope(
             policies.scope_grants(actor, SharingGrant.objects.select_for_update()), pk=grant_id
         )
         if grant.revoked_at is not None:
-            raise Conflict("This grant is already revoked.")
+            raise Conflict(_("此授权已撤销。"))
         grant.revoked_at = clock.now()
         grant.revoked_by_username = actor.username
         grant.revoke_reason = text[:300]
@@ -249,6 +258,37 @@ def person_id_unmask(*, actor: Actor, person_id: int, purpose: str) -> str:
         action="population.id_unmasked",
     )
     return number
+
+
+def change_id_unmask(*, actor: Actor, change_id: int) -> population_selectors.ChangeIdNumbers:
+    """The clear ID numbers before and after a correction of the number (信息更正), for the police
+    verifier deciding it: masked, the digits that change (the birth date, the sequence) cannot be
+    checked against the household register and the documents.
+
+    The same disclosure as :func:`person_id_unmask`: an access record for each number shown (the
+    resident sees it under whichever number their account carries) and the audit entry
+    ``population.id_unmasked``; the purpose names the change. ``NotFound`` outside reach,
+    ``Forbidden`` for anyone but a verifier who may decide it while it waits.
+    """
+    numbers = population_selectors.change_id_numbers_for(actor, change_id)
+    require(policies.can_unmask(actor))
+    change = numbers.change
+    # Stored data the resident reads (like a typed purpose), not interface text: in Chinese.
+    purpose = f"人口变动核查：第 {change.pk} 号信息更正（公民身份号码更正前后核对）"
+    with transaction.atomic():
+        for number in dict.fromkeys((numbers.before, numbers.after)):
+            access_record_add(
+                actor=actor,
+                kind=AccessKind.ID_UNMASKED,
+                person_id=change.person_id or 0,
+                id_number=number,
+                region_path=change.region_path,
+                purpose=purpose,
+                fields=["id_number"],
+                department_id=_department_of(actor),
+                action="population.id_unmasked",
+            )
+    return numbers
 
 
 def _department_of(actor: Actor) -> int | None:

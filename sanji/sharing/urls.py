@@ -12,5 +12,6 @@ urlpatterns = [
     path("people/", views.person_search, name="people"),
     path("people/<int:person_id>/", views.person_detail, name="person"),
     path("people/<int:person_id>/unmask/", views.person_unmask, name="person_unmask"),
+    path("changes/<int:change_id>/id-numbers/", views.change_unmask, name="change_unmask"),
     path("my-reads/", views.my_reads, name="my_reads"),
 ]

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,9 +18,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sanji.core.actors import Actor, actor_of
-from sanji.core.errors import NotFound, SanjiError
+from sanji.core.errors import Forbidden, NotFound, SanjiError
 from sanji.core.pages import attempt, found
 from sanji.orgs.models import Department
+from sanji.population import policies as population_policies
+from sanji.population import selectors as population_selectors
 from sanji.sharing import policies, selectors, services
 from sanji.sharing.forms import GrantForm, SharedReadForm, UnmaskForm
 from sanji.sharing.models import ShareableField
@@ -190,6 +193,39 @@ def person_unmask(request: HttpRequest, person_id: int) -> HttpResponse:
         except SanjiError as exc:
             form.add_error("purpose", exc.message)
     return _person_page(request, actor, person_id, unmasked=unmasked, unmask_form=form)
+
+
+# --- the ID numbers of a correction, for its police verifier ----------------------------------------
+
+
+@login_required
+@require_POST
+def change_unmask(request: HttpRequest, change_id: int) -> HttpResponse:
+    """更正前后的完整公民身份号码: the population change page again, with the clear numbers before and
+    after a correction of the number and the changed digits marked, for the verifier deciding it.
+    Recorded for the resident and audited (:func:`sanji.sharing.services.change_id_unmask`)."""
+    actor = actor_of(request)
+    numbers = None
+    error = ""
+    status = 200
+    try:
+        numbers = services.change_id_unmask(actor=actor, change_id=change_id)
+    except NotFound:
+        raise Http404 from None
+    except Forbidden:
+        raise PermissionDenied from None
+    except SanjiError as exc:
+        error, status = exc.message, exc.status
+    detail = found(lambda: population_selectors.change_detail_for(actor, change_id))
+    context = {
+        "d": detail,
+        "change": detail.change,
+        "error": error,
+        "id_numbers": numbers,
+        "can_submit": population_policies.can_submit_changes(actor),
+        "can_verify": population_policies.can_verify_changes(actor),
+    }
+    return render(request, "population/change_detail.html", context, status=status)
 
 
 # --- the resident's own access log ---------------------------------------------------------------

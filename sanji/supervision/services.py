@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from sanji.audit.services import record
 from sanji.calendar.selectors import work_calendar
@@ -88,31 +89,29 @@ def rule_config_update(
     points: Decimal | str,
 ) -> RuleConfig:
     """Change one rule's switch, threshold, issuing mode and points (the supervisor in charge)."""
-    require(
-        policies.can_configure_rules(actor), "Only the supervisor in charge configures supervision rules."
-    )
+    require(policies.can_configure_rules(actor), _("只有主管监察人员可以配置监察规则。"))
     if code not in rules.DEFAULTS:
-        raise NotFound(f"No rule {code!r}.")
+        raise NotFound(_("没有“%(code)s”这条规则。") % {"code": code})
     try:
         value = Decimal(str(points))
     except InvalidOperation:
         raise ValidationFailed(
-            "Points must be a number.", details=[{"field": "points", "reason": "number"}]
+            _("分值须为数字。"), details=[{"field": "points", "reason": "number"}]
         ) from None
     if not Decimal("-100") <= value <= Decimal("100"):
         raise ValidationFailed(
-            "Points are between -100 and 100.", details=[{"field": "points", "reason": "range"}]
+            _("分值须在 -100 至 100 之间。"), details=[{"field": "points", "reason": "range"}]
         )
     if threshold < 0 or threshold > 60:
         raise ValidationFailed(
-            "The threshold is 0 to 60.", details=[{"field": "threshold", "reason": "range"}]
+            _("阈值须在 0 至 60 之间。"), details=[{"field": "threshold", "reason": "range"}]
         )
     if code == RuleCode.WARNING and threshold < 1:
         raise ValidationFailed(
-            "A warning needs at least one working day.", details=[{"field": "threshold", "reason": "range"}]
+            _("预警阈值至少为 1 个工作日。"), details=[{"field": "threshold", "reason": "range"}]
         )
     with transaction.atomic():
-        row, _ = RuleConfig.objects.select_for_update().get_or_create(code=code)
+        row = RuleConfig.objects.select_for_update().get_or_create(code=code)[0]
         before = {
             "enabled": row.enabled,
             "threshold": row.threshold,
@@ -147,9 +146,7 @@ def rule_config_update(
 
 def rule_configs_seed(*, actor: Actor) -> int:
     """Create the missing RuleConfig rows with the defaults (idempotent); answers how many were created."""
-    require(
-        policies.can_configure_rules(actor), "Only the supervisor in charge configures supervision rules."
-    )
+    require(policies.can_configure_rules(actor), _("只有主管监察人员可以配置监察规则。"))
     existing = set(RuleConfig.objects.values_list("code", flat=True))
     rows = [
         RuleConfig(
@@ -188,7 +185,7 @@ def marks_issue(*, actor: Actor, candidates: Sequence[MarkCandidate]) -> list[Ma
     Disabled rules are skipped; each rule's setting decides issued-at-once or held for confirmation
     and the points. Only the platform raises marks (the hook, the sweep and its steps).
     """
-    require(policies.can_sweep(actor), "Only the platform raises supervision marks.")
+    require(policies.can_sweep(actor), _("只有平台可以生成监察标记。"))
     settings = rule_settings()
     wanted = [c for c in candidates if c.rule in settings and settings[c.rule].enabled]
     if not wanted:
@@ -511,7 +508,7 @@ def supervision_sweep(*, actor: Actor, now: dt.datetime | None = None) -> SweepR
     recorded (:class:`SweepRun`, the sweep history) with one audit entry carrying the counts per rule:
     the marks themselves are the record of each hit, so the sweep writes no audit row per mark.
     """
-    require(policies.can_sweep(actor), "Only the platform runs the supervision sweep.")
+    require(policies.can_sweep(actor), _("只有平台可以运行监察扫描。"))
     now = now or clock.now()
     started = clock.now()
     began, began_cpu = time.perf_counter(), time.process_time()
@@ -539,7 +536,7 @@ def supervision_sweep(*, actor: Actor, now: dt.datetime | None = None) -> SweepR
     try:
         cutoff = rules.warning_cutoff(cal, today, warning.threshold)
     except CalendarNotConfigured as exc:
-        result.problems.append(f"warnings skipped: {exc.message}")
+        result.problems.append(f"warnings skipped: {exc.condition}")
     due_soon_until = dt.datetime.combine(cutoff, dt.time.max, tzinfo=clock.CITY_TZ) if cutoff else now
     time_rules = [RuleCode.YELLOW_CARD, RuleCode.RED_CARD, RuleCode.ACCEPTANCE_LATE, RuleCode.STEP_OVERRUN]
     time_rules += [RuleCode.WARNING, RuleCode.ORDER_OVERDUE]
@@ -727,17 +724,17 @@ def mark_act(
         mark = _mark_for_update(actor, mark_id)
         if expected_version is not None and mark.version != expected_version:
             raise Conflict(
-                f"The mark changed meanwhile (version {mark.version}, "
-                f"expected {expected_version}); reload it.",
+                _("此监察标记已被他人更新（当前版本 %(version)s，预期 %(expected)s），请刷新后重试。")
+                % {"version": mark.version, "expected": expected_version},
                 details={"version": mark.version},
             )
         require(
             policies.can_act_on_mark(actor, mark, action) or action not in MARK_TABLE,
-            "This action belongs to the other side of the mark.",
+            _("此操作应由另一方（监察人员或责任单位）执行。"),
         )
         order_days = days if days is not None else ORDER_DEFAULT_DAYS
         fields: dict[str, object] = {"text": text.strip(), "days": order_days}
-        row = check(MARK_TABLE, action, mark.state, fields)
+        row = check(MARK_TABLE, action, mark.state, fields, state_label=mark.get_state_display())
         now = clock.now()
         previous = mark.state
         mark.state = row.target
@@ -776,13 +773,13 @@ def mark_act(
 def _order_open(actor: Actor, mark: Mark, instruction: str, days: int, now: dt.datetime) -> SupervisionOrder:
     if not 1 <= days <= MAX_ORDER_DAYS:
         raise ValidationFailed(
-            f"A supervision order gives 1 to {MAX_ORDER_DAYS} working days.",
+            _("督办期限为 1 至 %(n)d 个工作日。") % {"n": MAX_ORDER_DAYS},
             details=[{"field": "days", "reason": "range"}],
         )
     try:
         due = deadline(work_calendar(), now, days)
     except CalendarNotConfigured as exc:
-        raise ValidationFailed(f"The order's deadline cannot be computed: {exc.message}.") from None
+        raise ValidationFailed(_("督办期限无法计算：%(reason)s") % {"reason": exc.message}) from None
     order = SupervisionOrder.objects.create(
         mark=mark,
         case=mark.case,
@@ -844,9 +841,11 @@ def order_act(*, actor: Actor, order_id: int, action: str, text: str = "") -> Su
         order = SupervisionOrder.objects.select_related("unit", "case").get(pk=order.pk)
         require(
             policies.can_act_on_order(actor, order, action) or action not in ORDER_TABLE,
-            "This action belongs to the other side of the order.",
+            _("此操作应由另一方（监察人员或责任单位）执行。"),
         )
-        row = check(ORDER_TABLE, action, order.state, {"text": text.strip()})
+        row = check(
+            ORDER_TABLE, action, order.state, {"text": text.strip()}, state_label=order.get_state_display()
+        )
         now = clock.now()
         previous = order.state
         order.state = row.target

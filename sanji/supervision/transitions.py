@@ -13,9 +13,12 @@ supervisor may also close an open order. Whether an order is overdue is the swee
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from sanji.core.errors import IllegalTransition, ValidationFailed
@@ -48,6 +51,7 @@ class Step:
     target: str
     by: str  # SUPERVISOR | UNIT
     required: tuple[str, ...] = ()
+    label: str | Promise = ""  # the action's name for people (a refusal names the allowed ones)
 
     @property
     def audit_action(self) -> str:
@@ -60,12 +64,12 @@ _OPEN_MARK = frozenset({M.ISSUED, M.EXPLAINED, M.APPEALED})
 MARK_TABLE: dict[str, Step] = {
     s.action: s
     for s in (
-        Step("confirm", frozenset({M.HELD}), M.ISSUED, SUPERVISOR),
-        Step("explain", frozenset({M.ISSUED}), M.EXPLAINED, UNIT, ("text",)),
-        Step("appeal", frozenset({M.ISSUED, M.EXPLAINED}), M.APPEALED, UNIT, ("text",)),
-        Step("cancel", frozenset({M.HELD}) | _OPEN_MARK, M.CANCELLED, SUPERVISOR, ("text",)),
-        Step("uphold", _OPEN_MARK, M.UPHELD, SUPERVISOR),
-        Step("escalate", _OPEN_MARK | {M.UPHELD}, M.ESCALATED, SUPERVISOR, ("text", "days")),
+        Step("confirm", frozenset({M.HELD}), M.ISSUED, SUPERVISOR, label=_("确认发出")),
+        Step("explain", frozenset({M.ISSUED}), M.EXPLAINED, UNIT, ("text",), _("情况说明")),
+        Step("appeal", frozenset({M.ISSUED, M.EXPLAINED}), M.APPEALED, UNIT, ("text",), _("申诉")),
+        Step("cancel", frozenset({M.HELD}) | _OPEN_MARK, M.CANCELLED, SUPERVISOR, ("text",), _("撤销")),
+        Step("uphold", _OPEN_MARK, M.UPHELD, SUPERVISOR, label=_("维持")),
+        Step("escalate", _OPEN_MARK | {M.UPHELD}, M.ESCALATED, SUPERVISOR, ("text", "days"), _("转督办")),
     )
 }
 
@@ -73,19 +77,19 @@ OS = OrderState
 ORDER_TABLE: dict[str, Step] = {
     s.action: s
     for s in (
-        Step("answer", frozenset({OS.OPEN}), OS.ANSWERED, UNIT, ("text",)),
-        Step("close", frozenset({OS.OPEN, OS.ANSWERED}), OS.CLOSED, SUPERVISOR),
+        Step("answer", frozenset({OS.OPEN}), OS.ANSWERED, UNIT, ("text",), _("反馈办理情况")),
+        Step("close", frozenset({OS.OPEN, OS.ANSWERED}), OS.CLOSED, SUPERVISOR, label=_("办结督办")),
     )
 }
 
 #: Marks that count (in the score, on the board): issued and not cancelled.
 COUNTING_STATES: frozenset[str] = frozenset({M.ISSUED, M.EXPLAINED, M.APPEALED, M.UPHELD, M.ESCALATED})
 
-_ALREADY: dict[tuple[str, str], str] = {
-    ("confirm", M.ISSUED): "This mark is already confirmed.",
-    ("confirm", M.CANCELLED): "This mark was cancelled; it cannot be confirmed.",
-    ("appeal", M.APPEALED): "An appeal of this mark is already pending.",
-    ("escalate", M.ESCALATED): "This mark is already escalated to a supervision order.",
+_ALREADY: dict[tuple[str, str], Promise] = {
+    ("confirm", M.ISSUED): _("此监察标记已确认发出。"),
+    ("confirm", M.CANCELLED): _("此监察标记已撤销，不能再确认发出。"),
+    ("appeal", M.APPEALED): _("此监察标记的申诉正在处理中。"),
+    ("escalate", M.ESCALATED): _("此监察标记已转为督办。"),
 }
 
 
@@ -93,22 +97,47 @@ def allowed(table: dict[str, Step], state: str) -> list[str]:
     return [a for a, s in table.items() if state in s.sources]
 
 
-def check(table: dict[str, Step], action: str, state: str, fields: dict[str, object] | None = None) -> Step:
-    """Validate ``action`` from ``state``; answer the table row or raise (409 / 422)."""
+def _name(table: Mapping[str, Step], action: str) -> str:
+    row = table.get(action)
+    return str(row.label) if row is not None and row.label else action
+
+
+def check(
+    table: dict[str, Step],
+    action: str,
+    state: str,
+    fields: dict[str, object] | None = None,
+    *,
+    state_label: str = "",
+) -> Step:
+    """Validate ``action`` from ``state``; answer the table row or raise (409 / 422).
+
+    A refusal names the state (``state_label``, its name for people, when given) and the actions
+    allowed from it, in the active language; ``details`` keeps the codes."""
     fields = fields or {}
     row = table.get(action)
     if row is None or state not in row.sources:
-        message = _ALREADY.get((action, state)) or (
-            f"Action {action!r} is not allowed in state {state}; "
-            f"allowed: {', '.join(allowed(table, state)) or 'none'}."
+        permitted = allowed(table, state)
+        already = _ALREADY.get((action, state))
+        message = (
+            str(already)
+            if already is not None
+            else gettext("当前不能执行“%(action)s”（状态：%(state)s；可执行的操作：%(allowed)s）。")
+            % {
+                "action": _name(table, action),
+                "state": state_label or state,
+                "allowed": pgettext("list separator", "、").join(_name(table, a) for a in permitted)
+                or gettext("无"),
+            }
         )
-        raise IllegalTransition(message, details={"state": state, "allowed": allowed(table, state)})
+        raise IllegalTransition(message, details={"state": state, "allowed": permitted})
     missing = [
         name for name in row.required if fields.get(name) in (None, "") or str(fields.get(name)).strip() == ""
     ]
     if missing:
         raise ValidationFailed(
-            f"Action {action!r} needs: {', '.join(missing)}.",
+            gettext("“%(action)s”须填写：%(fields)s。")
+            % {"action": _name(table, action), "fields": pgettext("list separator", "、").join(missing)},
             details=[{"field": name, "reason": "required"} for name in missing],
         )
     return row

@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 
 register = template.Library()
 
-#: The condition :class:`sanji.calendar.workdays.CalendarNotConfigured` records (stored with a case
-#: as its ``calendar_problem``, in the API's language).
+#: The condition :class:`sanji.calendar.workdays.CalendarNotConfigured` records (its ``condition``,
+#: stored with a case as its ``calendar_problem`` in one form whatever the language).
 _NOT_CONFIGURED = re.compile(r"calendar for (\d{4}) not configured")
 
 

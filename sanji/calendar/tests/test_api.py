@@ -67,7 +67,10 @@ def test_one_year_lists_its_days(client: Client, seeded: None, clerk_headers: di
 
 def test_unconfigured_year_is_404(client: Client, seeded: None, clerk_headers: dict[str, str]) -> None:
     status, body = get(client, "/years/2027", clerk_headers)
-    assert (status, body) == (404, {"error": "not_found", "message": "calendar for 2027 not configured"})
+    assert (status, body) == (
+        404,
+        {"error": "not_found", "message": "2027 年的工作日历尚未配置。", "details": {"year": 2027}},
+    )
 
 
 @pytest.mark.parametrize(
@@ -88,7 +91,7 @@ def test_workdays_add_into_an_unconfigured_year_is_409(
     assert status == 409
     assert body == {
         "error": "calendar_not_configured",
-        "message": "calendar for 2027 not configured",
+        "message": "2027 年的工作日历尚未配置。",
         "details": {"year": 2027},
     }
 

@@ -5,7 +5,8 @@ from sanji.calendar.workdays import CalendarNotConfigured
 
 
 def test_the_missing_year_reads_in_the_readers_language():
-    stored = CalendarNotConfigured(2027).message
+    stored = CalendarNotConfigured(2027).condition  # what a case stores, whatever the language
+    assert stored == "calendar for 2027 not configured"
     with translation.override("zh-hans"):
         assert calendar_problem_text(stored).startswith("2027 年的工作日历")
     with translation.override("en"):

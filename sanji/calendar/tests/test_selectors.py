@@ -71,8 +71,9 @@ def test_calendar_days_for(cli: Actor) -> None:
     days = selectors.calendar_days_for(2026)
     assert days[0].date == D("2026-01-01")
     assert [d.date for d in days] == sorted(d.date for d in days)
-    with pytest.raises(NotFound, match="calendar for 2027 not configured"):
+    with pytest.raises(NotFound, match="2027 年的工作日历尚未配置") as caught:
         selectors.calendar_days_for(2027)
+    assert caught.value.details == {"year": 2027}
 
 
 def test_calendar_year_get(cli: Actor, django_assert_num_queries) -> None:
@@ -82,8 +83,9 @@ def test_calendar_year_get(cli: Actor, django_assert_num_queries) -> None:
         days = list(row.days.all())
     assert (row.holiday_count, row.workday_count) == (len(days) - 6, 6)  # type: ignore[attr-defined]
     assert [d.date for d in days] == sorted(d.date for d in days)
-    with pytest.raises(NotFound, match="calendar for 2027 not configured"):
+    with pytest.raises(NotFound, match="2027 年的工作日历尚未配置") as caught:
         selectors.calendar_year_get(2027)
+    assert caught.value.details == {"year": 2027}
 
 
 def test_workdays_add_and_count_use_the_stored_calendar(cli: Actor) -> None:

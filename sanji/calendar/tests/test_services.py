@@ -104,7 +104,7 @@ def test_seed_refuses_years_the_package_does_not_cover(cli: Actor) -> None:
 def test_year_set_makes_2027_usable_for_deadlines(cli: Actor, admin: Actor) -> None:
     services.calendar_seed_from_chinesecalendar(actor=cli)
     accepted = dt.datetime(2026, 12, 25, 10, 0, tzinfo=CITY_TZ)
-    with pytest.raises(CalendarNotConfigured, match="calendar for 2027 not configured"):
+    with pytest.raises(CalendarNotConfigured, match="2027 年的工作日历尚未配置"):
         deadline(selectors.work_calendar(), accepted, 5)
 
     row = services.calendar_year_set(
@@ -200,8 +200,9 @@ def test_year_set_is_all_or_nothing(
 
 
 def test_year_set_refuses_an_absurd_year(admin: Actor) -> None:
-    with pytest.raises(ValidationFailed, match="out of range"):
+    with pytest.raises(ValidationFailed, match="年份 27 超出范围") as caught:
         services.calendar_year_set(actor=admin, year=27, holidays=[], workdays=[], notice="")
+    assert caught.value.details == [{"field": "year", "reason": "must be between 2000 and 2100"}]
 
 
 # --- CSV import ---------------------------------------------------------------------------------
@@ -336,8 +337,9 @@ def test_year_set_from_text_needs_some_lines(admin: Actor) -> None:
     assert caught.value.details == [
         {"line": 1, "field": "row", "reason": "no holidays or make-up working days given"}
     ]
-    with pytest.raises(ValidationFailed, match="out of range"):
+    with pytest.raises(ValidationFailed, match="年份 1999 超出范围") as caught:
         services.calendar_year_set_from_text(actor=admin, year=1999, text="", notice="n")
+    assert caught.value.details[0]["field"] == "year"
     assert not CalendarYear.objects.exists()
 
 

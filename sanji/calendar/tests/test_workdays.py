@@ -177,7 +177,9 @@ def test_deadline_into_unconfigured_2027_says_so() -> None:
     error = caught.value
     assert isinstance(error, SanjiError)
     assert error.code == "calendar_not_configured"
-    assert error.message == "calendar for 2027 not configured"
+    assert error.message == "2027 年的工作日历尚未配置。"  # the active language (zh-hans by default)
+    assert error.details == {"year": 2027}
+    assert error.condition == "calendar for 2027 not configured"  # one form, stored and printed
     assert error.year == 2027
 
 
@@ -218,7 +220,7 @@ def test_gap_year_in_the_middle_is_refused() -> None:
 
 
 def test_empty_calendar() -> None:
-    with pytest.raises(CalendarNotConfigured, match="calendar for 2026 not configured"):
+    with pytest.raises(CalendarNotConfigured, match="2026 年的工作日历尚未配置"):
         add_workdays(WorkCalendar(years=frozenset()), D("2026-02-13"), 5)
 
 

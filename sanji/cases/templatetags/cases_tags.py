@@ -8,37 +8,11 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from sanji.cases.models import CaseState, Channel, DeliveryMethod
+from sanji.cases.transitions import ACTION_LABELS
 from sanji.catalog.models import Matter, MatterType, StepCode
 from sanji.core.roles import Role
 
 register = template.Library()
-
-ACTION_LABELS: dict[str, Any] = {
-    "create_draft": _("创建申请"),
-    "submit": _("提交申报"),
-    "precheck_pass": _("预审通过"),
-    "precheck_return": _("预审退回"),
-    "receive": _("接件"),
-    "request_correction": _("一次性告知补正"),
-    "allow_second_correction": _("准予再次补正"),
-    "supplement": _("补正材料"),
-    "accept": _("受理"),
-    "refuse": _("不予受理"),
-    "deem_accept": _("逾期视为受理"),
-    "complete_step": _("办结本环节"),
-    "report_up": _("上报"),
-    "take_over": _("接收上报件"),
-    "return_down": _("结果下发"),
-    "extend": _("延期"),
-    "special_start": _("启动特别程序"),
-    "special_end": _("结束特别程序"),
-    "approve": _("准予许可"),
-    "deny": _("不予许可"),
-    "deliver": _("送达"),
-    "complete": _("办结"),
-    "withdraw": _("撤回"),
-    "void": _("作废"),
-}
 
 DEADLINE_LABELS: dict[str, Any] = {
     "acceptance": _("受理期限"),

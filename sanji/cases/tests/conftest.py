@@ -38,6 +38,8 @@ SMALL_CSV = """code,name,level,parent_code
 #: Valid citizen ID numbers (GB 11643 check digits).
 ID_A = "11010519491231002X"
 ID_B = "150102199003071237"
+#: The ID number registered with the ``applicant`` fixture's account (used by no other test data).
+ID_C = "150105198506153212"
 
 # Units of the seeded structure.
 SAIHAN_CA_WINDOW = "150105-CSC-W-civil_affairs"
@@ -175,7 +177,17 @@ def make_actor(org: None) -> Callable[..., Actor]:
 
 @pytest.fixture
 def applicant(org: None) -> Actor:
-    user = get_user_model().objects.create_user(username="citizen", password="x", full_name="张三")
+    """A registered citizen (张三, :data:`ID_C`), as the portal registers one (ID number kept as its
+    blind index and masked form)."""
+    from sanji.cases.services import applicant_index
+
+    user = get_user_model().objects.create_user(
+        username="citizen",
+        password="x",
+        full_name="张三",
+        id_number_index=applicant_index(ID_C),
+        id_number_masked="150105********3212",
+    )
     return Actor(user_id=user.pk, username=user.username, channel="web")
 
 

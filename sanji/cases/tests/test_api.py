@@ -234,7 +234,21 @@ def test_an_applicant_applies_online_with_their_own_token_and_submits() -> None:
         ({"applicant_id_number": "123"}, 422, "applicant_id_number"),
         ({"region_code": "150100"}, 422, "region_code"),  # the city: above the district acceptance
         ({"region_code": "999999"}, 422, "region_code"),  # no such region
-        ({"applicant_name": "  "}, 422, "applicant_name"),
+        # For oneself only the account's own ID number; for somebody else only as an agent (代办) …
+        ({"applicant_id_number": ID_A}, 422, "applicant_id_number"),
+        # … naming the applicant, who is not the agent, and stating the relation or authorisation.
+        (
+            {"on_behalf": True, "applicant_id_number": ID_A, "agent_relation": "父子", "applicant_name": " "},
+            422,
+            "applicant_name",
+        ),
+        ({"on_behalf": True, "applicant_id_number": ID_A, "agent_relation": " "}, 422, "agent_relation"),
+        ({"on_behalf": True, "agent_relation": "本人"}, 422, "applicant_id_number"),  # ID_B: the agent's own
+        (
+            {"on_behalf": True, "applicant_id_number": "", "agent_relation": "父子"},
+            422,
+            "applicant_id_number",
+        ),
         ({"region_code": None}, 422, None),  # missing: refused by the schema
     ],
 )
@@ -260,10 +274,40 @@ def test_a_role_that_may_not_apply_online_is_refused() -> None:
     assert cases_written() == NOTHING
     # Nor does staff submit an applicant's draft for them.
     auth = bearer(applicant_user("applicant2", ID_A))
-    case = post_json("/drafts", auth, DRAFT).json()["case"]
+    case = post_json("/drafts", auth, {**DRAFT, "applicant_id_number": ID_A}).json()["case"]
     refused = post_json(f"/{case['id']}/actions/submit", clerk, {"expected_version": case["version"]})
     assert refused.status_code == 403
     assert Case.objects.get(pk=case["id"]).state == "draft"
+
+
+def test_an_illegal_action_is_refused_in_chinese_naming_the_state_and_allowed_actions_with_codes() -> None:
+    clerk = staff_token("clerk", Role.WINDOW_CLERK, SAIHAN_CA_WINDOW)
+    case = _received_case(clerk)
+    res = post_json(
+        f"/{case['id']}/actions/approve", clerk, {"expected_version": case["version"], "opinion": "同意"}
+    )
+    assert res.status_code == 409, res.content
+    # The message is for people, in the request's language (zh-hans unless the client asks otherwise);
+    # the details keep the codes for programs to branch on.
+    assert res.json() == {
+        "error": "illegal_transition",
+        "message": "此办件当前不能准予许可（办件状态：已接件；可执行的操作："
+        "一次性告知补正、准予再次补正、受理、不予受理、逾期视为受理、上报、撤回、作废）。",
+        "details": {
+            "state": "received",
+            "allowed": [
+                "request_correction",
+                "allow_second_correction",
+                "accept",
+                "refuse",
+                "deem_accept",
+                "report_up",
+                "withdraw",
+                "void",
+            ],
+        },
+    }
+    assert Case.objects.get(pk=case["id"]).state == "received"
 
 
 def _received_case(auth: str) -> dict[str, Any]:

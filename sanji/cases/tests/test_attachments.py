@@ -102,7 +102,9 @@ def test_community_uploads_scan_for_district_and_download_is_scoped(settings: An
 
 
 @pytest.mark.usefixtures("org", "frozen_now")
-def test_applicant_uploads_only_while_correcting(applicant: Any, settings: Any, tmp_path: Path) -> None:
+def test_applicant_uploads_to_a_window_case_only_with_the_supplement(
+    applicant: Any, settings: Any, tmp_path: Path
+) -> None:
     settings.MEDIA_ROOT = tmp_path
     clerk = actor_at(Role.WINDOW_CLERK, SAIHAN_CA_WINDOW)
     case, _ = services.case_receive(
@@ -119,10 +121,20 @@ def test_applicant_uploads_only_while_correcting(applicant: Any, settings: Any, 
     services.case_act(
         actor=clerk, case_id=case.pk, action="request_correction", expected_version=1, missing_items=["照片"]
     )
-    att = services.attachment_add(
-        actor=applicant, case_id=case.pk, material_name="照片", filename="photo.png", content=PNG
+    # During a correction the materials come with the supplement, not one by one.
+    with pytest.raises(Forbidden, match="补正材料"):
+        services.attachment_add(
+            actor=applicant, case_id=case.pk, material_name="照片", filename="photo.png", content=PNG
+        )
+    case = services.case_supplement(
+        actor=applicant,
+        case_id=case.pk,
+        expected_version=2,
+        uploads=[("照片", "photo.png", PNG)],
     )
-    assert att.content_type == "image/png"
+    (att,) = Attachment.objects.filter(case=case)
+    assert att.event is not None
+    assert (att.material_name, att.content_type, att.event.action) == ("照片", "image/png", "supplement")
 
 
 class _Boom(Exception):

@@ -82,32 +82,43 @@ def test_every_action_from_every_state(action: str, state: str) -> None:
     else:
         with pytest.raises(IllegalTransition) as err:
             tr.check(action, state, fields=FULL, facts=facts)
-        assert state in err.value.message
-        for allowed in tr.allowed_actions(state):
-            assert allowed in err.value.message
-        assert err.value.details["allowed"] == tr.allowed_actions(state)
+        # The message names the action, the state and what is allowed by their labels (zh-hans by
+        # default); the details keep the codes.
+        message = err.value.message
+        assert message.startswith(
+            f"此办件当前不能{tr.ACTION_LABELS[action]}（办件状态：{tr.STATE_LABELS[state]}；"
+        )
+        allowed = tr.allowed_actions(state)
+        assert message.endswith(
+            f"可执行的操作：{'、'.join(str(tr.ACTION_LABELS[a]) for a in allowed) or '无'}）。"
+        )
+        assert err.value.details == {"state": state, "allowed": allowed}
 
 
 @pytest.mark.parametrize("state", sorted(tr.FINAL_STATES))
 def test_final_states_allow_nothing(state: str) -> None:
     assert tr.allowed_actions(state) == []
-    with pytest.raises(IllegalTransition, match="none"):
+    with pytest.raises(IllegalTransition, match="可执行的操作：无") as err:
         tr.check(Action.VOID, state, fields=FULL)
+    assert err.value.details["allowed"] == []
 
 
 def test_receive_creates_only() -> None:
     assert tr.check(Action.RECEIVE, None) == State.RECEIVED
     with pytest.raises(IllegalTransition):
         tr.check(Action.RECEIVE, State.RECEIVED)
-    with pytest.raises(IllegalTransition, match="receive"):
+    with pytest.raises(IllegalTransition, match="办件状态：尚未建立；可执行的操作：接件") as err:
         tr.check(Action.ACCEPT, None)
+    assert err.value.details == {"state": "new", "allowed": [Action.RECEIVE]}
 
 
 def test_unknown_action_names_the_allowed_ones() -> None:
     with pytest.raises(IllegalTransition) as err:
         tr.check("approve_everything", State.RECEIVED)
-    assert "received" in err.value.message
-    assert "accept" in err.value.message
+    assert "approve_everything" in err.value.message
+    assert "办件状态：已接件" in err.value.message
+    assert "、受理、" in err.value.message
+    assert err.value.details == {"state": State.RECEIVED, "allowed": tr.allowed_actions(State.RECEIVED)}
 
 
 def test_take_over_resumes_where_the_case_was() -> None:
@@ -162,8 +173,9 @@ def test_one_time_notice(count: int, allowed: bool, ok: bool) -> None:
     if ok:
         assert tr.check(Action.REQUEST_CORRECTION, State.RECEIVED, fields=FULL, facts=facts)
     else:
-        with pytest.raises(IllegalTransition, match="allow_second_correction"):
+        with pytest.raises(IllegalTransition, match="准予再次补正") as err:
             tr.check(Action.REQUEST_CORRECTION, State.RECEIVED, fields=FULL, facts=facts)
+        assert err.value.details == {"state": State.RECEIVED, "rule": "one_time_notice"}
 
 
 @pytest.mark.parametrize(

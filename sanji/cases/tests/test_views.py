@@ -507,6 +507,21 @@ def test_stale_version_shows_someone_acted_first(login: Login) -> None:
     assert case.state == "handling"
 
 
+def test_an_illegal_action_is_explained_in_chinese_naming_the_state_and_the_allowed_actions(
+    login: Login,
+) -> None:
+    client = clerk(login)
+    case = receive(client, "T-PRO")
+    response = act(client, case, "approve", expect=409, opinion="同意")
+    html = response.content.decode()
+    assert (
+        "此办件当前不能准予许可（办件状态：已接件；可执行的操作：一次性告知补正、准予再次补正、受理、"
+        "不予受理、逾期视为受理、上报、撤回、作废）。" in html
+    )
+    assert "request_correction" not in html.split("此办件当前不能")[1].split("。")[0]  # labels, not codes
+    assert case.state == "received"
+
+
 def test_supervisor_sees_and_allows_second_correction(login: Login) -> None:
     client = clerk(login)
     case = receive(client, "T-PRO")
@@ -629,17 +644,24 @@ def test_portal_register_then_login_without_terminal() -> None:
     assert response.status_code == 302
 
 
-def test_portal_apply_upload_submit_correct_supplement(login: Login) -> None:
+def test_portal_apply_upload_submit_correct_supplement(login: Login, settings: Any, tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path
     client, user = _portal_client()
     response = client.get(reverse("portal:apply", args=["T-PRO"]))
     assert response.status_code == 200
-    assert 'value="王五"' in response.content.decode()
+    html = response.content.decode()
+    # Applying for oneself: the account's name and ID number, shown, not asked for.
+    assert "王五" in html
+    assert "150102********1237" in html
+    assert 'value="" id="id_on_behalf_0" checked' in html  # 本人申请 unless 代办 is chosen
     assert client.get(reverse("portal:apply", args=["T-IMM"])).status_code == 404  # not online
     response = client.post(
         reverse("portal:apply", args=["T-PRO"]),
         {
-            "applicant_name": "王五",
-            "id_number": ID_B,
+            "on_behalf": "",
+            # Someone else's number typed in without choosing 代办 does not make them the applicant.
+            "applicant_name": "张三",
+            "id_number": ID_A,
             "applicant_phone": "13700000000",
             "region_code": "150105001",
             "title": "",
@@ -648,6 +670,12 @@ def test_portal_apply_upload_submit_correct_supplement(login: Login) -> None:
     assert response.status_code == 302
     case = Case.objects.get(applicant=user)
     assert case.state == "draft"
+    assert (case.applicant_name, case.applicant_id_masked, case.agent_id) == (
+        "王五",
+        "150102********1237",
+        None,
+    )
+    assert case.applicant_id_index == user.id_number_index
     html = page(client, "portal:case", case.pk)
     code = html.split('class="mono query-code">')[1].split("<")[0]
     assert len(code) == 8
@@ -665,25 +693,55 @@ def test_portal_apply_upload_submit_correct_supplement(login: Login) -> None:
     client.post(reverse("portal:act", args=[case.pk, "submit"]), {"submit-expected_version": case.version})
     case.refresh_from_db()
     assert case.state == "submitted"
-    # The district window pre-checks, then asks for a correction.
+    # The district window pre-checks, then asks for a correction: the form suggests the required
+    # material that is missing, not the one uploaded (which it names as received).
     window = clerk(login)
     act(window, case, "precheck_pass")
-    act(window, case, "request_correction", missing_items=["居民身份证复印件"])
+    staff_html = page(window, "cases:detail", case.pk)
+    assert 'value="居民身份证复印件" id="id_request_correction-missing_items_1" checked' in staff_html
+    assert 'value="申请书" id="id_request_correction-missing_items_0">' in staff_html
+    assert "申请书（已收到）" in staff_html
+    act(window, case, "request_correction", missing_items=["居民身份证复印件"], other_items="户口簿复印件")
     html = page(client, "portal:case", case.pk)
     assert "请一次性补正以下内容" in html
     assert "居民身份证复印件" in html
     assert "action-supplement" in html
-    client.post(
-        reverse("portal:upload", args=[case.pk]),
-        {"material_name": "居民身份证复印件", "file": SimpleUploadedFile("id.png", PNG)},
-    )
+    assert 'name="supplement-item_0"' in html
+    assert 'name="supplement-item_1"' in html
+    assert reverse("portal:upload", args=[case.pk]) not in html  # materials come with the supplement
+    # A supplement without a file for every item is refused, whole: no state change, no file kept.
+    supplement = reverse("portal:supplement", args=[case.pk])
+    for files in ({}, {"supplement-item_0": SimpleUploadedFile("id.png", PNG)}):
+        response = client.post(supplement, {"supplement-expected_version": case.version, **files})
+        assert response.status_code == 422, response.content.decode()[:2000]
+        assert "户口簿复印件" in response.content.decode()
+        case.refresh_from_db()
+        assert case.state == "correction_requested"
+        assert Attachment.objects.filter(case=case).count() == 1
+        assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 1
+    # The generic supplement action without files is no way around it either.
     response = client.post(
         reverse("portal:act", args=[case.pk, "supplement"]), {"supplement-expected_version": case.version}
     )
-    assert response.status_code == 302
+    assert response.status_code == 404
+    response = client.post(
+        supplement,
+        {
+            "supplement-expected_version": case.version,
+            "supplement-item_0": [
+                SimpleUploadedFile("id-front.png", PNG),
+                SimpleUploadedFile("id-back.png", PNG),
+            ],
+            "supplement-item_1": SimpleUploadedFile("户口簿.pdf", PDF),
+            "supplement-opinion": "已补齐",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
     case.refresh_from_db()
     assert case.state == "received"
-    assert Attachment.objects.filter(case=case).count() == 2
+    carried = Attachment.objects.filter(case=case, event__action="supplement").order_by("id")
+    assert [a.material_name for a in carried] == ["居民身份证复印件", "居民身份证复印件", "户口簿复印件"]
+    assert "补正材料" in page(window, "cases:detail", case.pk)
     # The applicant reads the printed correction notice too.
     assert "居民身份证复印件" in page(client, "cases:print", case.pk, "correction")
     # Tracking: my cases.
@@ -693,6 +751,103 @@ def test_portal_apply_upload_submit_correct_supplement(login: Login) -> None:
     response = client.get(reverse("cases:detail", args=[case.pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("portal:case", args=[case.pk])
+
+
+def _matter_with_authorisation_letter() -> None:
+    """An online matter whose materials list an authorisation letter (授权委托书) for agents."""
+    from sanji.cases.tests.conftest import MATERIALS, MATTERS
+    from sanji.catalog import services as catalog
+    from sanji.catalog.flows import MaterialSpec
+    from sanji.catalog.models import MatterType
+
+    terms, steps, _online = MATTERS["T-PRO"]
+    matter = catalog.matter_create(
+        actor=SYSTEM,
+        code="T-AGT",
+        details=catalog.MatterDetails(
+            name="测试事项 T-AGT", matter_type=MatterType.LICENSING, legal_basis="测试依据", online=True
+        ),
+        terms=terms,
+    )
+    catalog.flow_version_publish(
+        actor=SYSTEM,
+        matter=matter,
+        steps=steps,
+        materials=[*MATERIALS, MaterialSpec(name="授权委托书", required=False)],
+    )
+
+
+def test_portal_agent_application_records_the_agent_and_both_see_the_case(
+    login: Login, settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    _matter_with_authorisation_letter()
+    client, agent = _portal_client()
+    apply = reverse("portal:apply", args=["T-AGT"])
+    html = client.get(apply).content.decode()
+    assert "为他人代办" in html
+    assert 'name="authorisation"' in html
+    assert 'name="authorisation"' not in client.get(reverse("portal:apply", args=["T-PRO"])).content.decode()
+    form = {
+        "on_behalf": "1",
+        "applicant_name": "张三",
+        "id_number": ID_A,
+        "agent_relation": "",
+        "applicant_phone": "13900000000",
+        "region_code": "150105001",
+        "title": "",
+    }
+    # 代办 without the relation or authorisation: refused, nothing written.
+    response = client.post(apply, form)
+    assert response.status_code == 200
+    assert "关系" in response.content.decode()
+    assert not Case.objects.exists()
+    response = client.post(
+        apply,
+        {
+            **form,
+            "agent_relation": "张三之子，受其委托",
+            "authorisation": SimpleUploadedFile("委托书.pdf", PDF),
+        },
+    )
+    assert response.status_code == 302
+    case = Case.objects.get()
+    assert (case.applicant_name, case.applicant_id_masked, case.applicant_id, case.agent_id) == (
+        "张三",
+        "110105********002X",
+        None,
+        agent.pk,
+    )
+    assert case.agent_relation == "张三之子，受其委托"
+    assert [a.material_name for a in Attachment.objects.filter(case=case)] == ["授权委托书"]
+    assert case.number in page(client, "portal:my_cases")
+    assert "代办人" in page(client, "portal:case", case.pk)
+    # Staff see the agent apart from the applicant, on the case and in its history.
+    window = clerk(login)
+    staff_html = page(window, "cases:detail", case.pk)
+    assert staff_html.count("张三之子，受其委托") == 2
+    assert "150102********1237" in staff_html  # the agent's own registered ID, masked
+    # The applicant registers later: the case is theirs too (by ID number), and they may act on it.
+    applicant_client, _applicant = _portal_client("zhangsan", ID_A)
+    assert case.number in page(applicant_client, "portal:my_cases")
+    assert "action-submit" in page(applicant_client, "portal:case", case.pk)
+    # Nobody else sees it.
+    stranger, _user = _portal_client("lisi", "150105198506153212")
+    assert case.number not in page(stranger, "portal:my_cases")
+    assert stranger.get(reverse("portal:case", args=[case.pk])).status_code == 404
+
+
+def test_portal_refuses_a_self_application_from_an_account_without_an_id_number(login: Login) -> None:
+    client = login(None)  # an account created by an administrator: no ID number registered
+    html = client.get(reverse("portal:apply", args=["T-PRO"])).content.decode()
+    assert "没有登记身份证号码" in html
+    response = client.post(
+        reverse("portal:apply", args=["T-PRO"]),
+        {"on_behalf": "", "applicant_name": "张三", "id_number": ID_A, "region_code": "150105001"},
+    )
+    assert response.status_code == 200
+    assert "没有登记身份证号码" in response.content.decode()
+    assert not Case.objects.exists()
 
 
 def test_portal_case_shows_the_delivery_deadline_after_the_decision(login: Login) -> None:

@@ -34,7 +34,7 @@ def test_applicant_rates_a_completed_case_once(citizen: object) -> None:
     assert rating.step.flow_step.code == "deliver"
     assert rating.staff_username == clerk().username
     assert not FollowUp.objects.exists()
-    with pytest.raises(Conflict, match="already rated"):
+    with pytest.raises(Conflict, match="每件办件只能评价一次"):
         services.rating_submit(actor=citizen, case_id=case.pk, level=4)  # type: ignore[arg-type]
     assert Entry.objects.filter(action="evaluation.rated").count() == 1
 
@@ -52,7 +52,7 @@ def test_not_completed_is_refused(citizen: object) -> None:
         applicant_id_number=ID_A,
         applicant_user_id=citizen.user_id,  # type: ignore[attr-defined]
     )
-    with pytest.raises(Conflict, match="not completed"):
+    with pytest.raises(Conflict, match="此办件尚未办结"):
         services.rating_submit(actor=citizen, case_id=case.pk, level=5)  # type: ignore[arg-type]
     assert get_user_model().objects.count() == 1
 
@@ -62,7 +62,7 @@ def test_someone_else_is_refused(citizen: object) -> None:
     stranger = make_applicant("stranger")
     with pytest.raises(NotFound):
         services.rating_submit(actor=stranger, case_id=case.pk, level=1)
-    with pytest.raises(Forbidden, match="applicant"):
+    with pytest.raises(Forbidden, match="只有办件的申请人可以评价"):
         services.rating_submit(actor=clerk(), case_id=case.pk, level=5)  # staff who can see the case
     assert not Rating.objects.exists()
 

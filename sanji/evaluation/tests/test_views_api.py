@@ -97,7 +97,7 @@ def test_window_device_page() -> None:
         reverse("evaluation:device"), {"number": case.number, "code": "XXXXXXXX", "level": "5"}, follow=True
     )
     assert not Rating.objects.exists()
-    assert "No case" in wrong.content.decode()
+    assert "没有与此办件编号和查询码相符的办件。" in wrong.content.decode()
     window.post(reverse("evaluation:device"), {"number": case.number, "code": code, "level": "4"})
     assert Rating.objects.get(case=case).channel == "device"
 

@@ -38,6 +38,7 @@ MD5 = "django.contrib.auth.hashers.MD5PasswordHasher"
 @pytest.fixture
 def demo_world(settings: Any, tmp_path: Path) -> None:
     settings.DATA_DIR = tmp_path  # the people seeder writes its logins file there
+    settings.MEDIA_ROOT = tmp_path / "files"  # the applicants' supplements carry scans
     settings.PASSWORD_HASHERS = [MD5]  # argon2 is slow
     demo.seed_reference_data()
     demo.seed_people()
@@ -120,6 +121,42 @@ def test_small_half_year(seeded: DemoCaseSummary) -> None:
         again = seed_demo_cases(count=40, seed=7)
     assert again.skipped
     assert Case.objects.count() == 40
+
+
+@pytest.mark.django_db
+def test_online_applications_for_oneself_and_as_an_agent(
+    demo_world: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Online, the account holder applies for themselves (their registered identity) or, as an agent
+    (代办), for somebody else, stating how they stand; a supplement carries a scan per notice item.
+    (Most applications are online here, and every other one is sent back for correction.)"""
+    from sanji.accounts.models import User
+    from sanji.cases.models import Attachment
+
+    monkeypatch.setattr(demo_cases, "CORRECTION_SHARE", 0.5)
+    monkeypatch.setattr(demo_cases, "CHANNEL_WEIGHTS", {"window": 1, "community": 1, "online": 8, "api": 1})
+    with clock.frozen(NOW):
+        seed_demo_cases(count=40, seed=7, nightly_sweeps=False)
+
+    online = Case.objects.filter(channel="online").select_related("applicant", "agent")
+    assert online.filter(agent__isnull=True).exists()
+    assert online.filter(agent__isnull=False).exists()
+    for case in online:
+        if case.agent is None:
+            assert case.applicant is not None
+            assert case.applicant_id_index == case.applicant.id_number_index
+            assert case.applicant_name == case.applicant.full_name
+        else:
+            assert case.agent_relation
+            assert case.applicant_id_index != case.agent.id_number_index
+    assert User.objects.get(username="zhangsan").id_number_masked == "150105********0417"
+    supplements = CaseEvent.objects.filter(action="supplement", case__channel="online")
+    assert supplements.exists()
+    for event in supplements:
+        items = CaseEvent.objects.filter(case=event.case_id, action="request_correction").last()
+        assert items is not None
+        supplied = set(Attachment.objects.filter(event=event).values_list("material_name", flat=True))
+        assert supplied == set(items.data["missing_items"])
 
 
 @pytest.mark.django_db

@@ -207,6 +207,7 @@ def test_gb18030_file_with_an_error_reports_the_line():
     before = Region.objects.count()
     with pytest.raises(ValidationFailed) as exc:
         services.region_import_bytes(actor=SYSTEM, data=data)
+    assert exc.value.message == "区划文件有错误（1 处），未导入任何内容。"
     assert exc.value.details == [{"line": 12, "field": "name", "reason": "the name is empty"}]
     assert Region.objects.count() == before
 

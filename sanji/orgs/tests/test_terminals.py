@@ -52,8 +52,11 @@ def test_codes_are_numbered_per_region(saihan_secadmin, city_secadmin):
 
 def test_explicit_code_is_checked(saihan_secadmin):
     services.terminal_register(actor=saihan_secadmin, unit=_window(), name="a", code="FEP-CIVIL-1")
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as taken:
         services.terminal_register(actor=saihan_secadmin, unit=_window(), name="b", code="FEP-CIVIL-1")
+    # For people in the active language (zh-hans by default); for programs the stable codes.
+    assert taken.value.message == "终端代码 FEP-CIVIL-1 已被使用。"
+    assert taken.value.details == [{"field": "code", "reason": "taken"}]
     with pytest.raises(ValidationFailed):
         services.terminal_register(actor=saihan_secadmin, unit=_window(), name="b", code="bad code:x")
     with pytest.raises(ValidationFailed):

@@ -80,8 +80,9 @@ def test_a_subset_of_the_grant_may_be_asked_for() -> None:
 
 def test_a_field_without_a_grant_is_refused_and_nothing_is_read() -> None:
     g = grant(fields=("sex",))
-    with pytest.raises(Forbidden, match="ethnicity"):
+    with pytest.raises(Forbidden, match="本部门没有以下项目的共享授权：民族。") as refused:
         selectors.person_get_for(reader(), ID_SH, PURPOSE, grant_id=g.pk, fields=["sex", "ethnicity"])
+    assert refused.value.details == [{"field": "fields", "reason": "not_granted", "values": ["ethnicity"]}]
     with pytest.raises(Forbidden):
         selectors.person_get_for(reader(), ID_SH, PURPOSE, fields=["sex"])  # no grant cited at all
     assert not AccessRecord.objects.exists()
@@ -90,16 +91,17 @@ def test_a_field_without_a_grant_is_refused_and_nothing_is_read() -> None:
 
 def test_expired_revoked_and_future_grants_are_refused() -> None:
     g = grant(days=10)
-    with clock.frozen(clock.now() + dt.timedelta(days=12)), pytest.raises(Forbidden, match="expired"):
+    expired = pytest.raises(Forbidden, match=r"已于 \d{4}-\d{2}-\d{2} 到期")
+    with clock.frozen(clock.now() + dt.timedelta(days=12)), expired:
         selectors.person_get_for(reader(), ID_SH, PURPOSE, grant_id=g.pk)
     # The last day is still valid (inclusive).
     with clock.frozen(clock.now() + dt.timedelta(days=10)):
         assert selectors.person_get_for(reader(), ID_SH, PURPOSE, grant_id=g.pk).fields
     later = grant(valid_from=clock.today() + dt.timedelta(days=3))
-    with pytest.raises(Forbidden, match="valid from"):
+    with pytest.raises(Forbidden, match=r"自 \d{4}-\d{2}-\d{2} 起生效"):
         selectors.person_get_for(reader(), ID_SH, PURPOSE, grant_id=later.pk)
     services.grant_revoke(actor=admin(), grant_id=g.pk, reason="用途已完成")
-    with pytest.raises(Forbidden, match="revoked"):
+    with pytest.raises(Forbidden, match=r"已于 \d{4}-\d{2}-\d{2} 撤销"):
         selectors.person_get_for(reader(), ID_SH, PURPOSE, grant_id=g.pk)
     assert AccessRecord.objects.count() == 1  # only the read on the last valid day
 

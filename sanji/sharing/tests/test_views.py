@@ -68,7 +68,7 @@ def test_shared_read_page_refusals(login: Login) -> None:
     unknown = officer.post(reverse("sharing:read"), {"id_number": ID_UNKNOWN, "purpose": "核对"})
     assert "没有这个身份证号码" in unknown.content.decode()
     bad = officer.post(reverse("sharing:read"), {"id_number": "12345", "purpose": "核对"})
-    assert "Not a valid citizen ID number." in bad.content.decode()
+    assert "不是有效的公民身份号码。" in bad.content.decode()
     assert not AccessRecord.objects.exists()
     # Other staff do not have the page at all.
     clerk = login(Role.POPULATION_OFFICER, XINCHENG_HEALTH)

@@ -47,9 +47,10 @@ def test_confirm_once_then_conflict() -> None:
     mark = services.mark_confirm(actor=supervisor(), mark_id=mark.pk)
     assert mark.state == MarkState.ISSUED
     assert mark.issued_at is not None
-    with pytest.raises(IllegalTransition, match="already confirmed") as exc:
+    with pytest.raises(IllegalTransition, match="此监察标记已确认发出。") as exc:
         services.mark_confirm(actor=supervisor(), mark_id=mark.pk)
     assert exc.value.status == 409
+    assert exc.value.details["allowed"] == ["explain", "appeal", "cancel", "uphold", "escalate"]
 
 
 def test_unit_explains_appeals_supervisor_upholds_and_escalates() -> None:

@@ -190,8 +190,15 @@ def test_mark_table_refuses(action: str, source: str) -> None:
 
 
 def test_double_confirmation_message_is_clear() -> None:
-    with pytest.raises(IllegalTransition, match="already confirmed"):
+    with pytest.raises(IllegalTransition, match="此监察标记已确认发出。"):
         transitions.check(MARK_TABLE, "confirm", MarkState.ISSUED)
+
+
+def test_a_refusal_names_the_state_and_the_allowed_actions() -> None:
+    with pytest.raises(IllegalTransition) as refused:
+        transitions.check(MARK_TABLE, "explain", MarkState.HELD, state_label=str(MarkState.HELD.label))
+    assert refused.value.message == "当前不能执行“情况说明”（状态：待确认；可执行的操作：确认发出、撤销）。"
+    assert refused.value.details == {"state": "held", "allowed": ["confirm", "cancel"]}
 
 
 def test_required_fields() -> None:

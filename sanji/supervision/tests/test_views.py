@@ -141,7 +141,7 @@ def test_double_confirmation_shows_a_clear_message(login: Login) -> None:
     response = sup.post(
         reverse("supervision:mark_act", args=[mark.pk, "confirm"]), {"version": mark.version + 1}, follow=True
     )
-    assert "already confirmed" in response.content.decode()
+    assert "此监察标记已确认发出。" in response.content.decode()
 
 
 def test_marks_list_filters(login: Login) -> None:

@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from sanji.calendar import selectors, services
 from sanji.calendar.workdays import CalendarNotConfigured, add_workdays, count_workdays
@@ -44,6 +45,8 @@ class Command(BaseCommand):
         seed = actions.add_parser("seed", help="copy the years chinesecalendar covers")
         seed.add_argument("--years", type=int, nargs="+", help="only these years")
 
+    # The operators' shell speaks English; the services' messages follow the active language.
+    @translation.override("en")
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         try:
@@ -58,7 +61,7 @@ class Command(BaseCommand):
             else:
                 self._seed(options["years"])
         except CalendarNotConfigured as exc:
-            raise CommandError(exc.message, returncode=EXIT_NOT_CONFIGURED) from None
+            raise CommandError(exc.condition, returncode=EXIT_NOT_CONFIGURED) from None
         except SanjiError as exc:
             details = f" {exc.details}" if exc.details else ""
             raise CommandError(f"{exc.message}{details}") from None

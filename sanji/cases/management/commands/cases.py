@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from sanji.cases import services
 from sanji.core.actors import system_actor
@@ -25,6 +26,8 @@ class Command(BaseCommand):
         actions = parser.add_subparsers(dest="action", required=True)
         actions.add_parser("sweep", help="deem overdue acceptances, refresh deadlines, remove orphaned files")
 
+    # The operators' shell speaks English; the services' messages follow the active language.
+    @translation.override("en")
     def handle(self, *args: Any, **options: Any) -> None:
         actor = system_actor("sweep", channel="cli")
         try:

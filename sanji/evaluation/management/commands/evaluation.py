@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from sanji.core import clock
 from sanji.core.actors import system_actor
@@ -24,6 +25,8 @@ class Command(BaseCommand):
         compute = sub.add_parser("compute", help="compute one month's scores")
         compute.add_argument("--month", help="YYYY-MM (default: the previous month)")
 
+    # The operators' shell speaks English; the services' messages follow the active language.
+    @translation.override("en")
     def handle(self, *args: Any, **options: Any) -> None:
         raw = options.get("month")
         try:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from sanji.accounts import services as accounts
 from sanji.cases import services as cases
@@ -37,6 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--previous", required=True, help="comma-separated names of the old key(s)")
         parser.add_argument("--batch", type=int, default=1000, help="rows per transaction")
 
+    @translation.override("en")  # the operators' shell speaks English
     def handle(self, *args: Any, **options: Any) -> None:
         previous = tuple(p.strip() for p in options["previous"].split(",") if p.strip())
         if not previous:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from sanji.core.actors import Actor, cli_actor
 from sanji.core.errors import SanjiError, ValidationFailed
@@ -29,6 +30,8 @@ class Command(BaseCommand):
         seed = sub.add_parser("seed", help="create the standard departments and units of a city")
         seed.add_argument("city_code", help="the city's 6-digit division code, e.g. 150100")
 
+    # The operators' shell speaks English; the services' messages follow the active language.
+    @translation.override("en")
     def handle(self, *args: Any, **options: Any) -> None:
         actor = cli_actor()
         if options["action"] == "import":

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from sanji.core.actors import system_actor
 from sanji.core.errors import SanjiError
@@ -25,6 +26,8 @@ class Command(BaseCommand):
         sweep.add_argument("--verbose-rules", action="store_true", help="also print the count per rule")
         sub.add_parser("seed-rules", help="create the missing rule configuration rows")
 
+    # The operators' shell speaks English; the services' messages follow the active language.
+    @translation.override("en")
     def handle(self, *args: Any, **options: Any) -> None:
         actor = system_actor("sanji supervision", channel="cli")
         try:
