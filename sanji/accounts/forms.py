@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from sanji.accounts.policies import SELF_TOKEN_MAX_DAYS, TOKEN_MAX_DAYS
 from sanji.accounts.scopes import SCOPES
 from sanji.core.roles import Role
+from sanji.orgs.forms import unit_search_field
 
 
 class LoginForm(forms.Form):
@@ -80,24 +81,8 @@ UNIT_CHOICES_ID = "grant-unit-choices"
 
 class RoleGrantForm(forms.Form):
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
-    unit_code = forms.CharField(
-        label=_("单位"),
-        max_length=200,
-        help_text=_(
-            "输入单位名称、所在区划或编码，从列表中选择。同名的单位（如各旗县区的民政窗口）以所在区划和编码区分。"
-        ),
-        widget=forms.TextInput(
-            attrs={
-                "list": UNIT_CHOICES_ID,
-                "autocomplete": "off",
-                "placeholder": _("输入名称、区划或编码搜索"),
-                "hx-get": reverse_lazy("accounts:unit_choices"),
-                "hx-trigger": "input changed delay:250ms",
-                "hx-target": f"#{UNIT_CHOICES_ID}",
-                "hx-swap": "innerHTML",
-                "hx-sync": "this:replace",
-            }
-        ),
+    unit_code = unit_search_field(
+        label=_("单位"), choices_url=reverse_lazy("accounts:unit_choices"), choices_id=UNIT_CHOICES_ID
     )
 
 

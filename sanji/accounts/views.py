@@ -438,7 +438,7 @@ def unit_choices_view(request: HttpRequest) -> HttpResponse:
     field's own ``unit_code`` as htmx sends it): ``<option>`` rows for its ``<datalist>``."""
     q = request.GET.get("q") or request.GET.get("unit_code") or ""
     choices = selectors.unit_choices_for(actor_of(request), q)
-    return render(request, "accounts/_unit_options.html", {"unit_choices": choices})
+    return render(request, "orgs/_unit_options.html", {"unit_choices": choices})
 
 
 @admin_page

@@ -1507,6 +1507,49 @@ def _folder_for(case: Case) -> Path:
     return folder
 
 
+def _attachment_store(
+    actor: Actor,
+    case: Case,
+    *,
+    event: CaseEvent | None,
+    folder: Path,
+    material: str,
+    filename: str,
+    content: bytes,
+    kind: files.FileKind,
+    at: dt.datetime,
+    stored: list[Path],
+) -> Attachment:
+    """Write one checked file under a new random name (flushed), then its row and audit entry, in
+    the caller's transaction. The path goes into ``stored`` as soon as the file exists: from then
+    on the caller removes it if the transaction does not commit."""
+    digest = hashlib.sha256(content).hexdigest()
+    path = folder / f"{secrets.token_hex(16)}{kind.extensions[0]}"
+    durable.write_new(path, content)
+    stored.append(path)
+    attachment = Attachment.objects.create(
+        case=case,
+        event=event,
+        material_name=material,
+        original_filename=Path(filename).name[:255],
+        content_type=kind.content_type,
+        size=len(content),
+        sha256=digest,
+        storage_path=str(path.relative_to(Path(settings.MEDIA_ROOT))),
+        uploaded_by=actor.username,
+        uploaded_by_id=actor.user_id,
+        uploaded_at=at,
+    )
+    record(
+        actor=actor,
+        action="cases.attachment_added",
+        target=case,
+        region_path=case.region_path,
+        data={"number": case.number, "attachment": attachment.pk, "sha256": digest, "size": len(content)},
+    )
+    return attachment
+
+
 def attachment_add(
     *, actor: Actor, case_id: int, material_name: str, filename: str, content: bytes
 ) -> Attachment:
@@ -1531,8 +1574,7 @@ def attachment_add(
     with its rows' ``storage_path``.
     """
     kind = files.check_upload(filename, content)
-    stored: Path | None = None
-    inserted: int | None = None
+    stored: list[Path] = []
     committing = False
     try:
         with transaction.atomic(durable=True):
@@ -1557,40 +1599,23 @@ def attachment_add(
                 )
             if not allowed:
                 raise Forbidden(_("此办件现在不能添加材料。"))
-            digest = hashlib.sha256(content).hexdigest()
-            path = _folder_for(case) / f"{secrets.token_hex(16)}{kind.extensions[0]}"
-            durable.write_new(path, content)
-            stored = path  # from here on the file is ours to remove
-            attachment = Attachment.objects.create(
-                case=case,
+            attachment = _attachment_store(
+                actor,
+                case,
                 event=CaseEvent.objects.filter(case=case).order_by("-seq").first(),
-                material_name=material_name.strip()[:200] or filename[:200],
-                original_filename=Path(filename).name[:255],
-                content_type=kind.content_type,
-                size=len(content),
-                sha256=digest,
-                storage_path=str(path.relative_to(Path(settings.MEDIA_ROOT))),
-                uploaded_by=actor.username,
-                uploaded_by_id=actor.user_id,
-                uploaded_at=clock.now(),
-            )
-            inserted = attachment.pk
-            record(
-                actor=actor,
-                action="cases.attachment_added",
-                target=case,
-                region_path=case.region_path,
-                data={
-                    "number": case.number,
-                    "attachment": attachment.pk,
-                    "sha256": digest,
-                    "size": len(content),
-                },
+                folder=_folder_for(case),
+                material=material_name.strip()[:200] or filename[:200],
+                filename=filename,
+                content=content,
+                kind=kind,
+                at=clock.now(),
+                stored=stored,
             )
             committing = True  # leaving the block commits
     except BaseException:
-        if stored is not None and not (committing and _row_kept(inserted)):
-            stored.unlink(missing_ok=True)
+        if stored and not (committing and _row_kept(attachment.pk)):
+            for path in stored:
+                path.unlink(missing_ok=True)
         raise
     return attachment
 
@@ -1641,36 +1666,18 @@ def case_supplement(
             folder = _folder_for(case) if checked else None
             for material, filename, content, kind in checked:
                 assert folder is not None
-                digest = hashlib.sha256(content).hexdigest()
-                path = folder / f"{secrets.token_hex(16)}{kind.extensions[0]}"
-                durable.write_new(path, content)
-                stored.append(path)  # from here on the file is ours to remove
-                attachment = Attachment.objects.create(
-                    case=case,
+                last = _attachment_store(
+                    actor,
+                    case,
                     event=event,
-                    material_name=material,
-                    original_filename=Path(filename).name[:255],
-                    content_type=kind.content_type,
-                    size=len(content),
-                    sha256=digest,
-                    storage_path=str(path.relative_to(Path(settings.MEDIA_ROOT))),
-                    uploaded_by=actor.username,
-                    uploaded_by_id=actor.user_id,
-                    uploaded_at=event.at,
-                )
-                last = attachment.pk
-                record(
-                    actor=actor,
-                    action="cases.attachment_added",
-                    target=case,
-                    region_path=case.region_path,
-                    data={
-                        "number": case.number,
-                        "attachment": attachment.pk,
-                        "sha256": digest,
-                        "size": len(content),
-                    },
-                )
+                    folder=folder,
+                    material=material,
+                    filename=filename,
+                    content=content,
+                    kind=kind,
+                    at=event.at,
+                    stored=stored,
+                ).pk
             committing = True  # leaving the block commits
     except BaseException:
         if stored and not (committing and _row_kept(last)):

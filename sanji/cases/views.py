@@ -553,17 +553,25 @@ def portal_act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
         return _render_own(request, detail, error=_("表单有误，请重试。"), status=422)
     try:
         _case_act(actor, case_id, action, form)
-    except NotFound:
+    except SanjiError as exc:
+        return _portal_refused(request, actor, detail, exc)
+    messages.success(request, _("已完成：%(action)s。") % {"action": ACTION_LABELS.get(action, action)})
+    return redirect("portal:case", case_id=case_id)
+
+
+def _portal_refused(
+    request: HttpRequest, actor: Actor, detail: selectors.CaseDetail, exc: SanjiError, **extra: Any
+) -> HttpResponse:
+    """The applicant's case page again, saying why their action was refused: a case that changed
+    meanwhile is shown as it is now (an illegal action says what is allowed)."""
+    if isinstance(exc, NotFound):
         raise Http404 from None
-    except Conflict as exc:
+    if isinstance(exc, Conflict):
         message = (
             exc.message if isinstance(exc, IllegalTransition) else _("办件状态已变化，请刷新页面后重试。")
         )
-        return _render_own(request, _own(actor, case_id), error=message, status=exc.status)
-    except SanjiError as exc:
-        return _render_own(request, detail, error=exc.message, status=exc.status)
-    messages.success(request, _("已完成：%(action)s。") % {"action": ACTION_LABELS.get(action, action)})
-    return redirect("portal:case", case_id=case_id)
+        return _render_own(request, _own(actor, detail.case.pk), error=message, status=exc.status)
+    return _render_own(request, detail, error=exc.message, status=exc.status, **extra)
 
 
 @login_required
@@ -584,15 +592,8 @@ def portal_supplement(request: HttpRequest, case_id: int) -> HttpResponse:
             uploads=form.cleaned_data["uploads"],
             opinion=form.cleaned_data["opinion"],
         )
-    except NotFound:
-        raise Http404 from None
-    except Conflict as exc:
-        message = (
-            exc.message if isinstance(exc, IllegalTransition) else _("办件状态已变化，请刷新页面后重试。")
-        )
-        return _render_own(request, _own(actor, case_id), error=message, status=exc.status)
     except SanjiError as exc:
-        return _render_own(request, detail, error=exc.message, status=exc.status, supplement=form)
+        return _portal_refused(request, actor, detail, exc, supplement=form)
     messages.success(request, _("补正材料已提交。"))
     return redirect("portal:case", case_id=case_id)
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sanji.orgs.models import Department
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class RegionImportForm(forms.Form):
@@ -37,25 +42,34 @@ class WindowCreateForm(forms.Form):
 UNIT_CHOICES_ID = "terminal-unit-choices"
 
 
-class TerminalRegisterForm(forms.Form):
-    unit = forms.CharField(
-        label=_("所属单位"),
+def unit_search_field(*, label: StrOrPromise, choices_url: StrOrPromise, choices_id: str) -> forms.CharField:
+    """A unit typed or picked from server-side suggestions (``orgs/_unit_options.html`` rows,
+    fetched from ``choices_url`` into the ``<datalist>`` ``choices_id`` as the user types). Labels
+    read 名称 · 区划 · 编码, since several units share a name (each district's 民政窗口)."""
+    return forms.CharField(
+        label=label,
         max_length=200,
         help_text=_(
             "输入单位名称、所在区划或编码，从列表中选择。同名的单位（如各旗县区的民政窗口）以所在区划和编码区分。"
         ),
         widget=forms.TextInput(
             attrs={
-                "list": UNIT_CHOICES_ID,
+                "list": choices_id,
                 "autocomplete": "off",
                 "placeholder": _("输入名称、区划或编码搜索"),
-                "hx-get": reverse_lazy("orgs:unit_choices"),
+                "hx-get": choices_url,
                 "hx-trigger": "input changed delay:250ms",
-                "hx-target": f"#{UNIT_CHOICES_ID}",
+                "hx-target": f"#{choices_id}",
                 "hx-swap": "innerHTML",
                 "hx-sync": "this:replace",
             }
         ),
+    )
+
+
+class TerminalRegisterForm(forms.Form):
+    unit = unit_search_field(
+        label=_("所属单位"), choices_url=reverse_lazy("orgs:unit_choices"), choices_id=UNIT_CHOICES_ID
     )
     name = forms.CharField(label=_("终端名称"), max_length=120, help_text=_("例如 民政窗口1号机"))
     ip_address = forms.GenericIPAddressField(
