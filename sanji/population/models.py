@@ -447,6 +447,9 @@ class ChangeFeedEntry(models.Model):
     fields = models.JSONField(default=list)
     effective_date = models.DateField()
     region_path = models.CharField(max_length=80, db_index=True)
+    #: Where the person lived before, when this change moved them to another area (a transfer
+    #: within the city, 迁入): readers of that area see the entry too, as the person leaving it.
+    left_region_path = models.CharField(max_length=80, blank=True, default="", db_index=True)
     published_at = models.DateTimeField()
 
     class Meta:

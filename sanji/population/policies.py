@@ -19,7 +19,7 @@ from typing import TypeVar
 from django.db import models
 
 from sanji.core.actors import Actor
-from sanji.core.authz import is_platform, reaches, scope_filter
+from sanji.core.authz import is_platform, reaches, scope_filter, scope_q
 from sanji.core.roles import STAFF_ROLES, Role
 
 PERSON_READER_ROLES = (Role.POPULATION_OFFICER, Role.POLICE_VERIFIER, Role.COMMUNITY_WORKER)
@@ -145,9 +145,17 @@ def can_read_feed(actor: Actor) -> bool:
 
 
 def scope_feed(actor: Actor, queryset: models.QuerySet[T]) -> models.QuerySet[T]:
+    """Feed entries of the places the reader reaches: where the person is now, or the area a
+    transfer moved them out of (that area's systems learn that the person left)."""
     if is_platform(actor):
         return queryset
-    return scope_filter(queryset, actor, FEED_READER_ROLES, department_field=None)
+    grants = actor.grants_for(*FEED_READER_ROLES)
+    if not grants:
+        return queryset.none()
+    return queryset.filter(
+        scope_q(grants, department_field=None)
+        | scope_q(grants, region_field="left_region_path", department_field=None)
+    )
 
 
 def scope_filter_verifier(actor: Actor, queryset: models.QuerySet[T]) -> models.QuerySet[T]:

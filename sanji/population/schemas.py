@@ -114,6 +114,8 @@ class FeedItemOut(Schema):
     effective_date: dt.date
     fields: list[str]
     published_at: dt.datetime
+    region_path: str
+    left_region_path: str
 
 
 class FeedOut(Schema):

@@ -570,6 +570,10 @@ class FeedItem:
     effective_date: dt.date
     fields: list[str]
     published_at: dt.datetime
+    #: The area the person is registered in now (region path), and the one a transfer moved them
+    #: out of ("" when the change moved nobody between areas).
+    region_path: str
+    left_region_path: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -608,6 +612,8 @@ def feed_read(actor: Actor, *, after: int = 0, limit: int = 100) -> FeedPage:
             "effective_date",
             "fields",
             "published_at",
+            "region_path",
+            "left_region_path",
         )[: limit + 1]
     )
     previous = previous_field_keys()
@@ -622,10 +628,22 @@ def feed_read(actor: Actor, *, after: int = 0, limit: int = 100) -> FeedPage:
             effective_date=effective_date,
             fields=list(fields),
             published_at=published_at,
+            region_path=region_path,
+            left_region_path=left_region_path,
         )
-        for seq, change_id, kind, person_id, name, encrypted, effective_date, fields, published_at in rows[
-            :limit
-        ]
+        for (
+            seq,
+            change_id,
+            kind,
+            person_id,
+            name,
+            encrypted,
+            effective_date,
+            fields,
+            published_at,
+            region_path,
+            left_region_path,
+        ) in rows[:limit]
     ]
     return FeedPage(items, items[-1].seq if items else after, len(rows) > limit)
 

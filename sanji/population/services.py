@@ -1142,8 +1142,11 @@ def _check_state(change: PersonChange, action: str, expected_state: str, fields:
     return target
 
 
-def _feed_append(change: PersonChange, person: Person, now: dt.datetime) -> ChangeFeedEntry:
-    """Append the verified change to the feed, numbered under the head row's lock (commit order)."""
+def _feed_append(
+    change: PersonChange, person: Person, now: dt.datetime, *, left_region_path: str = ""
+) -> ChangeFeedEntry:
+    """Append the verified change to the feed, numbered under the head row's lock (commit order).
+    ``left_region_path``: the area the change moved the person out of, if it did."""
     head = ChangeFeedHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
         try:
@@ -1167,6 +1170,7 @@ def _feed_append(change: PersonChange, person: Person, now: dt.datetime) -> Chan
         fields=change.fields,
         effective_date=change.effective_date,
         region_path=person.region_path,
+        left_region_path=left_region_path,
         published_at=now,
     )
 
@@ -1317,6 +1321,7 @@ def change_verify(*, actor: Actor, change_id: int, expected_state: str) -> Perso
         )
         now = clock.now()
         buildings: set[int] = set()
+        left = ""
         if change.person_id is None:  # a birth, or the move-in of someone new to the registry
             person = _person_create(change, now)
         else:
@@ -1335,8 +1340,10 @@ def change_verify(*, actor: Actor, change_id: int, expected_state: str) -> Perso
             person_version_close(
                 actor=actor, person=person, at=now, reason=f"change {change.pk}: {change.kind}"
             )
+            before = person.region_path
             _apply(change, person, now)
             person.save()
+            left = before if before != person.region_path else ""
         if person.building_id is not None:
             buildings.add(person.building_id)
         building_recount(building_ids=sorted(buildings))
@@ -1358,7 +1365,7 @@ def change_verify(*, actor: Actor, change_id: int, expected_state: str) -> Perso
                 "fields": change.fields,
             },
         )
-        _feed_append(change, person, now)
+        _feed_append(change, person, now, left_region_path=left)
     return change
 
 

@@ -221,3 +221,32 @@ def test_a_move_in_of_someone_new_still_creates_the_person(world: World) -> None
     _verify(world, change)
     newcomer = Person.objects.get(id_index=crypto.blind_digest(number, purpose="person"))
     assert (newcomer.household_id, newcomer.registered_locally) == ("H-SA-1", False)
+
+
+def test_the_old_areas_systems_read_the_transfer_as_the_person_leaving(world: World) -> None:
+    """A transfer's feed entry is filed under the new area and, as the area left, the old one: a
+    新城区 department system learns that 李强 left; a change that moves nobody stays in its area."""
+    from sanji.core.actors import Actor, Grant
+    from sanji.core.roles import Role
+
+    def system(code: str) -> Actor:
+        grant = Grant(Role.DEPARTMENT_SYSTEM, 0, world.regions[code].path)
+        return Actor(user_id=None, username=f"system-{code}", grants=(grant,), channel="api")
+
+    li = world.xincheng
+    old_path = li.region_path
+    _verify(world, _move_in(world, li))
+    li.refresh_from_db()
+    [new_side] = selectors.feed_read(system("150105")).items
+    [old_side] = selectors.feed_read(system("150102")).items
+    assert new_side == old_side
+    assert (old_side.person_id, old_side.kind) == (li.pk, "move_in")
+    assert (old_side.region_path, old_side.left_region_path) == (li.region_path, old_path)
+    # A change that moves nobody between areas names no area left.
+    name = services.change_submit(
+        actor=world.officer, kind="name", person_id=world.saihan[0].pk, values={"name": "张卫"}
+    )
+    _verify(world, name)
+    latest = selectors.feed_read(system("150105")).items[-1]
+    assert (latest.change_id, latest.left_region_path) == (name.pk, "")
+    assert selectors.feed_read(system("150102")).items == [old_side]
