@@ -34,6 +34,11 @@ from django.utils.translation import gettext_lazy as _
 
 from sanji.calendar.workdays import WorkCalendar, add_workdays, count_workdays
 
+#: How the sweep records the warnings it could not raise (``SweepRun.problems``), in one form
+#: whatever the language: this prefix, then the calendar's condition (``CalendarNotConfigured``);
+#: pages word it with the ``sweep_problem`` filter.
+WARNINGS_SKIPPED = "warnings skipped: "
+
 
 class RuleCode(models.TextChoices):
     WARNING = "warning", _("预警")

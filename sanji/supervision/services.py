@@ -536,7 +536,7 @@ def supervision_sweep(*, actor: Actor, now: dt.datetime | None = None) -> SweepR
     try:
         cutoff = rules.warning_cutoff(cal, today, warning.threshold)
     except CalendarNotConfigured as exc:
-        result.problems.append(f"warnings skipped: {exc.condition}")
+        result.problems.append(f"{rules.WARNINGS_SKIPPED}{exc.condition}")
     due_soon_until = dt.datetime.combine(cutoff, dt.time.max, tzinfo=clock.CITY_TZ) if cutoff else now
     time_rules = [RuleCode.YELLOW_CARD, RuleCode.RED_CARD, RuleCode.ACCEPTANCE_LATE, RuleCode.STEP_OVERRUN]
     time_rules += [RuleCode.WARNING, RuleCode.ORDER_OVERDUE]

@@ -9,7 +9,11 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
+
+from sanji.calendar.templatetags.calendar_tags import calendar_problem_text
+from sanji.supervision.rules import WARNINGS_SKIPPED
 
 register = template.Library()
 
@@ -66,3 +70,13 @@ def evidence(detail: Any) -> list[tuple[str, str]]:
     if not isinstance(detail, dict):
         return []
     return [(str(EVIDENCE_LABELS.get(key, key)), _evidence_value(value)) for key, value in detail.items()]
+
+
+@register.filter
+def sweep_problem(problem: str) -> str:
+    """A sweep's recorded problem in the reader's language (the warnings it skipped because a
+    year's calendar is missing); any other problem as recorded."""
+    if problem.startswith(WARNINGS_SKIPPED):
+        reason = calendar_problem_text(problem[len(WARNINGS_SKIPPED) :])
+        return gettext_now("本次未生成预警：%(reason)s") % {"reason": reason}
+    return problem

@@ -224,3 +224,18 @@ def test_mark_evidence_reads_as_labelled_city_time():
         ("批准天数", "—"),
     ]
     assert evidence("not a dict") == []
+
+
+def test_a_sweep_that_skipped_warnings_says_why_in_the_readers_language(login: Login) -> None:
+    """The sweep records the missing calendar year in one fixed form; the pages word it."""
+    from sanji.calendar.models import CalendarDay
+    from sanji.supervision.models import SweepRun
+
+    CalendarDay.objects.filter(date__year=2027).delete()
+    with clock.frozen(dt.datetime(2026, 12, 30, 2, tzinfo=dt.UTC)):
+        services.supervision_sweep(actor=system_actor("t"))
+    [run] = SweepRun.objects.all()
+    assert run.problems == ["warnings skipped: calendar for 2027 not configured"]
+    html = login(Role.SUPERVISOR, SAIHAN_SUP).get(reverse("supervision:sweeps")).content.decode()
+    assert "本次未生成预警：2027 年的工作日历（法定节假日和调休）尚未配置" in html
+    assert "warnings skipped" not in html
