@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import template
@@ -11,6 +12,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sanji.calendar.templatetags.calendar_tags import calendar_problem_text
 from sanji.supervision.rules import WARNINGS_SKIPPED
@@ -64,12 +66,52 @@ def _evidence_value(value: Any) -> str:
     return "—" if value is None or value == "" else str(value)
 
 
+#: The times the contradictions of :func:`sanji.supervision.rules.time_contradictions` name.
+TIME_LABELS: dict[str, Promise] = {
+    "applied_at": pgettext_lazy("time contradiction", "申请时间"),
+    "received_at": pgettext_lazy("time contradiction", "收件时间"),
+    "accepted_at": pgettext_lazy("time contradiction", "受理时间"),
+    "decided_at": pgettext_lazy("time contradiction", "决定时间"),
+    "completed_at": pgettext_lazy("time contradiction", "办结时间"),
+}
+
+_BEFORE = re.compile(r"(reported )?(\w+) before (reported )?(\w+)")
+_FUTURE = re.compile(r"reported (\w+) in the future")
+
+
+def _time(name: str, reported: bool) -> str:
+    label = str(TIME_LABELS.get(name, name))
+    return gettext_now("报送的%(time)s") % {"time": label} if reported else label
+
+
+def contradiction_text(problem: str) -> str:
+    """A time contradiction as :func:`sanji.supervision.rules.time_contradictions` records it (one
+    fixed English form, whatever the language), worded for the reader."""
+    if problem == "events out of order":
+        return gettext_now("办件事件的时间顺序颠倒")
+    if problem == "reported applied_at after the platform's receipt":
+        return gettext_now("报送的申请时间晚于平台收件时间")
+    if (match := _FUTURE.fullmatch(problem)) is not None:
+        return gettext_now("%(time)s晚于当前时间") % {"time": _time(match[1], True)}
+    if (match := _BEFORE.fullmatch(problem)) is not None:
+        return gettext_now("%(later)s早于%(earlier)s") % {
+            "later": _time(match[2], bool(match[1])),
+            "earlier": _time(match[4], bool(match[3])),
+        }
+    return problem
+
+
 @register.filter
 def evidence(detail: Any) -> list[tuple[str, str]]:
     """A mark's evidence as (label, value) rows: labelled keys, readable values."""
     if not isinstance(detail, dict):
         return []
-    return [(str(EVIDENCE_LABELS.get(key, key)), _evidence_value(value)) for key, value in detail.items()]
+    rows = []
+    for key, value in detail.items():
+        if key == "problems" and isinstance(value, list):
+            value = [contradiction_text(str(v)) for v in value]
+        rows.append((str(EVIDENCE_LABELS.get(key, key)), _evidence_value(value)))
+    return rows
 
 
 @register.filter

@@ -239,3 +239,41 @@ def test_a_sweep_that_skipped_warnings_says_why_in_the_readers_language(login: L
     html = login(Role.SUPERVISOR, SAIHAN_SUP).get(reverse("supervision:sweeps")).content.decode()
     assert "本次未生成预警：2027 年的工作日历（法定节假日和调休）尚未配置" in html
     assert "warnings skipped" not in html
+
+
+def test_time_contradictions_read_in_the_readers_language() -> None:
+    """Every contradiction the backstop records (in one fixed form) is worded on the mark page."""
+    from sanji.supervision.rules import TimeFacts, time_contradictions
+    from sanji.supervision.templatetags.supervision_tags import evidence
+
+    t = dt.datetime(2026, 3, 3, 2, tzinfo=dt.UTC)
+    hour = dt.timedelta(hours=1)
+    problems = time_contradictions(
+        TimeFacts(
+            event_times=[t, t - hour],
+            received_at=t,
+            accepted_at=t - hour,
+            decided_at=None,
+            completed_at=None,
+            reported={
+                "applied_at": t + hour,
+                "received_at": t,
+                "accepted_at": t - hour,
+                "decided_at": t + 9 * hour,
+            },
+            now=t + 2 * hour,
+        )
+    )
+    assert len(problems) == 6
+    [(label, text)] = evidence({"problems": problems})
+    assert label == "问题"
+    assert text == "、".join(
+        [
+            "办件事件的时间顺序颠倒",
+            "受理时间早于收件时间",
+            "报送的决定时间晚于当前时间",
+            "报送的收件时间早于报送的申请时间",
+            "报送的受理时间早于报送的收件时间",
+            "报送的申请时间晚于平台收件时间",
+        ]
+    )
