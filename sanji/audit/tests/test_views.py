@@ -5,7 +5,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from sanji.audit.models import Entry
-from sanji.audit.tests.conftest import SAIHAN, SAIHAN_TOWN, make_trail, newest
+from sanji.audit.tests.conftest import SAIHAN, SAIHAN_TOWN, make_trail, newest, sql
 from sanji.core.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -141,9 +141,20 @@ def test_xlsx_export_over_the_cap_says_so(auditor_client, trail, monkeypatch):
 
 def test_verify_page(auditor_client, trail):
     assert auditor_client.get(reverse("audit:verify")).status_code == 200
-    response = auditor_client.post(reverse("audit:verify"))
-    assert "audit chain intact" in response.content.decode()
+    n = Entry.objects.count()
+    html = auditor_client.post(reverse("audit:verify")).content.decode()
+    assert "日志链完整。" in html
+    assert f"共校验 {n} 条记录（#1–#{n}），" in html
+    assert "自创世记录起。" in html
+    assert "audit chain intact" in html  # the technical line, as the CLI prints it
     assert newest().action == "audit.verified"
+
+
+def test_verify_page_names_the_first_broken_entry(auditor_client, trail):
+    sql("UPDATE audit_entry SET actor_username = %s WHERE seq = %s", ["mallory", trail[2].seq])
+    html = auditor_client.post(reverse("audit:verify")).content.decode()
+    assert "日志链已被破坏！" in html
+    assert f"第 #{trail[2].seq} 条记录被修改。" in html
 
 
 # --- the page names what entries hold by id and code ---------------------------------------------
