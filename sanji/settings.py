@@ -109,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sanji.accounts.context_processors.actor",
+                "sanji.web.context_processors.language_next",
             ],
         },
     }

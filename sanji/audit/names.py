@@ -75,6 +75,7 @@ ACTION_LABELS: dict[str, Any] = {
     "cases.complete": _("办件：办结"),
     "cases.withdraw": _("办件：撤回"),
     "cases.void": _("办件：作废"),
+    "cases.action_refused": _("办件：越权操作被拒绝"),
     "cases.attachment_added": _("办件：上传材料"),
     "cases.attachment_downloaded": _("办件：下载材料"),
     "cases.attachment_orphans_removed": _("办件：清理无主上传文件"),

@@ -241,15 +241,21 @@ def can_apply_online(actor: Actor) -> bool:
     return actor.user_id is not None and (not actor.grants or actor.has_role(Role.APPLICANT))
 
 
-def steps_answered_by(actor: Actor, active: list[CaseStep]) -> list[CaseStep]:
-    """The active, unanswered steps of the current stage that ``actor`` answers for.
+def steps_answered_by(
+    actor: Actor, active: list[CaseStep], *, states: frozenset[str] = frozenset({StepState.ACTIVE})
+) -> list[CaseStep]:
+    """The steps of the current stage, in ``states`` (by default: active, unanswered), that
+    ``actor`` answers for.
 
     A step is answered by the role its flow step names (or the department head / department system)
-    of the step's department. Services enforce it; selectors use it to offer only allowed buttons.
+    of the step's department: completing it, reporting it up, starting or ending its special
+    procedure, taking it over when it arrives (its steps still pending) and deciding it. A window
+    clerk whose grant reaches the department's region does not thereby answer its review step.
+    Services enforce it; selectors use it to offer only allowed buttons.
     """
     mine = []
     for step in active:
-        if step.state != StepState.ACTIVE:
+        if step.state not in states:
             continue
         roles = {step.flow_step.role, Role.DEPARTMENT_HEAD, Role.DEPARTMENT_SYSTEM}
         if any(

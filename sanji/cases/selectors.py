@@ -372,7 +372,17 @@ def _fits_step(
             and bool(policies.steps_answered_by(actor, active))
         )
     if action == Action.REPORT_UP:
-        return head is not None and bool(active) and head.report_up and head.code != StepCode.ACCEPT
+        return (
+            head is not None
+            and bool(active)
+            and head.report_up
+            and head.code != StepCode.ACCEPT
+            and bool(policies.steps_answered_by(actor, active))
+        )
+    if action in (Action.SPECIAL_START, Action.SPECIAL_END):
+        return bool(policies.steps_answered_by(actor, active))
+    if action == Action.TAKE_OVER:
+        return bool(policies.steps_answered_by(actor, stage, states=frozenset({StepState.PENDING})))
     if action in (Action.APPROVE, Action.DENY):
         return at_final_decision and bool(active) and bool(policies.steps_answered_by(actor, active))
     if action == Action.DELIVER:

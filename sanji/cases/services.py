@@ -58,7 +58,7 @@ from sanji.cases.transitions import (
     check,
     illegal,
 )
-from sanji.catalog.models import FlowStep, FlowVersion, Matter, StepCode
+from sanji.catalog.models import FlowStep, FlowVersion, Material, Matter, StepCode
 from sanji.core import clock, crypto, durable, hooks, idnumber, prepared
 from sanji.core.actors import Actor
 from sanji.core.authz import require
@@ -770,14 +770,22 @@ def case_act(*, actor: Actor, case_id: int, action: str, expected_version: int, 
     if not policies.can_act(
         actor, case, action, current_region_path=case.current_unit.region_path, department_ids=dept_ids
     ):
-        raise Forbidden(_("您不能对此办件执行“%(action)s”。") % {"action": ACTION_LABELS.get(action, action)})
+        refused = Forbidden(
+            _("您不能对此办件执行“%(action)s”。") % {"action": ACTION_LABELS.get(action, action)}
+        )
+        _audit_refusal(actor, case, action, refused)
+        raise refused
     to_state = check(action, case.state, fields=fields, facts=facts)
     from_state = case.state
     now = clock.now()
     handler = _HANDLERS.get(action)
     step_order = case.current_step_order
     if handler is not None:
-        handler(case, actor, active, fields, now)
+        try:
+            handler(case, actor, active, fields, now)
+        except Forbidden as refused:  # the step is somebody else's
+            _audit_refusal(actor, case, action, refused)
+            raise
     case.state = to_state
     if to_state in FINAL_STATES and case.completed_at is None:
         case.completed_at = now
@@ -954,9 +962,32 @@ def _final_decide_order(case: Case) -> int | None:
 # Handlers: the per-action effects beyond the state (steps, pointers, counters).
 
 
+def missing_materials(case: Case) -> list[str]:
+    """The required materials (必交材料) of the case's flow version that no attachment answers yet,
+    in the catalogue's order."""
+    supplied = {
+        _material_key(name)
+        for name in Attachment.objects.filter(case_id=case.pk).values_list("material_name", flat=True)
+    }
+    required = (
+        Material.objects.filter(flow_version_id=case.flow_version_id, required=True)
+        .order_by("order", "pk")
+        .values_list("name", flat=True)
+    )
+    return [name for name in required if _material_key(name) not in supplied]
+
+
 def _on_submit(
     case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
 ) -> None:
+    """An online application is submitted with a file for every required material: the window's
+    pre-check (预审) judges what was uploaded, and an application without its materials is not one."""
+    missing = missing_materials(case)
+    if missing:
+        raise ValidationFailed(
+            _("提交前须为每一项必交材料上传文件，尚缺：%(items)s。") % {"items": "、".join(missing)},
+            details=[{"field": "attachments", "reason": "missing", "items": missing}],
+        )
     case.received_at = now  # Art. 32: the application is received when it arrives online
 
 
@@ -1103,6 +1134,8 @@ def _on_report_up(
         raise _illegal(case, _("当前环节不上报"))
     if active[0].flow_step.code == StepCode.ACCEPT:
         raise _illegal(case, _("请先受理，再上报"))
+    if not policies.steps_answered_by(actor, active):
+        raise Forbidden(_("当前环节都不由您办理。"))
     _finish(case, active, actor, now, str(fields["opinion"]))
     nxt = _next_order(case, case.current_step_order)
     if nxt is None:
@@ -1117,6 +1150,9 @@ def _on_report_up(
 def _on_take_over(
     case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
 ) -> None:
+    # ``active`` is the arriving stage, its steps still pending: taken over by whoever answers them.
+    if not policies.steps_answered_by(actor, active, states=frozenset({StepState.PENDING})):
+        raise Forbidden(_("上报来的环节不由您办理。"))
     unit = None
     if actor.unit_id is not None:
         own = Unit.objects.filter(pk=actor.unit_id, active=True).first()
@@ -1130,6 +1166,15 @@ def _on_take_over(
             unit = own
     assert case.current_step_order is not None
     _activate(case, case.current_step_order, now, unit=unit)
+
+
+def _on_special(
+    case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
+) -> None:
+    """特别程序 (special procedure: hearing, expert review, testing … whose time the legal limit does
+    not count) is started and ended by whoever handles the current step."""
+    if not policies.steps_answered_by(actor, active):
+        raise Forbidden(_("当前环节都不由您办理。"))
 
 
 def _on_return_down(
@@ -1211,6 +1256,8 @@ _HANDLERS: dict[str, Any] = {
     Action.TAKE_OVER: _on_take_over,
     Action.RETURN_DOWN: _on_return_down,
     Action.EXTEND: _on_extend,
+    Action.SPECIAL_START: _on_special,
+    Action.SPECIAL_END: _on_special,
     Action.APPROVE: _on_decide,
     Action.DENY: _on_decide,
     Action.DELIVER: _on_deliver,
@@ -1370,6 +1417,25 @@ def _audit(actor: Actor, case: Case, event: CaseEvent, chain: prepared.Chain | N
             "to": event.to_state,
             "step": event.step_order,
             "version": case.version,
+        },
+    )
+
+
+def _audit_refusal(actor: Actor, case: Case, action: str, refused: Forbidden) -> None:
+    """A refused action on a case the actor can see (a role or unit outside the step's) is itself
+    recorded: who tried what, on which case, in which state, and why it was refused. Its own
+    transaction, committed whatever the caller does with the refusal."""
+    record(
+        actor=actor,
+        action="cases.action_refused",
+        target=case,
+        region_path=case.region_path,
+        data={
+            "number": case.number,
+            "attempted": action,
+            "state": case.state,
+            "step": case.current_step_order,
+            "reason": refused.message,
         },
     )
 

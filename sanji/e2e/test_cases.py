@@ -543,22 +543,33 @@ def test_citizen_applies_online_supplements_and_anyone_queries_progress(city: Ci
     citizen.upload("公共场所卫生许可申请表", scan("卫生许可申请表", "pdf"))
     citizen.upload("营业执照", scan("营业执照"))
     expect(page.locator(".query-code")).to_have_count(0)  # shown once only
+    # Not submitted while required materials have no file: the page names them.
+    expect(page.locator(".still-missing")).to_contain_text("公共场所卫生管理制度")
+    with citizen.expect_status(422):
+        page.click("form.action-submit button[type=submit]")
+        expect(page.locator(".action-error").first).to_contain_text("尚缺：公共场所地址方位示意图")
+    expect(page.locator("table.facts")).to_contain_text("草稿")
+    citizen.upload("公共场所地址方位示意图、平面图和卫生设施平面布局图", scan("平面图", "pdf"))
+    citizen.upload("公共场所卫生检测或者评价报告", scan("检测报告", "pdf"))
+    citizen.upload("公共场所卫生管理制度", scan("管理制度", "pdf"))
+    expect(page.locator(".still-missing")).to_have_count(0)
     page.click("form.action-submit button[type=submit]")
     expect(page.locator("ul.messages")).to_contain_text("已完成")
     expect(page.locator("table.facts")).to_contain_text("已网上申报")
     citizen.assert_clean()
 
-    # The district's health window pre-checks it and asks, once, for what is missing.
+    # The district's health window pre-checks it and asks, once, for what is not right.
     clerk = city.sign_in(clerk_p)
     assert number in clerk.worklist("to_receive")
     clerk.page.click(f"table.worklist a:has-text('{number}')")
-    expect(clerk.page.locator("ul.materials li")).to_have_count(2)
+    expect(clerk.page.locator("ul.materials li")).to_have_count(5)
     clerk.act("precheck_pass", opinion="格式审查通过")
-    # The notice form suggests what is missing, not what was uploaded (marked received).
+    # Everything required was uploaded: the notice form names it all as received, ticks nothing.
     correction = clerk.page.locator("form.action-request_correction")
-    expect(correction.locator("input[value='公共场所卫生检测或者评价报告']")).to_be_checked()
+    expect(correction.locator("input[value='公共场所卫生检测或者评价报告']")).not_to_be_checked()
     expect(correction.locator("input[value='公共场所卫生许可申请表']")).not_to_be_checked()
     expect(correction).to_contain_text("公共场所卫生许可申请表（已收到）")
+    expect(correction).to_contain_text("公共场所卫生管理制度（已收到）")
     clerk.act(
         "request_correction",
         missing_items=["公共场所卫生检测或者评价报告", "公共场所卫生管理制度"],
@@ -593,7 +604,7 @@ def test_citizen_applies_online_supplements_and_anyone_queries_progress(city: Ci
     citizen.assert_clean()
 
     clerk.page.reload()
-    expect(clerk.page.locator("ul.materials li")).to_have_count(4)
+    expect(clerk.page.locator("ul.materials li")).to_have_count(7)
     assert "accept" in clerk.actions()
     clerk.assert_clean()
 

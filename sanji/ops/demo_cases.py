@@ -782,6 +782,15 @@ class _Seeder:
                 applicant_phone=person.phone,
                 agent_relation=AGENT_RELATIONS[len(person.name) % len(AGENT_RELATIONS)] if on_behalf else "",
             )
+            # A scan of every required material before the draft is submitted.
+            for item in plan.matter.materials:
+                case_services.attachment_add(
+                    actor=actor,
+                    case_id=case.pk,
+                    material_name=item,
+                    filename=f"{item[:40]}.pdf",
+                    content=_scan(item),
+                )
             plan.applicant = person
         else:
             unit = self._unit(plan.unit_code)

@@ -78,6 +78,8 @@ class TerminalRegisterForm(forms.Form):
     code = forms.CharField(
         label=_("终端编码"), max_length=40, required=False, help_text=_("留空自动生成，如 T150105-0001")
     )
+    #: One per form shown: a form sent twice (the result page reloaded, a double click) registers once.
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
 
 class TerminalSearchForm(forms.Form):

@@ -189,7 +189,9 @@ def terminal_list_for(
     actor: Actor, unit: Unit | None = None, q: str | None = None
 ) -> models.QuerySet[Terminal]:
     """Terminals in the security administrator's reach; by unit, or searched by code/name/unit."""
-    queryset = policies.scope_terminals(actor, Terminal.objects.select_related("unit", "unit__region"))
+    queryset = policies.scope_terminals(
+        actor, Terminal.objects.select_related("unit", "unit__region", "unit__parent")
+    )
     if unit is not None:
         queryset = queryset.filter(unit=unit)
     if q:
@@ -203,7 +205,9 @@ def terminal_list_for(
 
 
 def terminal_get_for(actor: Actor, terminal_id: int) -> Terminal:
-    queryset = policies.scope_terminals(actor, Terminal.objects.select_related("unit", "unit__region"))
+    queryset = policies.scope_terminals(
+        actor, Terminal.objects.select_related("unit", "unit__region", "unit__parent")
+    )
     return get_in_scope(queryset, pk=terminal_id)
 
 

@@ -6,11 +6,13 @@ outside the actor's reach answers 404 (:class:`NotFound`), as everywhere.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -221,13 +223,46 @@ def _register_page(request: HttpRequest, form: TerminalRegisterForm) -> HttpResp
     return render(request, "orgs/terminal_register.html", context)
 
 
+#: Session key: the registration forms already sent (form token → terminal id), the latest few.
+SESSION_REGISTERED = "orgs.terminals_registered"
+_REGISTERED_KEPT = 20
+
+
+def _registered_before(request: HttpRequest, token: str) -> int | None:
+    return dict(request.session.get(SESSION_REGISTERED, {})).get(token) if token else None
+
+
+def _remember_registered(request: HttpRequest, token: str, terminal_id: int) -> None:
+    if not token:
+        return
+    sent = dict(request.session.get(SESSION_REGISTERED, {}))
+    sent[token] = terminal_id
+    request.session[SESSION_REGISTERED] = dict(list(sent.items())[-_REGISTERED_KEPT:])
+
+
 @require_http_methods(["GET", "POST"])
 @gate(policies.can_manage_terminals)
 def terminal_register(request: HttpRequest) -> HttpResponse:
+    """Register a terminal and show its enrolment code once (in the answer to the POST, which is
+    not cached, so the secret is kept nowhere). A form sent again — the result page reloaded, a
+    double click — registers nothing more: it leads to the terminal list with the terminal the form
+    registered (a new code for it is 重置密钥, "reset key")."""
     actor = actor_of(request)
     if request.method != "POST":
-        return _register_page(request, TerminalRegisterForm(initial={"unit": request.GET.get("unit", "")}))
+        initial = {"unit": request.GET.get("unit", ""), "form_token": secrets.token_urlsafe(16)}
+        return _register_page(request, TerminalRegisterForm(initial=initial))
     form = TerminalRegisterForm(request.POST)
+    token = str(request.POST.get("form_token", ""))[:64]
+    earlier = _registered_before(request, token)
+    if earlier is not None:
+        done = selectors.terminal_list_for(actor).filter(pk=earlier).first()
+        if done is not None:
+            messages.info(
+                request,
+                _("此表单已提交过，终端 %(code)s 已登记，未再登记。如需新的登记码，请对该终端“重置密钥”。")
+                % {"code": done.code},
+            )
+            return redirect(f"{reverse('orgs:terminal_list')}?q={done.code}")
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -248,6 +283,7 @@ def terminal_register(request: HttpRequest) -> HttpResponse:
         except ValidationFailed as exc:
             form.add_error(None, exc.message)
         else:
+            _remember_registered(request, token, terminal.pk)
             return _no_store(
                 render(
                     request, "orgs/terminal_enrolment.html", {"terminal": terminal, "enrolment": enrolment}

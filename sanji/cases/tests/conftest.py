@@ -127,6 +127,22 @@ MATERIALS = [
     MaterialSpec(name="证明材料", required=False),
 ]
 
+#: A minimal PDF, for uploads.
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n"
+
+
+def upload_required(actor: Actor, case: Any) -> None:
+    """The applicant uploads a scan of every required material of :data:`MATERIALS` (what an online
+    application needs before it is submitted). The caller points ``MEDIA_ROOT`` at a temporary folder."""
+    from sanji.cases.services import attachment_add
+
+    for material in MATERIALS:
+        if material.required:
+            attachment_add(
+                actor=actor, case_id=case.pk, material_name=material.name, filename="scan.pdf", content=PDF
+            )
+
+
 #: A working Tuesday in a configured year, 10:00 Beijing time.
 T0 = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)
 

@@ -156,10 +156,10 @@ def get(path: str, auth: str) -> Any:
     return Client().get(BASE + path, HTTP_AUTHORIZATION=auth)
 
 
-def upload(case_id: int, auth: str, filename: str, content: bytes) -> Any:
+def upload(case_id: int, auth: str, filename: str, content: bytes, material: str = "申请书") -> Any:
     return Client().post(
         f"{BASE}/{case_id}/attachments",
-        data={"material_name": "申请书", "file": SimpleUploadedFile(filename, content)},
+        data={"material_name": material, "file": SimpleUploadedFile(filename, content)},
         HTTP_AUTHORIZATION=auth,
     )
 
@@ -183,7 +183,8 @@ DRAFT = {
 }
 
 
-def test_an_applicant_applies_online_with_their_own_token_and_submits() -> None:
+def test_an_applicant_applies_online_with_their_own_token_and_submits(settings: Any, tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path
     user = applicant_user()
     auth = bearer(user)
     res = post_json(
@@ -202,6 +203,14 @@ def test_an_applicant_applies_online_with_their_own_token_and_submits() -> None:
     assert row.form_data == {"用途": "自住"}
     assert Entry.objects.filter(action="cases.draft_created", actor_username="citizen").count() == 1
 
+    # Submitted only with a file for every required material.
+    assert upload(case["id"], auth, "a.pdf", PDF).status_code == 201
+    res = post_json(f"/{case['id']}/actions/submit", auth, {"expected_version": case["version"]})
+    assert res.status_code == 422, res.content
+    assert res.json()["details"] == [
+        {"field": "attachments", "reason": "missing", "items": ["居民身份证复印件"]}
+    ]
+    assert upload(case["id"], auth, "id.pdf", PDF, material="居民身份证复印件").status_code == 201
     res = post_json(f"/{case['id']}/actions/submit", auth, {"expected_version": case["version"]})
     assert res.status_code == 200, res.content
     submitted = res.json()

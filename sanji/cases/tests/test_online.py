@@ -17,7 +17,7 @@ from sanji.audit.models import Entry
 from sanji.audit.services import record as audit_record
 from sanji.cases import selectors, services
 from sanji.cases.models import Attachment, Case, CaseEvent
-from sanji.cases.tests.conftest import ID_A, ID_B, ID_C, SAIHAN_CA_WINDOW, SYSTEM, actor_at
+from sanji.cases.tests.conftest import ID_A, ID_B, ID_C, SAIHAN_CA_WINDOW, SYSTEM, actor_at, upload_required
 from sanji.core import crypto
 from sanji.core.actors import Actor
 from sanji.core.errors import Conflict, NotFound, ValidationFailed
@@ -82,7 +82,9 @@ def stored(root: Path) -> list[Path]:
 
 def correcting(applicant: Actor, items: list[str]) -> Case:
     """The applicant's submitted draft, pre-checked and sent back for correction of ``items``."""
-    case = act(applicant, draft(applicant), "submit")
+    case = draft(applicant)
+    upload_required(applicant, case)
+    case = act(applicant, case, "submit")
     act(clerk(), case, "precheck_pass")
     return act(clerk(), case, "request_correction", missing_items=items)
 
@@ -198,7 +200,14 @@ def test_the_agent_and_the_applicant_by_id_number_both_see_and_act_on_the_case(a
         selectors.own_case_for(stranger, case.pk)
     with pytest.raises(NotFound):
         act(stranger, case, "submit")
-    # The agent submits; the applicant withdraws.
+    # Not without the required materials; the agent uploads them and submits; the applicant withdraws.
+    with pytest.raises(ValidationFailed, match="尚缺：申请书、居民身份证复印件") as refused:
+        act(applicant, case, "submit")
+    assert refused.value.details == [
+        {"field": "attachments", "reason": "missing", "items": ["申请书", "居民身份证复印件"]}
+    ]
+    assert Case.objects.get(pk=case.pk).state == "draft"
+    upload_required(applicant, case)
     case = act(applicant, case, "submit")
     assert case.state == "submitted"
     case = act(lisi, case, "withdraw")
@@ -212,7 +221,7 @@ def test_a_supplement_must_carry_a_file_for_every_item_of_the_notice(
     applicant: Actor, tmp_path: Path
 ) -> None:
     case = correcting(applicant, ["居民身份证复印件", "户口簿复印件"])
-    before = written()
+    before, files = written(), stored(tmp_path)  # the draft's two uploads
     for uploads in (
         [],
         [("居民身份证复印件", "id.png", PNG)],
@@ -225,7 +234,7 @@ def test_a_supplement_must_carry_a_file_for_every_item_of_the_notice(
         assert "户口簿复印件" in err.value.message
         assert err.value.details[0]["items"][-1] == "户口簿复印件"
         assert written() == before
-        assert stored(tmp_path) == []
+        assert stored(tmp_path) == files
     # Nor may the applicant supplement through the plain action, without files.
     with pytest.raises(ValidationFailed):
         act(applicant, case, "supplement")
@@ -247,20 +256,20 @@ def test_a_supplement_must_carry_a_file_for_every_item_of_the_notice(
     event = CaseEvent.objects.get(case=case, seq=case.version)
     assert (event.action, event.opinion) == ("supplement", "已补齐")
     assert event.data["materials_supplied"] == ["居民身份证复印件", "户口簿复印件"]
-    rows = list(Attachment.objects.filter(case=case).order_by("id"))
+    rows = list(Attachment.objects.filter(case=case, event=event).order_by("id"))
     assert [(a.material_name, a.original_filename, a.event_id) for a in rows] == [
         ("居民身份证复印件", "正面.png", event.pk),
         ("居民身份证复印件", "反面.png", event.pk),
         ("户口簿复印件", "户口簿.pdf", event.pk),
     ]
-    assert stored(tmp_path) == sorted(tmp_path / a.storage_path for a in rows)
-    assert Entry.objects.filter(action="cases.attachment_added").count() == 3
+    assert stored(tmp_path) == sorted([*files, *(tmp_path / a.storage_path for a in rows)])
+    assert Entry.objects.filter(action="cases.attachment_added").count() == 2 + 3
     assert Entry.objects.filter(action="cases.supplement").count() == 1
 
 
 def test_a_forged_file_refuses_the_whole_supplement(applicant: Actor, tmp_path: Path) -> None:
     case = correcting(applicant, ["居民身份证复印件", "户口簿复印件"])
-    before = written()
+    before, files = written(), stored(tmp_path)
     with pytest.raises(ValidationFailed, match=r"fake\.pdf"):
         services.case_supplement(
             actor=applicant,
@@ -268,7 +277,7 @@ def test_a_forged_file_refuses_the_whole_supplement(applicant: Actor, tmp_path: 
             expected_version=case.version,
             uploads=[("居民身份证复印件", "id.png", PNG), ("户口簿复印件", "fake.pdf", PNG)],
         )
-    assert (written(), stored(tmp_path)) == (before, [])
+    assert (written(), stored(tmp_path)) == (before, files)
 
 
 class _Boom(Exception):
@@ -279,7 +288,7 @@ def test_a_failure_after_some_files_were_written_leaves_none_of_them(
     applicant: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     case = correcting(applicant, ["居民身份证复印件", "户口簿复印件"])
-    before = written()
+    before, files = written(), stored(tmp_path)
     calls: list[str] = []
 
     def record(**kwargs: Any) -> Any:
@@ -298,13 +307,14 @@ def test_a_failure_after_some_files_were_written_leaves_none_of_them(
             uploads=[("居民身份证复印件", "id.png", PNG), ("户口簿复印件", "hukou.pdf", PDF)],
         )
     monkeypatch.undo()
-    assert (written(), stored(tmp_path)) == (before, [])
+    assert (written(), stored(tmp_path)) == (before, files)
     case.refresh_from_db()
     assert case.state == "correction_requested"
 
 
 def test_a_stale_supplement_is_a_conflict_and_keeps_no_file(applicant: Actor, tmp_path: Path) -> None:
     case = correcting(applicant, ["户口簿复印件"])
+    files = stored(tmp_path)
     with pytest.raises(Conflict):
         services.case_supplement(
             actor=applicant,
@@ -312,8 +322,8 @@ def test_a_stale_supplement_is_a_conflict_and_keeps_no_file(applicant: Actor, tm
             expected_version=case.version - 1,
             uploads=[("户口簿复印件", "hukou.pdf", PDF)],
         )
-    assert stored(tmp_path) == []
-    assert not Attachment.objects.exists()
+    assert stored(tmp_path) == files
+    assert not Attachment.objects.filter(event__action="supplement").exists()
 
 
 def test_the_window_supplements_papers_handed_in_with_or_without_scans(
@@ -345,10 +355,15 @@ def test_the_correction_notice_suggests_the_required_materials_not_in_yet(applic
     services.attachment_add(
         actor=applicant, case_id=online.pk, material_name="申请书", filename="a.pdf", content=PDF
     )
+    detail = selectors.own_case_for(applicant, online.pk)
+    assert (detail.materials_received, detail.missing_materials) == (["申请书"], ["居民身份证复印件"])
+    services.attachment_add(
+        actor=applicant, case_id=online.pk, material_name="居民身份证复印件", filename="id.png", content=PNG
+    )
     online = act(applicant, online, "submit")
     online = act(clerk(), online, "precheck_pass")
     detail = selectors.case_detail_for(clerk(), online.pk)
-    assert (detail.materials_received, detail.missing_materials) == (["申请书"], ["居民身份证复印件"])
+    assert (detail.materials_received, detail.missing_materials) == (["申请书", "居民身份证复印件"], [])
     # At the window: ticked as received, or scanned.
     window, _code = services.case_receive(
         actor=clerk(),
@@ -395,6 +410,8 @@ def test_the_api_applies_as_an_agent_and_supplements_with_files(tmp_path: Path) 
     out = res.json()["case"]
     assert (out["applicant_name"], out["on_behalf"], out["agent_relation"]) == ("张三", True, "张三之子")
     case = Case.objects.get(pk=out["id"])
+    upload_required(agent, case)
+    files = stored(tmp_path)
     case = act(agent, case, "submit")
     act(clerk(), case, "precheck_pass")
     case = act(clerk(), case, "request_correction", missing_items=["申请书", "户口簿复印件"])
@@ -415,7 +432,7 @@ def test_the_api_applies_as_an_agent_and_supplements_with_files(tmp_path: Path) 
     res = Client().post(url, data=partial, HTTP_AUTHORIZATION=auth)
     assert res.status_code == 422, res.content
     assert res.json()["details"][0]["items"] == ["户口簿复印件"]
-    assert stored(tmp_path) == []
+    assert stored(tmp_path) == files
     res = Client().post(
         url,
         data={

@@ -28,6 +28,7 @@ from sanji.cases.tests.conftest import (
     XINCHENG_SUP,
     D,
     actor_at,
+    upload_required,
 )
 from sanji.catalog import services as catalog
 from sanji.catalog.flows import StepSpec
@@ -232,6 +233,47 @@ def test_reported_case_community_to_city_and_back() -> None:
         assert selectors.case_get_for(who, case.pk).pk == case.pk
 
 
+def test_the_window_does_not_answer_the_department_s_steps() -> None:
+    """A window clerk whose grant reaches the district sees the case at the department, but the
+    review step is the reviewer's: reporting it up, starting its special procedure and taking over
+    what arrives for the department are refused, and the page offers none of them."""
+    from sanji.cases import selectors
+
+    worker = actor_at(Role.COMMUNITY_WORKER, COMMUNITY)
+    case = act(worker, receive("T-REP", actor=worker), "report_up", opinion="报区民政窗口")
+    case = act(clerk(), act(clerk(), case, "take_over"), "accept")
+    assert case.current_unit.code == SAIHAN_CA_OFFICE
+    assert case.state == "handling"
+    for action, fields in (
+        ("report_up", {"opinion": "越权上报"}),
+        ("special_start", {"reason": "听证", "duration_days": 5}),
+    ):
+        with pytest.raises(Forbidden):
+            act(clerk(), case, action, **fields)
+    # Each refusal is in the audit trail: who tried what, where the case stood, why it was refused.
+    refusals = Entry.objects.filter(action="cases.action_refused", target_id=str(case.pk)).order_by("pk")
+    assert [(e.actor_username, e.data["attempted"], e.data["state"]) for e in refusals] == [
+        (clerk().username, "report_up", "handling"),
+        (clerk().username, "special_start", "handling"),
+    ]
+    assert refusals[0].data["reason"] == "当前环节都不由您办理。"
+    assert selectors.case_allowed_actions(clerk(), case) == ["withdraw"]
+    assert {"report_up", "special_start"} <= set(selectors.case_allowed_actions(reviewer(), case))
+    case = act(reviewer(), case, "special_start", reason="组织听证", duration_days=5)
+    with pytest.raises(Forbidden):
+        act(clerk(), case, "special_end")
+    assert "special_end" not in selectors.case_allowed_actions(clerk(), case)
+    case = act(reviewer(), case, "special_end")
+    # What arrives at the city's approver is not taken over by the city's window clerk.
+    case = act(reviewer(), case, "report_up", opinion="初审通过，报市局")
+    city_clerk = actor_at(Role.WINDOW_CLERK, "150100-GSC-W-civil_affairs")
+    assert "take_over" not in selectors.case_allowed_actions(city_clerk, case)
+    with pytest.raises(Forbidden):
+        act(city_clerk, case, "take_over")
+    assert act(actor_at(Role.APPROVER, CITY_CA_OFFICE), case, "take_over").state == "handling"
+    assert actions(case)[-2:] == ["report_up", "take_over"]
+
+
 def test_out_of_scope_actor_gets_not_found() -> None:
     case = receive("T-PRO")
     for outsider in (
@@ -249,6 +291,13 @@ def test_visible_but_not_allowed_is_forbidden() -> None:
     case = receive("T-PRO")
     with pytest.raises(Forbidden):
         act(reviewer(), case, "accept")  # reviewers do not accept
+    refused = Entry.objects.get(action="cases.action_refused")
+    assert (refused.actor_username, refused.data["attempted"], refused.data["number"]) == (
+        reviewer().username,
+        "accept",
+        case.number,
+    )
+    assert refused.data["reason"] == "您不能对此办件执行“受理”。"
     with pytest.raises(Forbidden):
         act(actor_at(Role.SUPERVISOR, SAIHAN_SUP), case, "accept")
 
@@ -470,10 +519,14 @@ def test_deemed_acceptance() -> None:
         act(clerk(), case, "deem_accept")
 
 
-def test_deemed_acceptance_of_an_online_application_never_prechecked(applicant: Actor) -> None:
+def test_deemed_acceptance_of_an_online_application_never_prechecked(
+    applicant: Actor, settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
     draft, _code = services.case_create_draft(
         actor=applicant, matter_code="T-PRO", region_code="150105001001"
     )
+    upload_required(applicant, draft)
     case = act(applicant, draft, "submit")
     assert case.state == "submitted"
     with clock.frozen(T0 + dt.timedelta(days=8)):  # received at submission; 5 working days passed
@@ -532,6 +585,7 @@ def test_online_application(applicant: Actor, settings: Any, tmp_path: Any) -> N
     assert draft.agent_id is None
     assert draft.accepting_unit.code == SAIHAN_CA_WINDOW
     assert draft.channel == "online"
+    upload_required(applicant, draft)
     case = act(applicant, draft, "submit")
     assert case.state == "submitted"
     assert case.received_at == T0

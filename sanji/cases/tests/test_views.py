@@ -32,8 +32,10 @@ from sanji.cases.tests.conftest import (
     SYSTEM,
     T0,
     XINCHENG_CA_WINDOW,
+    upload_required,
 )
 from sanji.core import clock
+from sanji.core.actors import Actor
 from sanji.core.roles import Role
 from sanji.orgs.models import Unit
 
@@ -690,17 +692,31 @@ def test_portal_apply_upload_submit_correct_supplement(login: Login, settings: A
         {"material_name": "申请书", "file": SimpleUploadedFile("fake.pdf", PNG)},
     )
     assert Attachment.objects.filter(case=case).count() == 1
-    client.post(reverse("portal:act", args=[case.pk, "submit"]), {"submit-expected_version": case.version})
+    # Not submitted while a required material has no file: the page says which.
+    assert "提交前还须上传以下必交材料：居民身份证复印件" in page(client, "portal:case", case.pk)
+    submit = reverse("portal:act", args=[case.pk, "submit"])
+    response = client.post(submit, {"submit-expected_version": case.version})
+    assert response.status_code == 422
+    assert "提交前须为每一项必交材料上传文件，尚缺：居民身份证复印件。" in response.content.decode()
+    case.refresh_from_db()
+    assert case.state == "draft"
+    client.post(
+        reverse("portal:upload", args=[case.pk]),
+        {"material_name": "居民身份证复印件", "file": SimpleUploadedFile("id.png", PNG)},
+    )
+    assert "提交前还须上传" not in page(client, "portal:case", case.pk)
+    client.post(submit, {"submit-expected_version": case.version})
     case.refresh_from_db()
     assert case.state == "submitted"
-    # The district window pre-checks, then asks for a correction: the form suggests the required
-    # material that is missing, not the one uploaded (which it names as received).
+    # The district window pre-checks, then asks for a correction: the form names what was uploaded
+    # as received (nothing required is missing, so nothing is pre-ticked).
     window = clerk(login)
     act(window, case, "precheck_pass")
     staff_html = page(window, "cases:detail", case.pk)
-    assert 'value="居民身份证复印件" id="id_request_correction-missing_items_1" checked' in staff_html
+    assert 'value="居民身份证复印件" id="id_request_correction-missing_items_1">' in staff_html
     assert 'value="申请书" id="id_request_correction-missing_items_0">' in staff_html
     assert "申请书（已收到）" in staff_html
+    assert "居民身份证复印件（已收到）" in staff_html
     act(window, case, "request_correction", missing_items=["居民身份证复印件"], other_items="户口簿复印件")
     html = page(client, "portal:case", case.pk)
     assert "请一次性补正以下内容" in html
@@ -717,8 +733,8 @@ def test_portal_apply_upload_submit_correct_supplement(login: Login, settings: A
         assert "户口簿复印件" in response.content.decode()
         case.refresh_from_db()
         assert case.state == "correction_requested"
-        assert Attachment.objects.filter(case=case).count() == 1
-        assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 1
+        assert Attachment.objects.filter(case=case).count() == 2
+        assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 2
     # The generic supplement action without files is no way around it either.
     response = client.post(
         reverse("portal:act", args=[case.pk, "supplement"]), {"supplement-expected_version": case.version}
@@ -888,15 +904,18 @@ def test_portal_case_shows_the_delivery_deadline_after_the_decision(login: Login
     assert "剩 2 个工作日" in delivery
 
 
-def test_portal_withdraw_and_other_applicants_get_not_found() -> None:
+def test_portal_withdraw_and_other_applicants_get_not_found(settings: Any, tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path
     client, user = _portal_client()
     client.post(
         reverse("portal:apply", args=["T-PRO"]),
         {"applicant_name": "王五", "id_number": ID_B, "region_code": "150105", "title": ""},
     )
     case = Case.objects.get(applicant=user)
+    upload_required(Actor(user_id=user.pk, username=user.username), case)
     client.post(reverse("portal:act", args=[case.pk, "submit"]), {"submit-expected_version": case.version})
     case.refresh_from_db()
+    assert case.state == "submitted"
     other, _ = _portal_client("zhaoliu", ID_A)
     assert other.get(reverse("portal:case", args=[case.pk])).status_code == 404
     assert other.get(reverse("cases:print", args=[case.pk, "receipt"])).status_code == 404

@@ -234,6 +234,41 @@ def test_register_shows_the_enrolment_code_once(small_org, client, login_as):
     assert terminal.ip_address == "10.1.2.3"
 
 
+def test_a_registration_form_sent_twice_registers_one_terminal(small_org, client, login_as):
+    """Reloading the page that shows the enrolment code sends the form again: it leads to the
+    terminal in the list, registers nothing and shows no code."""
+    import re
+
+    login_as(Role.SECURITY_ADMIN, "150105-CSC")
+    form = client.get(reverse("orgs:terminal_register")).content.decode()
+    token = re.search(r'name="form_token" value="([^"]+)"', form)
+    assert token is not None
+    sent = {"unit": "150105-CSC-W-civil_affairs", "name": "民政窗口1号机", "form_token": token.group(1)}
+    assert client.post(reverse("orgs:terminal_register"), sent).status_code == 200
+    terminal = Terminal.objects.get()
+    again = client.post(reverse("orgs:terminal_register"), sent, follow=True)
+    assert Terminal.objects.count() == 1
+    assert again.redirect_chain == [(f"{reverse('orgs:terminal_list')}?q={terminal.code}", 302)]
+    page = again.content.decode()
+    assert f"终端 {terminal.code} 已登记，未再登记" in page
+    assert f"{terminal.code}:" not in page  # the enrolment code is not shown again
+    # The list names the window with its centre and district (every district has a 民政窗口).
+    row = re.search(r'<td class="terminal-unit">(.*?)</td>', page, re.S)
+    assert row is not None
+    assert "赛罕区市民服务中心 民政窗口" in row.group(1)
+    assert "赛罕区" in row.group(1).split("</a>")[1]
+    # A new form (new token) registers a second terminal.
+    fresh = re.search(
+        r'name="form_token" value="([^"]+)"', client.get(reverse("orgs:terminal_register")).content.decode()
+    )
+    assert fresh is not None
+    assert fresh.group(1) != token.group(1)
+    client.post(
+        reverse("orgs:terminal_register"), {**sent, "name": "民政窗口2号机", "form_token": fresh.group(1)}
+    )
+    assert Terminal.objects.count() == 2
+
+
 def test_register_form_offers_units_by_name_region_and_code(small_org, client, login_as):
     login_as(Role.SECURITY_ADMIN, "150105-CSC")
     form = client.get(reverse("orgs:terminal_register")).content.decode()
