@@ -13,4 +13,8 @@ class AccountsConfig(AppConfig):
         from sanji.audit import names
         from sanji.orgs import selectors as orgs_selectors
 
-        names.provide(units=orgs_selectors.unit_labels, regions=orgs_selectors.region_names)
+        names.provide(
+            units=orgs_selectors.unit_labels,
+            regions=orgs_selectors.region_names,
+            find_unit=orgs_selectors.unit_id_by_code,
+        )

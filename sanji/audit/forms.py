@@ -7,7 +7,7 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from sanji.audit.names import action_for_search
+from sanji.audit.names import action_for_search, unit_id_for
 from sanji.audit.selectors import EntryFilter
 from sanji.core.clock import CITY_TZ
 
@@ -16,11 +16,16 @@ _ACTION_HELP = _("可从列表选择；也可按编码前缀匹配，如 cases. 
 
 class EntrySearchForm(forms.Form):
     username = forms.CharField(label=_("人员（用户名）"), required=False, max_length=150)
-    unit_id = forms.IntegerField(
-        label=_("单位编号"),
+    unit_id = forms.CharField(
+        label=_("单位编码"),
         required=False,
-        min_value=1,
-        widget=forms.NumberInput(attrs={"title": _("点击结果中的单位名称，即按该单位检索")}),
+        max_length=300,
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": _("如 150105-CSC-W-housing"),
+                "title": _("输入单位编码；或点击结果中的单位名称，即按该单位检索"),
+            }
+        ),
     )
     action = forms.CharField(
         label=_("操作"),
@@ -44,6 +49,15 @@ class EntrySearchForm(forms.Form):
     until = forms.DateField(
         label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def clean_unit_id(self) -> int | None:
+        text = str(self.cleaned_data.get("unit_id") or "").strip()
+        if not text:
+            return None
+        unit_id = unit_id_for(text)
+        if unit_id is None:
+            raise forms.ValidationError(_("没有编码为 %(code)s 的单位。"), params={"code": text})
+        return unit_id
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

@@ -185,22 +185,36 @@ class UnitName(Protocol):
 
 UnitNamer = Callable[[Collection[int]], Mapping[int, UnitName]]
 RegionNamer = Callable[[Collection[str]], Mapping[str, str]]
+UnitFinder = Callable[[str], int | None]
 
 
 @dataclass(slots=True)
 class _Namers:
     units: UnitNamer | None = None
     regions: RegionNamer | None = None
+    find_unit: UnitFinder | None = None
 
 
 _namers = _Namers()
 
 
-def provide(*, units: UnitNamer, regions: RegionNamer) -> None:
+def provide(*, units: UnitNamer, regions: RegionNamer, find_unit: UnitFinder | None = None) -> None:
     """Hand in how units (by id) and regions (by division code) are named: each is called once
-    per page with every id or code the page shows, and answers those it knows."""
+    per page with every id or code the page shows, and answers those it knows; ``find_unit``
+    answers the id of the unit a searcher typed by its code."""
     _namers.units = units
     _namers.regions = regions
+    _namers.find_unit = find_unit
+
+
+def unit_id_for(text: str) -> int | None:
+    """The id of the unit ``text`` names: its code (``150105-CSC-W-housing``), the chooser's whole
+    label ending in the code (名称 · 区划 · 编码), or the id itself as the result links carry it."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    code = text.rsplit("·", 1)[-1].strip()
+    return _namers.find_unit(code) if _namers.find_unit is not None and code else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,6 +153,7 @@ def compute(cal: WorkCalendar, clock: CaseClock, *, today: dt.date) -> Deadlines
         step_due=step_due,
         delivery_due=delivery_due,
         remaining_days=remaining,
-        calendar_problem="; ".join(problems),
+        # A closed case's deadlines no longer run: nothing to warn about on its pages.
+        calendar_problem="" if clock.closed else "; ".join(problems),
         problems=tuple(problems),
     )

@@ -263,6 +263,12 @@ def unit_labels(unit_ids: Iterable[int | None]) -> dict[int, UnitLabel]:
     return {label.id: label for label in _labels(rows)}
 
 
+def unit_id_by_code(code: str) -> int | None:
+    """The id of the unit with ``code`` (None if there is none). For narrowing records the reader
+    may already see by a unit they name (audit search); not a way to reach a unit (no scope)."""
+    return Unit.objects.filter(code=code).values_list("pk", flat=True).first()
+
+
 def unit_choices(units: models.QuerySet[Unit], q: str = "", *, limit: int = 50) -> list[UnitLabel]:
     """Labels of ``units`` (already scoped by the caller's policy) for a chooser, in tree order.
 

@@ -236,6 +236,9 @@ def test_search_names_units_actions_and_regions(auditor_client, named_trail):
 
 def test_long_values_are_clipped_with_the_whole_value_at_hand(auditor_client, named_trail):
     page = auditor_client.get(reverse("audit:search")).content.decode()
+    # Who and the terminal are shown whole (two people may differ only at the end of their names).
+    assert '<td class="audit-who">zhang</td>' in page
+    assert '<td class="audit-terminal mono">T-001</td>' in page
     long_label = named_trail[2].target_label
     assert f'<span class="clip2" title="{long_label}">{long_label}</span>' in page
     assert '<table class="audit-table">' in page
@@ -251,6 +254,12 @@ def test_filters_still_work_by_unit_and_by_action_label(auditor_client, named_tr
     by_unit = auditor_client.get(reverse("audit:search"), {"unit_id": named_trail[1].unit_id})
     assert [e.seq for e in by_unit.context["page_obj"]] == [named_trail[1].seq]
     assert "单位：新城区市民服务中心 民政窗口" in by_unit.content.decode()
+    # By the unit's code, as the auditor knows it (or the chooser's label ending in it).
+    for typed in ("SC-150102-W-ca", " 新城区市民服务中心 民政窗口 · 新城区 · SC-150102-W-ca "):
+        by_code = auditor_client.get(reverse("audit:search"), {"unit_id": typed})
+        assert [e.seq for e in by_code.context["page_obj"]] == [named_trail[1].seq]
+    unknown = auditor_client.get(reverse("audit:search"), {"unit_id": "NO-SUCH-UNIT"})
+    assert "没有编码为 NO-SUCH-UNIT 的单位。" in unknown.content.decode()
     by_label = auditor_client.get(reverse("audit:search"), {"action": "办件：受理"})
     assert [e.seq for e in by_label.context["page_obj"]] == [named_trail[0].seq]
     by_short_label = auditor_client.get(reverse("audit:search"), {"action": "上报"})

@@ -192,6 +192,23 @@ def test_into_an_unconfigured_year_says_so_and_keeps_what_it_can() -> None:
     assert result.remaining_days == 5
 
 
+def test_a_closed_case_warns_of_no_unconfigured_year() -> None:
+    """Completed (or refused, withdrawn, voided): its deadlines no longer run, so its pages carry no
+    'calendar not configured' banner, though the legal deadline it could not reach stays unknown."""
+    clock = CaseClock(
+        received_at=at("2026-12-15"),
+        accepted_at=at("2026-12-15"),
+        decided_at=at("2026-12-16"),
+        closed=True,
+        promised_limit_days=5,
+        legal_limit_days=20,
+    )
+    result = compute(CAL, clock, today=dt.date(2026, 12, 17))
+    assert result.legal_due is None
+    assert result.problems == ("calendar for 2027 not configured",)
+    assert (result.calendar_problem, result.remaining_days) == ("", None)
+
+
 def test_today_in_an_unconfigured_year() -> None:
     clock = CaseClock(received_at=at("2026-12-28"), accepted_at=at("2026-12-28"), promised_limit_days=2)
     result = compute(CAL, clock, today=dt.date(2027, 1, 4))

@@ -555,6 +555,44 @@ def test_unconfigured_year_is_shown_on_worklist_and_case(login: Login) -> None:
         assert "calendar for 2027" not in html
 
 
+def test_an_unconfigured_year_is_flagged_only_where_a_running_deadline_needs_it(login: Login) -> None:
+    """Accepted on 12-15: the promised deadline (10 working days, 12-29) and its remaining days are
+    known, only the legal one (20 days) reaches into 2027. The worklist counts the days without a
+    'calendar not configured' badge; the case page still says what is missing. Once completed,
+    nothing runs and no page warns."""
+    from sanji.cases import services
+    from sanji.cases.tests.conftest import actor_at
+
+    with clock.frozen(dt.datetime(2026, 12, 15, 2, 0, tzinfo=dt.UTC)):
+        client = clerk(login)
+        case = receive(client, "T-PRO")
+        act(client, case, "accept")
+        case.refresh_from_db()
+        assert "2027" in case.calendar_problem
+        assert case.remaining_days == 10
+        html = client.get(reverse("cases:worklist"), {"tab": "all"}).content.decode()
+        assert "剩 10 个工作日" in html
+        assert "工作日历未配置" not in html
+        assert "calendar-problem-banner" in page(client, "cases:detail", case.pk)
+        for who, action, fields in (
+            (actor_at(Role.REVIEWER, SAIHAN_CA_OFFICE), "complete_step", {"opinion": "同意"}),
+            (actor_at(Role.APPROVER, SAIHAN_CA_OFFICE), "approve", {"opinion": "准予"}),
+            (
+                actor_at(Role.WINDOW_CLERK, SAIHAN_CA_WINDOW),
+                "deliver",
+                {"delivery_method": "window", "certificate_no": "ZS-9"},
+            ),
+            (actor_at(Role.WINDOW_CLERK, SAIHAN_CA_WINDOW), "complete", {}),
+        ):
+            case.refresh_from_db()
+            services.case_act(
+                actor=who, case_id=case.pk, action=action, expected_version=case.version, **fields
+            )
+        case.refresh_from_db()
+        assert (case.state, case.calendar_problem) == ("completed", "")
+        assert "calendar-problem-banner" not in page(client, "cases:detail", case.pk)
+
+
 def test_download_is_audited_and_served_as_attachment(login: Login) -> None:
     client = clerk(login)
     case = receive(client, "T-PRO", scan_0=SimpleUploadedFile("申请书.png", PNG))
