@@ -295,7 +295,7 @@ def case_list_of_applicant(actor: Actor) -> models.QuerySet[Case]:
         return Case.objects.none()
     return (
         Case.objects.filter(policies.own_q(actor.user_id))
-        .select_related("matter")
+        .select_related("matter", "agent")
         .order_by("-created_at", "-id")
     )
 

@@ -874,7 +874,9 @@ def test_portal_agent_application_records_the_agent_and_both_see_the_case(
     )
     assert case.agent_relation == "张三之子，受其委托"
     assert [a.material_name for a in Attachment.objects.filter(case=case)] == ["授权委托书"]
-    assert case.number in page(client, "portal:my_cases")
+    mine = page(client, "portal:my_cases")
+    assert case.number in mine
+    assert '<td class="applicant">张三 <span class="badge">我代办</span></td>' in mine  # for whom
     assert "代办人" in page(client, "portal:case", case.pk)
     # Staff see the agent apart from the applicant, on the case and in its history.
     window = clerk(login)
@@ -883,7 +885,9 @@ def test_portal_agent_application_records_the_agent_and_both_see_the_case(
     assert "150102********1237" in staff_html  # the agent's own registered ID, masked
     # The applicant registers later: the case is theirs too (by ID number), and they may act on it.
     applicant_client, _applicant = _portal_client("zhangsan", ID_A)
-    assert case.number in page(applicant_client, "portal:my_cases")
+    theirs = page(applicant_client, "portal:my_cases")
+    assert case.number in theirs
+    assert "（王五 代办）" in theirs  # by whom
     assert "action-submit" in page(applicant_client, "portal:case", case.pk)
     # Nobody else sees it.
     stranger, _user = _portal_client("lisi", "150105198506153212")
