@@ -42,7 +42,7 @@ from sanji.core.actors import Actor, Grant
 from sanji.core.authz import get_in_scope
 from sanji.core.errors import NotFound, SanjiError
 from sanji.core.roles import Role
-from sanji.orgs.models import Region, RegionLevel, Unit, UnitKind
+from sanji.orgs.models import LEVEL_DEPTH, Region, RegionLevel, Unit, UnitKind
 
 Worklist = Literal["to_receive", "to_handle", "due_soon", "overdue", "reported_up", "returned", "all"]
 WORKLISTS: tuple[str, ...] = (
@@ -754,11 +754,30 @@ def authorisation_material(matter: Matter) -> str:
     return next((m.name for m in materials_for(matter.current_version) if AUTHORISATION_LETTER in m.name), "")
 
 
-def apply_regions() -> list[Region]:
-    """Places an online applicant may apply at: districts and townships, in tree order."""
-    return list(
-        Region.objects.filter(level__in=[RegionLevel.DISTRICT, RegionLevel.TOWNSHIP]).order_by("path")
+def online_accept_level(matter: Matter) -> str | None:
+    """The level (``RegionLevel``) whose window accepts the matter's online applications: the level
+    of its flow's acceptance step (None: the matter's flow takes no online application)."""
+    from sanji.catalog.models import FlowStep
+
+    if matter.current_version_id is None:
+        return None
+    return (
+        FlowStep.objects.filter(flow_version_id=matter.current_version_id, code=StepCode.ACCEPT)
+        .order_by("order")
+        .values_list("level", flat=True)
+        .first()
     )
+
+
+def apply_regions(accept_level: str | None = None) -> list[Region]:
+    """Places an online applicant may apply at, in tree order: districts and townships, those at or
+    below ``accept_level`` (a matter accepted at the township windows is applied for at a township;
+    one accepted at the district may be applied for at the district or any of its townships)."""
+    levels = [RegionLevel.DISTRICT, RegionLevel.TOWNSHIP]
+    if accept_level in LEVEL_DEPTH:
+        depth = LEVEL_DEPTH[RegionLevel(accept_level)]
+        levels = [lv for lv in levels if LEVEL_DEPTH[lv] >= depth] or [RegionLevel(accept_level)]
+    return list(Region.objects.filter(level__in=levels).order_by("path"))
 
 
 def own_case_for(actor: Actor, case_id: int) -> CaseDetail:

@@ -29,6 +29,7 @@ from sanji.core.actors import Actor, actor_of
 from sanji.core.errors import Conflict, IllegalTransition, NotFound, SanjiError
 from sanji.core.pages import attempt, found
 from sanji.core.roles import Role
+from sanji.orgs.models import RegionLevel
 
 #: Session key: query codes (查询码) not yet shown, by case id — printed once, then forgotten.
 SESSION_QUERY_CODES = "cases_query_codes"
@@ -432,6 +433,23 @@ def portal_matters(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/matters.html", {"page": page})
 
 
+#: The service's field names (``ValidationFailed.details``) → the apply form's.
+_APPLY_FIELDS = {
+    "applicant_name": "applicant_name",
+    "applicant_id_number": "id_number",
+    "agent_relation": "agent_relation",
+    "region_code": "region_code",
+}
+
+
+def _error_field(exc: SanjiError) -> str:
+    """The field a refusal names first (``details=[{"field": …}]``), or ""."""
+    details = exc.details
+    if isinstance(details, list) and details and isinstance(details[0], dict):
+        return str(details[0].get("field", ""))
+    return ""
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def portal_apply(request: HttpRequest, code: str) -> HttpResponse:
@@ -440,15 +458,23 @@ def portal_apply(request: HttpRequest, code: str) -> HttpResponse:
     matter = selectors.online_matters().filter(code=code).first()
     if matter is None:
         raise Http404
-    regions = [(r.code, f"{'　' * (len(r.path.split('/')) - 3)}{r.name}") for r in selectors.apply_regions()]
+    accept_level = selectors.online_accept_level(matter)
+    places = selectors.apply_regions(accept_level)
+    regions = [(r.code, f"{'　' * (len(r.path.split('/')) - 3)}{r.name}") for r in places]
     me = selectors.portal_account(actor)
+    # Preselected: the applicant's own county (the first six digits of their ID number), if listed.
+    home = next((r.code for r in places if me.id_masked[:6] and r.code == me.id_masked[:6]), None)
     form = forms.ApplyForm(
         request.POST or None,
         request.FILES or None,
-        initial={"on_behalf": "", "applicant_phone": me.phone, "title": matter.name},
+        initial={"on_behalf": "", "applicant_phone": me.phone, "title": matter.name, "region_code": home},
         regions=regions,
         authorisation_material=selectors.authorisation_material(matter),
     )
+    if accept_level:
+        form.fields["region_code"].help_text = _(
+            "本事项由%(level)s一级的窗口受理：申请送到您所选地区的该级窗口。"
+        ) % {"level": RegionLevel(accept_level).label}
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -465,7 +491,12 @@ def portal_apply(request: HttpRequest, code: str) -> HttpResponse:
                 title=data["title"],
             )
         except SanjiError as exc:
-            problems = [exc.message]
+            # Beside the field it is about (the agent's fields stay open), else above the form.
+            field = _APPLY_FIELDS.get(_error_field(exc), "")
+            if field in form.fields:
+                form.add_error(field, exc.message)
+            else:
+                problems = [exc.message]
         else:
             _remember_code(request, case.pk, query_code)
             letter = data.get("authorisation") if data["on_behalf"] else None

@@ -668,6 +668,26 @@ def test_portal_pages_render_anonymously() -> None:
     assert reverse("accounts:login") in response["Location"]
 
 
+def test_portal_apply_offers_the_places_of_the_accepting_level_and_preselects_the_own_county() -> None:
+    """T-PRO is accepted at the district windows: districts and their townships are offered, the
+    applicant's own district (ID 150102…: 新城区) preselected, and the page says which level accepts."""
+    import re
+
+    client, _user = _portal_client()  # ID_B: 150102…
+    html = client.get(reverse("portal:apply", args=["T-PRO"])).content.decode()
+    select = re.search(r'<select name="region_code".*?</select>', html, re.S)
+    assert select is not None
+    options = re.findall(r'<option value="(\d+)"( selected)?>', select.group(0))
+    assert [code for code, _sel in options] == ["150102", "150102001", "150105", "150105001"]
+    assert [code for code, sel in options if sel] == ["150102"]
+    assert "本事项由旗县区一级的窗口受理" in html
+    # A matter accepted at the township centres is applied for at a township only.
+    from sanji.cases.selectors import apply_regions
+
+    assert [r.code for r in apply_regions("township")] == ["150102001", "150105001"]
+    assert [r.code for r in apply_regions("community")] == ["150102001001", "150105001001"]
+
+
 def test_portal_register_then_login_without_terminal() -> None:
     client = Client()
     response = _register(client)
@@ -854,7 +874,10 @@ def test_portal_agent_application_records_the_agent_and_both_see_the_case(
     # 代办 without the relation or authorisation: refused, nothing written.
     response = client.post(apply, form)
     assert response.status_code == 200
-    assert "关系" in response.content.decode()
+    # The refusal stands beside the field it is about, inside the agent's fieldset.
+    agent_part = response.content.decode().split('<fieldset class="agent">')[1].split("</fieldset>")[0]
+    assert "代办须注明您与申请人的关系或所受委托。" in agent_part
+    assert 'value="1" id="id_on_behalf_1" checked' in response.content.decode()  # 代办 stays chosen
     assert not Case.objects.exists()
     response = client.post(
         apply,
