@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from sanji.accounts import selectors, services
 from sanji.accounts.models import User
@@ -136,7 +136,7 @@ def token_list(request: HttpRequest) -> list[dict[str, object]]:
     response={201: TokenCreatedOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="Issue a token (raw value returned once)",
 )
-def token_create(request: HttpRequest, body: TokenIn) -> tuple[int, dict[str, object]]:
+def token_create(request: HttpRequest, body: TokenIn) -> Status[dict[str, object]]:
     actor = _actor(request)
     require_scope(actor, "accounts:write")
     if body.user_id is None or body.user_id == actor.user_id:
@@ -149,15 +149,15 @@ def token_create(request: HttpRequest, body: TokenIn) -> tuple[int, dict[str, ob
     token, raw = services.api_token_create(
         actor=actor, user=user, name=body.name, scopes=body.scopes, days=body.days, terminal=terminal
     )
-    return 201, _token_out(token, raw)
+    return Status(201, _token_out(token, raw))
 
 
 @router.delete(
     "/tokens/{token_id}", response={204: None, 403: ErrorOut, 404: ErrorOut}, summary="Revoke a token"
 )
-def token_revoke(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def token_revoke(request: HttpRequest, token_id: int) -> Status[None]:
     actor = _actor(request)
     require_scope(actor, "accounts:write")
     token = selectors.token_get_for(actor, token_id)
     services.api_token_revoke(actor=actor, token=token)
-    return 204, None
+    return Status(204, None)

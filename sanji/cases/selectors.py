@@ -34,7 +34,7 @@ from sanji.cases.models import (
     StepState,
     due_order,
 )
-from sanji.cases.services import query_code_hash
+from sanji.cases.services import publicity_running, query_code_hash
 from sanji.cases.transitions import DECIDED, OPEN_STATES, Action, State, allowed_actions
 from sanji.catalog.models import Matter, MatterType, StepCode
 from sanji.core import clock
@@ -370,6 +370,7 @@ def _fits_step(
             and not at_final_decision
             and not head.report_up
             and bool(policies.steps_answered_by(actor, active))
+            and publicity_running(active, clock.now()) is None
         )
     if action == Action.REPORT_UP:
         return (
@@ -378,6 +379,7 @@ def _fits_step(
             and head.report_up
             and head.code != StepCode.ACCEPT
             and bool(policies.steps_answered_by(actor, active))
+            and publicity_running(active, clock.now()) is None
         )
     if action in (Action.SPECIAL_START, Action.SPECIAL_END):
         return bool(policies.steps_answered_by(actor, active))

@@ -1095,6 +1095,36 @@ def _on_refuse(
     _finish(case, active, actor, now, str(fields.get("reason", "")))
 
 
+def publicity_running(steps: Sequence[CaseStep], now: dt.datetime) -> CaseStep | None:
+    """The 公示 (publicity) step among ``steps`` whose period has not reached its last day: a
+    publicity runs its whole period (its limit in working days), so it is finished from the last
+    day of the period on (the day its deadline falls on), not before. None when none is running
+    (or its deadline is unknown: a missing calendar year is said on the case, not enforced here)."""
+    today = now.astimezone(clock.CITY_TZ).date()
+    for step in steps:
+        if (
+            step.flow_step.code == StepCode.PUBLICIZE
+            and step.due is not None
+            and today < step.due.astimezone(clock.CITY_TZ).date()
+        ):
+            return step
+    return None
+
+
+def _require_publicity_over(case: Case, steps: Sequence[CaseStep], now: dt.datetime) -> None:
+    running = publicity_running(steps, now)
+    if running is not None:
+        assert running.due is not None
+        raise _illegal(
+            case,
+            _("公示期至 %(date)s 届满，届满当日起方可办结“%(step)s”环节")
+            % {
+                "date": running.due.astimezone(clock.CITY_TZ).date().isoformat(),
+                "step": running.flow_step.name,
+            },
+        )
+
+
 def _on_complete_step(
     case: Case, actor: Actor, active: list[CaseStep], fields: Mapping[str, Any], now: dt.datetime
 ) -> None:
@@ -1119,6 +1149,7 @@ def _on_complete_step(
     if not mine:
         raise Forbidden(_("当前环节都不由您办理。"))
     step = mine[0]
+    _require_publicity_over(case, [step], now)
     _finish(case, [step], actor, now, str(fields["opinion"]))
     if all(s.state == StepState.DONE for s in active):
         nxt = _next_order(case, case.current_step_order)
@@ -1136,6 +1167,7 @@ def _on_report_up(
         raise _illegal(case, _("请先受理，再上报"))
     if not policies.steps_answered_by(actor, active):
         raise Forbidden(_("当前环节都不由您办理。"))
+    _require_publicity_over(case, active, now)
     _finish(case, active, actor, now, str(fields["opinion"]))
     nxt = _next_order(case, case.current_step_order)
     if nxt is None:

@@ -834,10 +834,12 @@ class _Seeder:
         if stall is not None and case.state == stall[0] and run.per_state[case.state] >= stall[1]:
             return None  # stalled on purpose: the case stays open in this state
         run.per_state[case.state] += 1
-        actor = self._actor_for(run, case, steps, stage, action)
+        at = self.clock.later(when, self._gap(run, case, stage, action))
+        with clock.frozen(at):  # who is offered the action when it happens (a publicity runs out first)
+            actor = self._actor_for(run, case, steps, stage, action)
         fields = self._fields(run, case, stage, action)
         run.pending = (action, actor, fields)
-        return self.clock.later(when, self._gap(run, case, stage, action))
+        return at
 
     # --- after completion: the applicant's rating (好差评) and a bad review's follow-up ---
 
@@ -1101,6 +1103,8 @@ class _Seeder:
             return 0
         limit = max((s.flow_step.limit_days for s in stage), default=1)
         if action in (A.COMPLETE_STEP, A.REPORT_UP, A.APPROVE, A.DENY) and case.state == S.HANDLING:
+            if stage and stage[0].flow_step.code == StepCode.PUBLICIZE:
+                return max(limit, rng.uniform(0, limit) * plan.pace)  # a publicity runs its whole period
             return rng.uniform(0, limit) * plan.pace
         if action == A.SPECIAL_END:
             return rng.randint(3, 10)

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 
 from sanji.core.actors import Actor
 from sanji.core.errors import Forbidden
@@ -46,10 +46,10 @@ def _actor(request: HttpRequest, scope: str) -> Actor:
 
 
 @router.post("/changes", response={201: ChangeOut}, summary="Submit a change for police verification")
-def submit_change(request: HttpRequest, payload: ChangeSubmitIn) -> tuple[int, Any]:
+def submit_change(request: HttpRequest, payload: ChangeSubmitIn) -> Status[Any]:
     actor = _actor(request, WRITE_SCOPE)
     change = services.change_submit(actor=actor, **payload.dict())
-    return 201, selectors.change_get_for(actor, change.pk)
+    return Status(201, selectors.change_get_for(actor, change.pk))
 
 
 @router.get("/changes", response=ChangePageOut, summary="The verification queue, or my submissions")

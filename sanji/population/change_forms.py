@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sanji.population import change_values, codes
-from sanji.population.models import ChangeKind
+from sanji.population.models import ChangeKind, Person
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,7 @@ class Input:
     choices: tuple[tuple[str, str], ...] = ()
     value: str = ""
     error: str = ""
+    current: str = ""  # what the registry holds now, for a change to an existing person
 
 
 _CHOICES: dict[str, dict[str, str]] = {
@@ -33,10 +34,37 @@ def kinds() -> list[tuple[str, str]]:
     return [(k.value, str(k.label)) for k in ChangeKind]
 
 
-def inputs_for(kind: str, data: Mapping[str, str], errors: Mapping[str, str]) -> list[Input]:
-    """The inputs of a kind of change, filled with ``data`` and each with its problem."""
+def current_values(person: Person) -> dict[str, str]:
+    """What the registry holds now for the fields a change may set, as the form shows them (codes
+    with their names); the ID number is not among them (the page shows it masked)."""
+    values = {
+        "name": person.name,
+        "ethnicity": person.ethnicity,
+        "marital_status": person.marital_status,
+        "relation": person.relation,
+        "registered_code": person.registered_code,
+        "registered_address": person.registered_address,
+        "household_code": person.household.code if person.household_id else "",
+        "building_code": person.building.code if person.building_id else "",
+    }
+    for key, table in _CHOICES.items():
+        code = values.get(key, "")
+        if code:
+            values[key] = f"{code} {table.get(code, '')}".strip()
+    return {key: value for key, value in values.items() if value}
+
+
+def inputs_for(
+    kind: str,
+    data: Mapping[str, str],
+    errors: Mapping[str, str],
+    current: Mapping[str, str] | None = None,
+) -> list[Input]:
+    """The inputs of a kind of change, filled with ``data`` and each with its problem, and with
+    ``current``: what the registry holds now (:func:`current_values`), shown beside the input."""
     if kind not in change_values.KIND_FIELDS:
         return []
+    current = current or {}
     required, optional = change_values.KIND_FIELDS[kind]
     out = []
     for key in (*required, *optional):
@@ -50,6 +78,7 @@ def inputs_for(kind: str, data: Mapping[str, str], errors: Mapping[str, str]) ->
                 choices=tuple((code, f"{code} {name}") for code, name in table.items()) if table else (),
                 value=str(data.get(key, "")),
                 error=str(errors.get(key, "")),
+                current=str(current.get(key, "")),
             )
         )
     return out

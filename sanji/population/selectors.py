@@ -60,7 +60,7 @@ def person_find_by_id_number(actor: Actor, raw: str) -> Person:
     except idnumber.IdNumberError:
         raise NotFound() from None
     index = crypto.blind_digest(parsed.number, purpose="person")
-    return get_in_scope(_people(actor), id_index=index)
+    return get_in_scope(_people(actor).select_related("building", "household"), id_index=index)
 
 
 def person_id_number(actor: Actor, person: Person) -> str:

@@ -850,7 +850,7 @@ def _lock_person(person_id: int) -> Person:
     return Person.objects.select_related("building", "household").get(pk=person_id)
 
 
-def _waiting_change_problem(
+def waiting_change_problem(
     person: Person | None, index: bytes, *, person_field: str = "person_id"
 ) -> dict[str, Any] | None:
     """The problem when a change for this person (or this ID number) is still waiting: one open
@@ -1011,9 +1011,7 @@ def change_submit(
                 problem("id_number", _("与登记的公民身份号码相同"))
             elif holder is not None:
                 problem("id_number", _("此公民身份号码已在人口库中登记"), "registered")
-        waiting = _waiting_change_problem(
-            person, index, person_field="id_number" if transfer else "person_id"
-        )
+        waiting = waiting_change_problem(person, index, person_field="id_number" if transfer else "person_id")
         if waiting is not None:
             errors.append(waiting)
         if kind in change_values.REASON_KINDS and not reason.strip():

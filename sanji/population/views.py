@@ -100,11 +100,15 @@ def change_new(request: HttpRequest) -> HttpResponse:
     person = None
     lookup_error = ""
     not_found = _("未找到此身份号码的人员（或不在您的辖区内）。")
+    waiting: dict[str, Any] | None = None
     if needs_person and step == "find":
         try:
             person = selectors.person_find_by_id_number(actor, request.POST.get("lookup", ""))
         except NotFound:
             lookup_error = not_found
+        else:
+            # One open change per person: said as soon as the person is found, not after the form.
+            waiting = services.waiting_change_problem(person, b"")
     elif needs_person and step == "submit":
         try:
             person = selectors.person_get_for(actor, int(request.POST.get("person_id", "")))
@@ -133,7 +137,7 @@ def change_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已提交人口变动申报，等待公安核查。"))
             return redirect("population:change_detail", change_id=change.pk)
-    show_inputs = bool(kind) and (not needs_person or person is not None)
+    show_inputs = bool(kind) and (not needs_person or person is not None) and waiting is None
     data = request.POST if step == "submit" else {}
     return render(
         request,
@@ -144,12 +148,17 @@ def change_new(request: HttpRequest) -> HttpResponse:
             "needs_person": needs_person,
             "person": person,
             "lookup_error": lookup_error,
-            "inputs": change_forms.inputs_for(kind, data, errors) if show_inputs else [],
+            "inputs": change_forms.inputs_for(
+                kind, data, errors, change_forms.current_values(person) if person is not None else None
+            )
+            if show_inputs
+            else [],
             "person_error": errors.get("person_id", ""),
             "other_errors": {k: v for k, v in errors.items() if k in ("values", "kind")},
             "reason": data.get("reason", ""),
             "evidence": data.get("evidence", ""),
             "problems": problems,
+            "waiting": waiting,
             **_change_nav(actor),
         },
         status=status,

@@ -696,3 +696,46 @@ def test_applicant_ids_move_to_the_new_key_in_a_rotation(field_key_rotation: Any
     second.refresh_from_db()
     assert crypto.decrypt(first.applicant_id_encrypted) == ID_A
     assert crypto.decrypt(second.applicant_id_encrypted) == ID_B
+
+
+def test_a_publicity_runs_its_whole_period() -> None:
+    """公示 (publicity) for 5 working days: the reviewer cannot finish it before the last day of the
+    period (nor is the button offered); from that day on it is finished as any step."""
+    from sanji.cases import selectors
+    from sanji.cases.tests.conftest import MATTERS
+    from sanji.catalog.models import MatterType
+
+    terms, _steps, _online = MATTERS["T-PRO"]
+    matter = catalog.matter_create(
+        actor=SYSTEM,
+        code="T-PUB",
+        details=catalog.MatterDetails(
+            name="测试公示", matter_type=MatterType.BENEFIT, legal_basis="测试依据"
+        ),
+        terms=terms,
+    )
+    catalog.flow_version_publish(
+        actor=SYSTEM,
+        matter=matter,
+        steps=[
+            StepSpec(1, StepCode.ACCEPT, "受理", D, Role.WINDOW_CLERK, 1),
+            StepSpec(2, StepCode.PUBLICIZE, "公示", D, Role.REVIEWER, 5),
+            StepSpec(3, StepCode.DECIDE, "决定", D, Role.APPROVER, 2),
+            StepSpec(4, StepCode.DELIVER, "送达", D, Role.WINDOW_CLERK, 1),
+        ],
+        materials=MATERIALS,
+    )
+    case = act(clerk(), receive("T-PUB"), "accept")  # Tuesday 2026-03-03
+    step = CaseStep.objects.get(case=case, order=2)
+    assert local(step.due) == dt.date(2026, 3, 10)  # the 5th working day after the start
+    for day in (3, 9):  # the start day, and the day before the last
+        with clock.frozen(T0.replace(day=day)):
+            assert "complete_step" not in selectors.case_allowed_actions(reviewer(), case)
+            with pytest.raises(IllegalTransition, match="公示期至 2026-03-10 届满"):
+                act(reviewer(), case, "complete_step", opinion="公示无异议")
+    with clock.frozen(T0.replace(day=10)):  # the last day of the period
+        assert "complete_step" in selectors.case_allowed_actions(reviewer(), case)
+        case = act(reviewer(), case, "complete_step", opinion="公示期满无异议")
+    assert case.current_step_order == 3
+    step.refresh_from_db()
+    assert step.state == StepState.DONE

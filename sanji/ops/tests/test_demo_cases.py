@@ -17,6 +17,7 @@ from sanji.calendar.selectors import work_calendar
 from sanji.calendar.workdays import is_workday
 from sanji.cases.models import Case, CaseEvent
 from sanji.core import clock
+from sanji.core.errors import IllegalTransition
 from sanji.evaluation.models import (
     CommunityScore,
     FollowUp,
@@ -271,6 +272,10 @@ def test_the_demo_people_walk_a_case_across_the_three_levels(demo_world: None) -
         assert listed("city.housing.reviewer", "to_receive")
         act("city.housing.reviewer", "take_over")
         act("city.housing.reviewer", "complete_step", opinion="市级复核通过")
+        # The publicity (审核结果公示) runs its 5 working days: not closed on its first day.
+        with pytest.raises(IllegalTransition, match="公示期至 2026-11-27 届满"):
+            act("city.housing.reviewer", "complete_step", opinion="公示期满无异议")
+    with clock.frozen(dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)):  # the last day of the publicity
         act("city.housing.reviewer", "complete_step", opinion="公示期满无异议")
         assert listed("city.housing.approver", "to_handle")
         act("city.housing.approver", "approve", opinion="准予")

@@ -69,9 +69,15 @@ def test_submit_verify_and_see_the_new_value(world: World, clients: dict[str, Cl
     assert person.id_masked in html
     assert number not in html  # the ID number is shown masked only
     assert 'name="name"' in html
+    assert '<small class="muted current-value">现登记：张伟</small>' in html  # what the registry holds
     res = _submit(officer, "name", person, name="张卫", reason="更名", evidence="户口簿")
     assert res.status_code == 302, res.content.decode()[:2000]
     change = PersonChange.objects.get()
+    # While it waits, finding the person again says so at once, with no form to fill in vain.
+    again = _find(officer, "marriage_status", number).content.decode()
+    assert "此人已有一项待核查的人口变动" in again
+    assert reverse("population:change_detail", args=[change.pk]) in again
+    assert 'name="marital_status"' not in again
     assert res["Location"] == reverse("population:change_detail", args=[change.pk])
     mine = officer.get(reverse("population:change_list")).content.decode()
     assert "张伟" in mine
