@@ -44,8 +44,8 @@ def current_values(person: Person) -> dict[str, str]:
         "relation": person.relation,
         "registered_code": person.registered_code,
         "registered_address": person.registered_address,
-        "household_code": person.household.code if person.household_id else "",
-        "building_code": person.building.code if person.building_id else "",
+        "household_code": person.household.code if person.household is not None else "",
+        "building_code": person.building.code if person.building is not None else "",
     }
     for key, table in _CHOICES.items():
         code = values.get(key, "")
