@@ -225,14 +225,29 @@ def _latest_name(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def address_name(code: str) -> str:
-    """The province and county a 6-digit address code names (``内蒙古自治区赛罕区``), or ``""``.
+    """The province, prefecture and county a 6-digit address code names
+    (``内蒙古自治区呼和浩特市赛罕区``), or ``""``.
 
     From python-stdnum's GB/T 2260 table (current and historical codes): the birthplace an ID
-    number records, wherever in China it is.
+    number records, wherever in China it is. The prefecture (地级, the code's first four digits
+    with ``00``) is named unless it is only a grouping — the municipalities' 市辖区 and 县, the
+    provinces' directly administered counties (省直辖县级行政单位) — and a province's own code
+    names the province alone.
     """
     from stdnum import numdb
 
-    info = {k: v for _, props in numdb.get("cn/loc").info(code) for k, v in props.items()}
+    table = numdb.get("cn/loc")
+    info = {k: v for _, props in table.info(code) for k, v in props.items()}
     if "county" not in info:
         return ""
-    return _latest_name(info.get("province", "")) + _latest_name(info["county"])
+    province = _latest_name(info.get("province", ""))
+    county = _latest_name(info["county"])
+    if code[2:] == "0000":
+        return province
+    prefecture = ""
+    if code[4:] != "00":
+        above = {k: v for _, props in table.info(code[:4] + "00") for k, v in props.items()}
+        prefecture = _latest_name(above.get("county", ""))
+        if prefecture in ("市辖区", "县") or prefecture.endswith("直辖县级行政单位"):
+            prefecture = ""
+    return province + prefecture + county

@@ -396,6 +396,11 @@ class PersonChange(models.Model):
     fields = models.JSONField(default=list, help_text="names of the Person fields the change sets")
     id_number_encrypted = models.CharField(max_length=200, blank=True)
     id_index = models.BinaryField(max_length=32, blank=True, default=b"", db_index=True)
+    #: For a verified correction of the ID number: the number it replaced (encrypted, with its
+    #: blind index), so that the registry keeps what was true before and an old roll's number
+    #: still leads to the person.
+    previous_id_encrypted = models.CharField(max_length=200, blank=True, default="")
+    previous_id_index = models.BinaryField(max_length=32, blank=True, default=b"", db_index=True)
     effective_date = models.DateField()
     reason = models.CharField(max_length=500, blank=True, help_text="the submitter's reason")
     evidence = models.CharField(max_length=500, blank=True, help_text="documents seen (证明材料)")

@@ -63,6 +63,25 @@ def person_find_by_id_number(actor: Actor, raw: str) -> Person:
     return get_in_scope(_people(actor).select_related("building", "household"), id_index=index)
 
 
+def person_by_corrected_id_number(actor: Actor, raw: str) -> tuple[Person, PersonChange]:
+    """The person whose ID number was corrected away from ``raw`` (a verified correction), with
+    that correction: a department's old roll still leads to the person. NotFound otherwise, or
+    when the person is outside the actor's reach."""
+    try:
+        parsed = idnumber.parse(raw, today=dt.date.max)
+    except idnumber.IdNumberError:
+        raise NotFound() from None
+    index = crypto.blind_digest(parsed.number, purpose="person")
+    change = (
+        PersonChange.objects.filter(previous_id_index=index, state=ChangeState.VERIFIED)
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+    if change is None or change.person_id is None:
+        raise NotFound()
+    return person_get_for(actor, change.person_id), change
+
+
 def person_id_number(actor: Actor, person: Person) -> str:
     """The clear ID number of a person the actor may read (decrypts with current or previous keys)."""
     get_in_scope(_people(actor), pk=person.pk)
@@ -408,6 +427,8 @@ def _change_id_numbers(change: PersonChange) -> tuple[str, str]:
     if not change.id_number_encrypted:
         return "", ""
     after = _clear(change.id_number_encrypted)
+    if change.previous_id_encrypted:  # verified: the number it replaced is kept with the change
+        return _clear(change.previous_id_encrypted), after
     person = change.person
     if (
         person is None

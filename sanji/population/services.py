@@ -707,7 +707,7 @@ def population_rekey(*, actor: Actor, previous: Sequence[str], batch: int = 1000
 
     changes = rekey_model(
         PersonChange,
-        ("id_number_encrypted",),
+        ("id_number_encrypted", "previous_id_encrypted"),
         previous=old,
         batch=batch,
         extra=change_values,
@@ -1280,6 +1280,8 @@ def _apply(change: PersonChange, person: Person, now: dt.datetime) -> None:
             )
         # The birth date, sex and birthplace are the ID number's (GB 11643): they change with it.
         ident = _clear_id(change)
+        change.previous_id_encrypted = crypto.reencrypt(person.id_number_encrypted, key=FIELD_KEY)
+        change.previous_id_index = bytes(person.id_index)
         person.id_index = change.id_index
         person.id_number_encrypted = crypto.reencrypt(change.id_number_encrypted, key=FIELD_KEY)
         person.id_number_original_encrypted = crypto.reencrypt(values.get("id_original", ""), key=FIELD_KEY)
@@ -1350,7 +1352,17 @@ def change_verify(*, actor: Actor, change_id: int, expected_state: str) -> Perso
         change.decided_by_id = actor.user_id
         change.decided_by_name = actor.username
         change.decided_at = now
-        change.save(update_fields=["person", "state", "decided_by", "decided_by_name", "decided_at"])
+        change.save(
+            update_fields=[
+                "person",
+                "state",
+                "decided_by",
+                "decided_by_name",
+                "decided_at",
+                "previous_id_encrypted",
+                "previous_id_index",
+            ]
+        )
         record(
             actor=actor,
             action=transitions.AUDIT_ACTIONS[transitions.Action.VERIFY],

@@ -25,7 +25,7 @@ from sanji.core.errors import Forbidden, NotFound, ValidationFailed
 from sanji.orgs import selectors as orgs_selectors
 from sanji.population import codes
 from sanji.population import selectors as population_selectors
-from sanji.population.models import Person, PersonVersion
+from sanji.population.models import Person, PersonChange, PersonVersion
 from sanji.sharing import policies, services
 from sanji.sharing.models import AccessKind, AccessRecord, ShareableField, SharingGrant
 
@@ -298,6 +298,8 @@ class PersonSearchPage:
     page_size: int
     has_next: bool
     by_id_number: bool
+    #: The verified correction that replaced the number searched for (its person is the item).
+    corrected: PersonChange | None = None
 
 
 def _looks_like_id(q: str) -> bool:
@@ -322,7 +324,11 @@ def person_search_for(actor: Actor, q: str, *, page: int = 1, page_size: int = 2
         try:
             person = population_selectors.person_find_by_id_number(actor, number)
         except NotFound:
-            return PersonSearchPage([], 1, page_size, False, True)
+            try:
+                person, change = population_selectors.person_by_corrected_id_number(actor, number)
+            except NotFound:
+                return PersonSearchPage([], 1, page_size, False, True)
+            return PersonSearchPage([person], 1, page_size, False, True, corrected=change)
         return PersonSearchPage([person], 1, page_size, False, True)
     name = " ".join(q.split())
     if len(name) > 60:
@@ -357,12 +363,14 @@ def _label(table: dict[str, str], code: str) -> str:
 
 
 def _place(names: dict[str, str], code: str) -> str:
-    return f"{names[code]}（{code}）" if code in names else code
+    """A place code named: by this city's divisions, else (elsewhere in China) by GB/T 2260."""
+    name = names.get(code) or (idnumber.address_name(code) if len(code) == 6 else "")
+    return f"{name}（{code}）" if name else code
 
 
 def _facts(person: Person) -> list[Fact]:
     household = person.household
-    # A birthplace outside this city is not a region here: it keeps its code.
+    # A birthplace outside this city is not a region here: GB/T 2260 names it.
     names = orgs_selectors.region_names((person.birthplace_code, person.registered_code))
     residence = ""
     if person.building is not None:

@@ -41,10 +41,15 @@ def test_a_shorter_number_differs_where_it_ends() -> None:
 @pytest.mark.parametrize(
     ("code", "name"),
     [
-        ("150102", "内蒙古自治区新城区"),
-        ("150105", "内蒙古自治区赛罕区"),  # 郊区 until 1999: the current name
-        ("110105", "北京市朝阳区"),
-        ("152601", "内蒙古自治区集宁市"),  # a historical code keeps its last name
+        ("150102", "内蒙古自治区呼和浩特市新城区"),
+        ("150105", "内蒙古自治区呼和浩特市赛罕区"),  # 郊区 until 1999: the current name
+        ("150100", "内蒙古自治区呼和浩特市"),  # the city itself
+        ("150121", "内蒙古自治区呼和浩特市土默特左旗"),
+        ("110105", "北京市朝阳区"),  # a municipality: no 市辖区 between
+        ("500229", "重庆市城口县"),  # nor 县
+        ("469001", "海南省五指山市"),  # a county-level city the province administers directly
+        ("152601", "内蒙古自治区乌兰察布盟集宁市"),  # a historical code keeps its last names
+        ("150000", "内蒙古自治区"),
         ("150199", ""),  # no such county
     ],
 )

@@ -83,7 +83,7 @@ def test_the_verifier_compares_masked_then_in_full_and_the_look_is_recorded(
         assert row is not None, fact
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
         assert [c.strip() for c in cells] == [before, after]
-    assert "150102 内蒙古自治区新城区" in page  # the birthplace, by the ID's address code
+    assert "150102 内蒙古自治区呼和浩特市新城区" in page  # the birthplace, by the ID's address code
     unmask = reverse("sharing:change_unmask", args=[correction.pk])
     assert f'action="{unmask}"' in page
     assert not AccessRecord.objects.exists()
@@ -156,3 +156,25 @@ def test_the_api_gives_the_verifier_both_numbers_and_records_it(
     no_scope = call(dataclasses.replace(police, scopes=frozenset({"sharing:read"})))
     assert no_scope.status == 403
     assert AccessRecord.objects.count() == 2
+
+
+def test_once_verified_the_old_number_still_finds_the_person_with_a_word_on_the_correction(
+    correction: PersonChange, make_user: MakeUser
+) -> None:
+    police = account_selectors.actor_for(make_user("xc-police-v", Role.POLICE_VERIFIER, XC_POLICE))
+    population.change_verify(actor=police, change_id=correction.pk, expected_state="submitted")
+    officer = _client(make_user, "xc-officer4", Role.POPULATION_OFFICER, XINCHENG_HEALTH)
+    page = officer.post(reverse("sharing:people"), {"q": ID_XC_WIFE}).content.decode()
+    assert f"变动 #{correction.pk}" in _text(page)
+    assert "王丽" in page
+    assert ID_XC_WIFE not in page.split('id="people"')[1]  # the results show masked numbers only
+    found = officer.post(reverse("sharing:people"), {"q": CORRECTED}).content.decode()
+    assert "王丽" in found
+    assert "经公安核验更正" not in found
+    # The history keeps what was true before: the earlier masked number in the versions table.
+    person = officer.get(reverse("sharing:person", args=[correction.person_id])).content.decode()
+    versions = person.split('id="versions"')[1]
+    assert idnumber.mask(ID_XC_WIFE) in versions
+    # Out of reach, the old number finds nobody.
+    elsewhere = _client(make_user, "sh-officer", Role.POPULATION_OFFICER, "150105-DEPT-health")
+    assert "王丽" not in elsewhere.post(reverse("sharing:people"), {"q": ID_XC_WIFE}).content.decode()

@@ -102,3 +102,22 @@ def test_readers_decrypt_old_values_once_the_old_key_is_named(
     settings.SANJI_PREVIOUS_FIELD_KEYS = field_key_rotation.OLD
     assert crypto.decrypt(world.person(0).id_number_encrypted) == number
     assert services.previous_field_keys() == (field_key_rotation.OLD,)
+
+
+def test_rekey_reaches_the_number_a_verified_correction_replaced(
+    world: World, field_key_rotation: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    person = world.person(1)
+    old = crypto.decrypt(person.id_number_encrypted)
+    corrected = idnumber.make("150105", dt.date(1982, 3, 5), 47)
+    change = services.change_submit(
+        actor=world.worker, kind="correction", person_id=person.pk, values={"id_number": corrected}
+    )
+    _verify(world, change)
+    field_key_rotation.rotate()
+    call_command("rekey", "--previous", field_key_rotation.OLD)
+    capsys.readouterr()
+    field_key_rotation.retire_old_key()
+    change.refresh_from_db()
+    assert crypto.is_current(change.previous_id_encrypted)
+    assert crypto.decrypt(change.previous_id_encrypted) == old

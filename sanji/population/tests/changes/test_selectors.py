@@ -220,7 +220,7 @@ def test_an_id_correction_is_compared_digit_by_digit_with_the_facts_that_follow(
     assert detail.id_changed_part_labels[:2] == ["地址码", "出生日期码"]
     assert (rows["birth_date"].before, rows["birth_date"].after) == ("1982-03-04", "1982-03-14")
     assert (rows["sex"].before, rows["sex"].after) == ("2 女", "1 男")
-    assert rows["birthplace_code"].after == "150102 内蒙古自治区新城区"
+    assert rows["birthplace_code"].after == "150102 内蒙古自治区呼和浩特市新城区"
     assert all(rows[f].derived for f in ("birth_date", "sex", "birthplace_code"))
     assert detail.can_unmask_id_numbers
     assert not selectors.change_detail_for(world.officer, change.pk).can_unmask_id_numbers  # submitter

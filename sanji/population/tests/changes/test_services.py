@@ -101,6 +101,26 @@ def test_correction_of_the_id_number_reindexes(world: World) -> None:
     assert selectors.person_find_by_id_number(world.officer, number).pk == person.pk
 
 
+def test_a_corrected_number_is_kept_with_its_correction_and_still_leads_to_the_person(world: World) -> None:
+    person = world.person(1)
+    old = crypto.decrypt(person.id_number_encrypted)
+    number = new_id(dt.date(1982, 3, 5), seq=45)
+    change = verify(world, submit(world, "correction", person, id_number=number))
+    change.refresh_from_db()
+    assert crypto.decrypt(change.previous_id_encrypted) == old
+    assert bytes(change.previous_id_index) == crypto.blind_digest(old, purpose="person")
+    with pytest.raises(NotFound):
+        selectors.person_find_by_id_number(world.officer, old)
+    found, by = selectors.person_by_corrected_id_number(world.officer, old)
+    assert (found.pk, by.pk) == (person.pk, change.pk)
+    with pytest.raises(NotFound):  # a number never corrected away
+        selectors.person_by_corrected_id_number(world.officer, new_id(dt.date(1982, 3, 5), seq=46))
+    # Other changes keep nothing there.
+    name = verify(world, submit(world, "name", world.person(2), name="王新名"))
+    name.refresh_from_db()
+    assert (name.previous_id_encrypted, bytes(name.previous_id_index)) == ("", b"")
+
+
 def test_address_to_an_existing_and_to_a_new_household(world: World) -> None:
     person, other = world.person(0), world.person(2)
     old_building = person.building_id or 0
