@@ -56,7 +56,13 @@ class EntrySearchForm(forms.Form):
             return None
         unit_id = unit_id_for(text)
         if unit_id is None:
-            raise forms.ValidationError(_("没有编码为 %(code)s 的单位。"), params={"code": text})
+            raise forms.ValidationError(
+                _(
+                    "没有编码为 %(code)s 的单位：请输入单位编码，或从候选列表中选择单位"
+                    "（名称相同的单位不止一个，须以编码区分）。"
+                ),
+                params={"code": text},
+            )
         return unit_id
 
     def clean(self) -> dict[str, object]:

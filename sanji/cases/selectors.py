@@ -197,6 +197,18 @@ def _handler_grants(actor: Actor) -> tuple[Grant, ...]:
     return actor.grants_for(*policies.VIEWER_ROLES - {Role.SUPERVISOR, Role.ANALYST})
 
 
+#: The worklists of a place (the actor's windows or department office): empty for those who handle
+#: no cases there (supervisors, analysts), so their tabs are not offered to them.
+PLACE_WORKLISTS = frozenset({"to_receive", "to_handle", "returned"})
+
+
+def worklists_for(actor: Actor) -> tuple[str, ...]:
+    """The worklist tabs the actor is offered: all for handlers, the city-wide views for others."""
+    if _handler_grants(actor):
+        return WORKLISTS
+    return tuple(w for w in WORKLISTS if w not in PLACE_WORKLISTS)
+
+
 def at_my_place_q(actor: Actor, *, office_by_unit: bool = False) -> Q:
     """Cases whose *current* place is one of the actor's (where they would act next)."""
     q = Q(pk__in=[])

@@ -103,7 +103,8 @@ def worklist(request: HttpRequest) -> HttpResponse:
     """A worklist tab: paged with next/previous (no total count), remaining working days as badges."""
     actor = _staff(request)
     tab = request.GET.get("tab") or _default_worklist(actor)
-    if tab not in selectors.WORKLISTS:
+    tabs = selectors.worklists_for(actor)
+    if tab not in tabs:
         raise Http404
     result = selectors.case_list_for(
         actor, worklist=tab, page=_int(request.GET.get("page"), 1), page_size=PAGE_SIZE
@@ -111,7 +112,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/worklist.html",
-        {"tabs": list(WORKLIST_LABELS), "tab": tab, "result": result, **_nav(actor)},
+        {"tabs": [t for t in WORKLIST_LABELS if t in tabs], "tab": tab, "result": result, **_nav(actor)},
     )
 
 

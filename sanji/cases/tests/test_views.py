@@ -4,6 +4,7 @@ the print views' legally required text, the portal and the anonymous progress qu
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -140,6 +141,19 @@ def test_worklist_tabs_render_for_staff(login: Login) -> None:
         (Role.COMMUNITY_WORKER, COMMUNITY),
     ):
         assert login(role, unit).get(reverse("cases:worklist")).status_code == 200
+
+
+def test_a_supervisor_is_offered_the_city_wide_tabs_only(login: Login) -> None:
+    """Supervisors handle no cases at a place: 待收件, 待办理 and 已退回 would always be empty."""
+    receive(clerk(login))
+    supervisor = login(Role.SUPERVISOR, SAIHAN_SUP)
+    html = supervisor.get(reverse("cases:worklist")).content.decode()
+    tabs = re.findall(r'href="\?tab=(\w+)"', html.split('class="tabs"', 1)[1].split("</nav>", 1)[0])
+    assert tabs == ["due_soon", "overdue", "reported_up", "all"]
+    for tab in ("to_receive", "to_handle", "returned"):
+        assert supervisor.get(reverse("cases:worklist"), {"tab": tab}).status_code == 404
+    reviewer = login(Role.REVIEWER, SAIHAN_CA_OFFICE).get(reverse("cases:worklist")).content.decode()
+    assert 'href="?tab=to_handle"' in reviewer
 
 
 def worklist_row(client: Client, tab: str, case: Case) -> str:
