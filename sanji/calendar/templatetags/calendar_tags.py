@@ -6,6 +6,7 @@ import re
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 register = template.Library()
 
@@ -29,3 +30,12 @@ def calendar_problem_text(problem: str, audience: str = "staff") -> str:
     return _("%(year)s 年的工作日历（法定节假日和调休）尚未配置，相关期限暂不能计算；请系统管理员录入。") % {
         "year": match[1]
     }
+
+
+@register.filter
+def working_days(n: int | str | None) -> str:
+    """A count of working days: "5 个工作日", "5 working days", "1 working day" in English."""
+    if n is None or n == "":
+        return ""
+    count = int(n)
+    return ngettext("%(n)s 个工作日", "%(n)s 个工作日", count) % {"n": count}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -60,6 +61,15 @@ class TestPublicPages:
             "30",
         ):
             assert text in page
+
+    def test_guide_in_english_uses_english_punctuation_and_plurals(self, client: Client) -> None:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        page = client.get(reverse("catalog:detail", args=["ZR-0002"])).content.decode()
+        assert "Basis for fee: " in page
+        assert "30 working days" in page
+        assert "5 working days" in page
+        assert "收费依据" not in page
+        assert "：" not in page.split("<main", 1)[1].split("发改价格规")[0]
 
     def test_three_level_guide(self, client: Client) -> None:
         page = client.get(reverse("catalog:detail", args=[THREE_LEVEL_MATTER_CODE])).content.decode()
