@@ -193,7 +193,7 @@ class SpecialForm(ActionForm):
 
 class DeliverForm(ActionForm):
     delivery_method = forms.ChoiceField(label=_("送达方式"), choices=DeliveryMethod.choices)
-    certificate_no = forms.CharField(label=_("证照编号（准予许可时必填）"), max_length=64, required=False)
+    certificate_no = forms.CharField(label=_("证照编号（准予时必填）"), max_length=64, required=False)
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {

@@ -9,7 +9,8 @@ States:
     draft (草稿) → submitted (网上申报) → returned (预审退回) / received (接件, or pre-checked online)
     → correction_requested (补正) → handling (受理 and in review; the step pointer says where)
     ↔ reported_up (上报: waiting for the next level to take it) ↔ suspended (特别程序, clock paused)
-    → approved / denied (准予 / 不予许可) → delivered (送达) → completed (办结).
+    → approved / denied (准予 / 不予, the decision's words whatever the matter's type)
+    → delivered (送达) → completed (办结).
     Side exits: refused (不予受理), withdrawn (撤回), voided (作废).
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from sanji.core.errors import IllegalTransition, ValidationFailed
 from sanji.core.roles import Role
@@ -135,8 +136,8 @@ STATE_LABELS: dict[str, Promise] = {
     State.HANDLING: gettext_lazy("办理中"),
     State.REPORTED_UP: gettext_lazy("已上报"),
     State.SUSPENDED: gettext_lazy("特别程序中"),
-    State.APPROVED: gettext_lazy("准予许可"),
-    State.DENIED: gettext_lazy("不予许可"),
+    State.APPROVED: pgettext_lazy("case state", "准予"),
+    State.DENIED: pgettext_lazy("case state", "不予"),
     State.REFUSED: gettext_lazy("不予受理"),
     State.DELIVERED: gettext_lazy("已送达"),
     State.COMPLETED: gettext_lazy("已办结"),
@@ -165,8 +166,8 @@ ACTION_LABELS: dict[str, Promise] = {
     Action.EXTEND: gettext_lazy("延期"),
     Action.SPECIAL_START: gettext_lazy("启动特别程序"),
     Action.SPECIAL_END: gettext_lazy("结束特别程序"),
-    Action.APPROVE: gettext_lazy("准予许可"),
-    Action.DENY: gettext_lazy("不予许可"),
+    Action.APPROVE: pgettext_lazy("case action", "准予"),
+    Action.DENY: pgettext_lazy("case action", "不予"),
     Action.DELIVER: gettext_lazy("送达"),
     Action.COMPLETE: gettext_lazy("办结"),
     Action.WITHDRAW: gettext_lazy("撤回"),
@@ -443,7 +444,7 @@ def _guards(action: str, state: str, fields: Mapping[str, Any], facts: Facts) ->
             )
         if state == State.APPROVED and _empty(fields.get("certificate_no")):
             raise ValidationFailed(
-                _("准予许可的结果须连同证照编号送达。"),
+                _("准予的结果须连同证照编号送达。"),
                 details=[{"field": "certificate_no", "reason": "required"}],
             )
     if action == A.WITHDRAW and not (facts.is_applicant or not _empty(fields.get("reason"))):

@@ -213,7 +213,7 @@ def test_immediate_case_at_the_district_window(city: City) -> None:
         [
             ("接件", clerk_p),
             ("受理", clerk_p),
-            ("准予许可", clerk_p),
+            ("准予", clerk_p),
             ("送达", clerk_p),
             ("办结", clerk_p),
         ],
@@ -307,7 +307,7 @@ def test_promised_case_with_one_time_correction_notice(city: City) -> None:
     approver.assert_clean()
 
     clerk.page.reload()
-    assert clerk.state() == "准予许可"
+    assert clerk.state() == "准予"
     clerk.act("deliver", delivery_method="window", certificate_no="SY150105-2026-0042")
     clerk.act("complete")
     assert clerk.state() == "已办结"
@@ -319,7 +319,7 @@ def test_promised_case_with_one_time_correction_notice(city: City) -> None:
             ("补正材料", clerk_p),
             ("受理", clerk_p),
             ("办结本环节", reviewer_p),
-            ("准予许可", approver_p),
+            ("准予", approver_p),
             ("送达", clerk_p),
             ("办结", clerk_p),
         ],
@@ -389,7 +389,7 @@ def test_joint_case_through_each_departments_reviewer(city: City) -> None:
             ("受理", clerk_p),
             ("办结本环节", housing_p),
             ("办结本环节", resources_p),
-            ("准予许可", head_p),
+            ("准予", head_p),
             ("送达", clerk_p),
             ("办结", clerk_p),
         ],
@@ -490,7 +490,7 @@ def test_reported_case_community_district_city_and_back_down(city: City) -> None
                 ("接收上报件", city_reviewer_p),
                 ("办结本环节", city_reviewer_p),
                 ("办结本环节", city_reviewer_p),
-                ("准予许可", city_approver_p),
+                ("准予", city_approver_p),
                 ("结果下发", city_approver_p),
                 ("送达", worker_p),
                 ("办结", worker_p),

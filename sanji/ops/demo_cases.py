@@ -194,7 +194,7 @@ OPINIONS: dict[str, tuple[str, ...]] = {
     StepCode.INSPECT: ("经入户调查和信息核对，申报情况属实。", "现场核查符合要求。"),
     StepCode.PUBLICIZE: ("已公示期满，无异议。", "公示7日，无异议。"),
     StepCode.OPINION: ("本部门审核意见：同意。", "经审核，符合本部门条件，同意办理。"),
-    StepCode.DECIDE: ("符合条件，准予。", "经审查，准予许可。"),
+    StepCode.DECIDE: ("符合条件，准予。", "经审查，符合法定条件，决定准予。"),
 }
 DENIALS = (
     "经核查，申请人家庭人均收入高于当地保障标准，不符合条件。",

@@ -14,7 +14,7 @@ duration), ``order_overdue`` (督办 past its deadline) and ``follow_up_overdue`
 follow-up past its limit; found by the evaluation app's sweep step).
 
 Event-driven rules (after each case event commits): ``second_correction`` (a second 补正 request
-breaks 一次性告知), ``no_reason`` (不予受理 / 不予许可 without a real reason or legal basis),
+breaks 一次性告知), ``no_reason`` (不予受理 / 不予 without a real reason or legal basis),
 ``fee_mismatch`` (fee charged differs from the catalogue, or any fee on a free matter),
 ``out_of_flow`` (体外循环: a decision without the flow's earlier steps on record) and
 ``time_contradiction`` (a department system's case whose reported times contradict each other);
@@ -46,7 +46,7 @@ class RuleCode(models.TextChoices):
     RED_CARD = "red_card", _("红牌")
     ACCEPTANCE_LATE = "acceptance_late", _("受理超期")
     SECOND_CORRECTION = "second_correction", _("二次补正")
-    NO_REASON = "no_reason", _("不予受理/不予许可未说明理由")
+    NO_REASON = "no_reason", _("不予受理/不予决定未说明理由")
     STEP_OVERRUN = "step_overrun", _("环节超时")
     SPECIAL_OVERRUN = "special_overrun", _("特别程序超期")
     FEE_MISMATCH = "fee_mismatch", _("收费与目录不符")
@@ -165,7 +165,7 @@ _EMPTY_REASONS = frozenset(
 
 
 def reason_missing(action: str, reason: str, legal_basis: str, *, min_chars: int) -> bool:
-    """A refusal (不予受理) or denial (不予许可) must state a real reason; a refusal also its legal basis."""
+    """A refusal (不予受理) or denial (不予) must state a real reason; a refusal also its legal basis."""
     text = reason.strip()
     if not text or text.lower() in _EMPTY_REASONS or len(text) < min_chars:
         return True

@@ -300,7 +300,7 @@ def test_an_illegal_action_is_refused_in_chinese_naming_the_state_and_allowed_ac
     # the details keep the codes for programs to branch on.
     assert res.json() == {
         "error": "illegal_transition",
-        "message": "此办件当前不能准予许可（办件状态：已接件；可执行的操作："
+        "message": "此办件当前不能准予（办件状态：已接件；可执行的操作："
         "一次性告知补正、准予再次补正、受理、不予受理、逾期视为受理、上报、撤回、作废）。",
         "details": {
             "state": "received",

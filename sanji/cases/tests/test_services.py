@@ -148,7 +148,7 @@ def test_promised_case_with_review_and_deadlines() -> None:
     assert err.value.details["step"] == 2
     case = act(reviewer(), case, "complete_step", opinion="材料齐全")
     assert case.current_step_order == 3
-    with pytest.raises(IllegalTransition, match="最终决定须以“准予许可”或“不予许可”作出"):
+    with pytest.raises(IllegalTransition, match="最终决定须以“准予”或“不予”作出"):
         act(approver(), case, "complete_step", opinion="x")
     case = act(approver(), case, "deny", reason="不符合条件")
     assert case.state == "denied"
@@ -308,7 +308,7 @@ def test_illegal_transition_names_state_and_allowed() -> None:
         act(approver(), case, "approve", opinion="x")
     # In the reader's language (zh-hans by default), by the labels; the codes stay in the details.
     assert err.value.message == (
-        "此办件当前不能准予许可（办件状态：已接件；可执行的操作：一次性告知补正、准予再次补正、受理、"
+        "此办件当前不能准予（办件状态：已接件；可执行的操作：一次性告知补正、准予再次补正、受理、"
         "不予受理、逾期视为受理、上报、撤回、作废）。"
     )
     assert err.value.details == {

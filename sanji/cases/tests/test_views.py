@@ -409,7 +409,7 @@ def test_promised_case_with_correction_through_the_pages(login: Login) -> None:
     act(client, case, "complete")
     assert case.state == "completed"
     history = page(client, "cases:detail", case.pk)
-    for label in ("接件", "一次性告知补正", "补正材料", "受理", "办结本环节", "不予许可", "送达", "办结"):
+    for label in ("接件", "一次性告知补正", "补正材料", "受理", "办结本环节", "不予", "送达", "办结"):
         assert label in history
 
 
@@ -531,7 +531,7 @@ def test_an_illegal_action_is_explained_in_chinese_naming_the_state_and_the_allo
     response = act(client, case, "approve", expect=409, opinion="同意")
     html = response.content.decode()
     assert (
-        "此办件当前不能准予许可（办件状态：已接件；可执行的操作：一次性告知补正、准予再次补正、受理、"
+        "此办件当前不能准予（办件状态：已接件；可执行的操作：一次性告知补正、准予再次补正、受理、"
         "不予受理、逾期视为受理、上报、撤回、作废）。" in html
     )
     assert "request_correction" not in html.split("此办件当前不能")[1].split("。")[0]  # labels, not codes
