@@ -4,15 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0003_case_agent'),
+        ("cases", "0003_case_agent"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='case',
-            name='state',
-            field=models.CharField(choices=[('draft', '草稿'), ('submitted', '已网上申报'), ('returned', '预审退回'), ('received', '已接件'), ('correction_requested', '待补正'), ('handling', '办理中'), ('reported_up', '已上报'), ('suspended', '特别程序中'), ('approved', '准予'), ('denied', '不予'), ('refused', '不予受理'), ('delivered', '已送达'), ('completed', '已办结'), ('withdrawn', '已撤回'), ('voided', '已作废')], max_length=24),
+            model_name="case",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("draft", "草稿"),
+                    ("submitted", "已网上申报"),
+                    ("returned", "预审退回"),
+                    ("received", "已接件"),
+                    ("correction_requested", "待补正"),
+                    ("handling", "办理中"),
+                    ("reported_up", "已上报"),
+                    ("suspended", "特别程序中"),
+                    ("approved", "准予"),
+                    ("denied", "不予"),
+                    ("refused", "不予受理"),
+                    ("delivered", "已送达"),
+                    ("completed", "已办结"),
+                    ("withdrawn", "已撤回"),
+                    ("voided", "已作废"),
+                ],
+                max_length=24,
+            ),
         ),
     ]
