@@ -82,6 +82,22 @@ def person_by_corrected_id_number(actor: Actor, raw: str) -> tuple[Person, Perso
     return person_get_for(actor, change.person_id), change
 
 
+def corrected_number_now(index: bytes) -> tuple[int, str] | None:
+    """For the blind index of a number a verified correction replaced: the person's id and the
+    clear number they hold now; None if no correction replaced it. No scope: for the shared read
+    (共享查询), whose caller has already checked the reader, and which answers name and ID number to
+    every department (``sharing.selectors.person_get_for``)."""
+    found = (
+        PersonChange.objects.filter(previous_id_index=index, state=ChangeState.VERIFIED)
+        .order_by("-decided_at", "-id")
+        .values_list("person__id", "person__id_number_encrypted")
+        .first()
+    )
+    if found is None or found[0] is None:
+        return None
+    return found[0], _clear(found[1])
+
+
 def person_id_number(actor: Actor, person: Person) -> str:
     """The clear ID number of a person the actor may read (decrypts with current or previous keys)."""
     get_in_scope(_people(actor), pk=person.pk)

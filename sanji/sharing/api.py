@@ -56,6 +56,7 @@ def person_lookup(request: HttpRequest, payload: LookupIn) -> dict[str, Any]:
         "grant": shared.grant_id,
         "access_record": shared.access_id,
         "read_at": shared.read_at,
+        "corrected_from": shared.corrected_from,
     }
 
 

@@ -28,6 +28,11 @@ class SharedPersonOut(Schema):
     grant: int | None
     access_record: int
     read_at: dt.datetime
+    corrected_from: str = Field(
+        "",
+        description="the number asked for, when public security has since corrected it "
+        "(id_number is then the number the person holds now); empty otherwise",
+    )
 
 
 class GrantIn(Schema):

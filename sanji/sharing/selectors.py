@@ -81,6 +81,9 @@ class SharedPerson:
     grant_id: int | None
     access_id: int
     read_at: dt.datetime
+    #: The number asked for when the police have since corrected it (``id_number`` is the number the
+    #: person holds now, for the department's roll); "" otherwise.
+    corrected_from: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,9 +196,14 @@ def person_get_for(
         index,
     )
     row = dict(zip(columns, found[0], strict=True)) if found else None
-    if row is None:
-        record(actor=actor, action="sharing.person_not_found", purpose=text)
-        raise NotFound(_("人口基础信息库中没有这个身份证号码。"))
+    corrected_from = ""
+    if row is None:  # a number the police corrected since: the person under the number they hold now
+        now = population_selectors.corrected_number_now(index)
+        moved = Person.objects.filter(pk=now[0]).values_list(*columns).first() if now is not None else None
+        if now is None or moved is None:
+            record(actor=actor, action="sharing.person_not_found", purpose=text)
+            raise NotFound(_("人口基础信息库中没有这个身份证号码。"))
+        row, corrected_from, number = dict(zip(columns, moved, strict=True)), number, now[1]
     values: dict[str, Any] = {}
     labels: dict[str, str] = {}
     for name in wanted:
@@ -226,6 +234,7 @@ def person_get_for(
         grant_id=grant.pk if grant is not None else None,
         access_id=access.pk,
         read_at=access.at,
+        corrected_from=corrected_from,
     )
 
 

@@ -23,14 +23,14 @@ from sanji.accounts import selectors as account_selectors
 from sanji.accounts.testing import sign_in
 from sanji.audit.models import Entry
 from sanji.core import idnumber
-from sanji.core.errors import SanjiError
+from sanji.core.errors import NotFound, SanjiError
 from sanji.core.roles import Role
 from sanji.population import services as population
 from sanji.population.models import Person, PersonChange
 from sanji.sharing import selectors
 from sanji.sharing.api import router
 from sanji.sharing.models import AccessKind, AccessRecord
-from sanji.sharing.tests.conftest import ID_XC_WIFE, XINCHENG_HEALTH, MakeUser, resident_user
+from sanji.sharing.tests.conftest import ID_XC_WIFE, XINCHENG_HEALTH, MakeUser, reader, resident_user
 
 pytestmark = pytest.mark.usefixtures("residents")
 
@@ -178,3 +178,35 @@ def test_once_verified_the_old_number_still_finds_the_person_with_a_word_on_the_
     # Out of reach, the old number finds nobody.
     elsewhere = _client(make_user, "sh-officer", Role.POPULATION_OFFICER, "150105-DEPT-health")
     assert "王丽" not in elsewhere.post(reverse("sharing:people"), {"q": ID_XC_WIFE}).content.decode()
+
+
+def test_a_shared_read_by_the_corrected_number_answers_the_number_held_now(
+    correction: PersonChange, make_user: MakeUser
+) -> None:
+    before = selectors.person_get_for(reader(), ID_XC_WIFE, "低保复核")
+    assert (before.id_number, before.corrected_from) == (ID_XC_WIFE, "")
+    police = account_selectors.actor_for(make_user("xc-police-s", Role.POLICE_VERIFIER, XC_POLICE))
+    population.change_verify(actor=police, change_id=correction.pk, expected_state="submitted")
+
+    shared = selectors.person_get_for(reader(), ID_XC_WIFE, "低保复核")
+    assert (shared.name, shared.id_number, shared.corrected_from) == ("王丽", CORRECTED, ID_XC_WIFE)
+    assert shared.id_masked == idnumber.mask(CORRECTED)
+    latest = AccessRecord.objects.order_by("-id").first()
+    assert latest is not None
+    assert latest.person_id == correction.person_id
+    # Recorded under the number the resident holds now: their account (registered with it) sees it.
+    mine = selectors.access_records_of_resident(account_selectors.actor_for(resident_user(CORRECTED)))
+    assert [r.pk for r in mine][:1] == [latest.pk]
+
+    body = (
+        TestClient(router)
+        .post(
+            "/people/lookup",
+            json={"id_number": ID_XC_WIFE, "purpose": "低保复核"},
+            auth=dataclasses.replace(reader(), channel="api"),
+        )
+        .json()
+    )
+    assert (body["id_number"], body["corrected_from"]) == (CORRECTED, ID_XC_WIFE)
+    with pytest.raises(NotFound):  # a number nobody held stays unknown
+        selectors.person_get_for(reader(), idnumber.make("150102", dt.date(1992, 8, 9), 27), "低保复核")
