@@ -181,3 +181,14 @@ def can_use_grid_page(actor: Actor) -> bool:
 def scope_grid_work(actor: Actor, queryset: models.QuerySet[T]) -> models.QuerySet[T]:
     """Grids (or rows placed like them) a community worker looks after: within their reach."""
     return scope_filter(queryset, actor, (Role.COMMUNITY_WORKER,), department_field=None)
+
+
+def nav(actor: Actor) -> dict[str, bool]:
+    """Which of the population section's pages the actor's menu offers (the template context)."""
+    return {
+        "can_submit": can_submit_changes(actor),
+        "can_verify": can_verify_changes(actor),
+        "can_use_grid": can_use_grid_page(actor),
+        "can_view_map": can_view_map(actor),
+        "can_read_people": can_read_people(actor),
+    }

@@ -39,13 +39,6 @@ def _change_user(request: HttpRequest) -> Actor:
     return actor
 
 
-def _change_nav(actor: Actor) -> dict[str, Any]:
-    return {
-        "can_submit": policies.can_submit_changes(actor),
-        "can_verify": policies.can_verify_changes(actor),
-    }
-
-
 def _page_number(raw: str | None) -> int:
     try:
         return max(1, int(raw or 1))
@@ -76,7 +69,7 @@ def change_list(request: HttpRequest) -> HttpResponse:
             "tab": tab,
             "state": state,
             "states": [(s.value, s.label) for s in ChangeState],
-            **_change_nav(actor),
+            **policies.nav(actor),
         },
     )
 
@@ -159,7 +152,7 @@ def change_new(request: HttpRequest) -> HttpResponse:
             "evidence": data.get("evidence", ""),
             "problems": problems,
             "waiting": waiting,
-            **_change_nav(actor),
+            **policies.nav(actor),
         },
         status=status,
     )
@@ -175,7 +168,7 @@ def _render_change(
     return render(
         request,
         "population/change_detail.html",
-        {"d": detail, "change": detail.change, "error": error, **_change_nav(actor)},
+        {"d": detail, "change": detail.change, "error": error, **policies.nav(actor)},
         status=status,
     )
 
@@ -293,6 +286,7 @@ def population_map(request: HttpRequest) -> HttpResponse:
             "grid": grid,
             "points": points,
             "data": building,
+            **policies.nav(actor),
         },
     )
 
@@ -319,7 +313,7 @@ def map_building(request: HttpRequest, building_id: int) -> HttpResponse:
         if request.headers.get("HX-Request")
         else "population/map_building_page.html"
     )
-    return render(request, template, {"data": data})
+    return render(request, template, {"data": data, **policies.nav(actor)})
 
 
 @login_required
@@ -329,7 +323,9 @@ def grid_home(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     if not policies.can_use_grid_page(actor):
         raise Http404
-    return render(request, "population/grid.html", {"grids": selectors.my_grids_for(actor)})
+    return render(
+        request, "population/grid.html", {"grids": selectors.my_grids_for(actor), **policies.nav(actor)}
+    )
 
 
 @login_required
@@ -340,7 +336,9 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
     if not policies.can_use_grid_page(actor):
         raise Http404
     grid, points = found(lambda: selectors.grid_buildings_for(actor, grid_id))
-    return render(request, "population/grid_detail.html", {"grid": grid, "points": points})
+    return render(
+        request, "population/grid_detail.html", {"grid": grid, "points": points, **policies.nav(actor)}
+    )
 
 
 # --- end of the map and grid pages ----------------------------------------------------------------

@@ -34,6 +34,7 @@ def _nav(actor: Actor) -> dict[str, Any]:
         "can_view_grants": policies.can_view_grants(actor),
         "can_manage_grants": policies.can_manage_grants(actor),
         "can_search_people": policies.can_search_people(actor),
+        **population_policies.nav(actor),
     }
 
 

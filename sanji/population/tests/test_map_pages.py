@@ -172,6 +172,28 @@ def test_grid_worker_page(login: Login) -> None:
     assert client.get(f"/population/grid/{village.pk}/").status_code == 404
 
 
+def _menu(html: str) -> list[str]:
+    nav = html.split('<nav class="topnav">', 1)[1].split("</nav>", 1)[0]
+    return re.findall(r'href="([^"]+)"', nav)
+
+
+def test_the_population_pages_share_one_menu_by_role(login: Login) -> None:
+    police, _ = login(Role.POLICE_VERIFIER, "150105-DEPT-public_security")
+    assert _menu(police.get("/population/map/").content.decode()) == [
+        "/population/changes/?tab=queue",
+        "/population/map/",
+        "/sharing/people/",
+    ]
+    worker, _ = login(Role.COMMUNITY_WORKER, f"{JIANKANG}-CS")
+    menu = _menu(worker.get("/population/grid/").content.decode())
+    assert "/population/grid/" in menu
+    assert "/population/map/" in menu
+    assert "/population/changes/?tab=queue" not in menu
+    officer, _ = login(Role.POPULATION_OFFICER, "150105-DEPT-health")
+    # The person search (sharing) carries the same menu back to the population pages.
+    assert "/population/changes/new/" in _menu(officer.get("/sharing/people/").content.decode())
+
+
 def test_the_grid_page_is_for_grid_workers_only(login: Login) -> None:
     client, _ = login(Role.WINDOW_CLERK, "150105-CSC-W-civil_affairs")
     assert client.get("/population/grid/").status_code == 404
