@@ -50,9 +50,13 @@ def search(request: HttpRequest) -> HttpResponse:
     form = EntrySearchForm(request.GET or None)
     filters = _filters(form)
     entries = selectors.entry_filtered_for(actor, filters)
+    refused = form.is_bound and not form.is_valid()
+    if refused:  # a filter that cannot be applied lists nothing rather than everything
+        entries = entries.none()
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,
+        "refused": refused,
         "page_obj": page,
         "rows": names.named(page.object_list),
         "action_choices": names.action_choices(),

@@ -260,6 +260,8 @@ def test_filters_still_work_by_unit_and_by_action_label(auditor_client, named_tr
         assert [e.seq for e in by_code.context["page_obj"]] == [named_trail[1].seq]
     unknown = auditor_client.get(reverse("audit:search"), {"unit_id": "NO-SUCH-UNIT"})
     assert "没有编码为 NO-SUCH-UNIT 的单位：请输入单位编码" in unknown.content.decode()
+    assert list(unknown.context["page_obj"]) == []  # not the whole trail under an error
+    assert "检索条件有误，未检索" in unknown.content.decode()
     by_label = auditor_client.get(reverse("audit:search"), {"action": "办件：受理"})
     assert [e.seq for e in by_label.context["page_obj"]] == [named_trail[0].seq]
     by_short_label = auditor_client.get(reverse("audit:search"), {"action": "上报"})
