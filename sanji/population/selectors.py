@@ -53,49 +53,45 @@ def person_get_for(actor: Actor, person_id: int) -> Person:
     return get_in_scope(_people(actor).select_related("building", "household"), pk=person_id)
 
 
-def person_find_by_id_number(actor: Actor, raw: str) -> Person:
-    """Exact look-up by ID number (15 or 18 digits) through the blind index; NotFound otherwise."""
+def _index_of(raw: str) -> bytes:
+    """The blind index of an ID number as typed (15 or 18 digits); NotFound if it is not one."""
     try:
         parsed = idnumber.parse(raw, today=dt.date.max)
     except idnumber.IdNumberError:
         raise NotFound() from None
-    index = crypto.blind_digest(parsed.number, purpose="person")
-    return get_in_scope(_people(actor).select_related("building", "household"), id_index=index)
+    return crypto.blind_digest(parsed.number, purpose="person")
+
+
+def person_find_by_id_number(actor: Actor, raw: str) -> Person:
+    """Exact look-up by ID number (15 or 18 digits) through the blind index; NotFound otherwise."""
+    return get_in_scope(_people(actor).select_related("building", "household"), id_index=_index_of(raw))
+
+
+def _correction_replacing(index: bytes) -> models.QuerySet[PersonChange]:
+    """The latest verified correction that replaced the number with blind index ``index``."""
+    return PersonChange.objects.filter(
+        previous_id_index=index, state=ChangeState.VERIFIED, person__isnull=False
+    ).order_by("-decided_at", "-id")[:1]
 
 
 def person_by_corrected_id_number(actor: Actor, raw: str) -> tuple[Person, PersonChange]:
     """The person whose ID number was corrected away from ``raw`` (a verified correction), with
     that correction: a department's old roll still leads to the person. NotFound otherwise, or
     when the person is outside the actor's reach."""
-    try:
-        parsed = idnumber.parse(raw, today=dt.date.max)
-    except idnumber.IdNumberError:
-        raise NotFound() from None
-    index = crypto.blind_digest(parsed.number, purpose="person")
-    change = (
-        PersonChange.objects.filter(previous_id_index=index, state=ChangeState.VERIFIED)
-        .order_by("-decided_at", "-id")
-        .first()
-    )
-    if change is None or change.person_id is None:
+    change = _correction_replacing(_index_of(raw)).first()
+    if change is None:
         raise NotFound()
-    return person_get_for(actor, change.person_id), change
+    return person_get_for(actor, change.person_id or 0), change
 
 
-def corrected_number_now(index: bytes) -> tuple[int, str] | None:
-    """For the blind index of a number a verified correction replaced: the person's id and the
-    clear number they hold now; None if no correction replaced it. No scope: for the shared read
-    (共享查询), whose caller has already checked the reader, and which answers name and ID number to
-    every department (``sharing.selectors.person_get_for``)."""
-    found = (
-        PersonChange.objects.filter(previous_id_index=index, state=ChangeState.VERIFIED)
-        .order_by("-decided_at", "-id")
-        .values_list("person__id", "person__id_number_encrypted")
-        .first()
-    )
-    if found is None or found[0] is None:
-        return None
-    return found[0], _clear(found[1])
+def corrected_number_now(number: str) -> str | None:
+    """For a (clean) number a verified correction replaced: the clear number the person holds now;
+    None if no correction replaced it. No scope: for the shared read (共享查询), whose caller has
+    already checked the reader, and which answers name and ID number to every department
+    (``sharing.selectors.person_get_for``)."""
+    index = crypto.blind_digest(number, purpose="person")
+    token = _correction_replacing(index).values_list("person__id_number_encrypted", flat=True).first()
+    return _clear(token) if token else None
 
 
 def person_id_number(actor: Actor, person: Person) -> str:

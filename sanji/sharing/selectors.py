@@ -187,23 +187,26 @@ def person_get_for(
     columns = ["id", "name", "id_masked", "region_path"]
     for name in wanted:
         columns.extend(_COLUMNS[name])
-    # One look-up on the unique blind index (no ORDER BY: nothing to tempt a planner off that index).
-    index = crypto.blind_digest(number, purpose="person")
-    # Compiled once per field set (it runs on every shared read).
-    found = prepared.fetch(
-        ("sharing.person_by_index", tuple(columns)),
-        lambda key: Person.objects.filter(id_index=key).order_by().values_list(*columns)[:1],
-        index,
-    )
-    row = dict(zip(columns, found[0], strict=True)) if found else None
+
+    def by_number(number: str) -> dict[str, Any] | None:
+        # One look-up on the unique blind index (no ORDER BY: nothing to tempt a planner off that
+        # index), compiled once per field set (it runs on every shared read).
+        found = prepared.fetch(
+            ("sharing.person_by_index", tuple(columns)),
+            lambda key: Person.objects.filter(id_index=key).order_by().values_list(*columns)[:1],
+            crypto.blind_digest(number, purpose="person"),
+        )
+        return dict(zip(columns, found[0], strict=True)) if found else None
+
+    row = by_number(number)
     corrected_from = ""
     if row is None:  # a number the police corrected since: the person under the number they hold now
-        now = population_selectors.corrected_number_now(index)
-        moved = Person.objects.filter(pk=now[0]).values_list(*columns).first() if now is not None else None
-        if now is None or moved is None:
+        now = population_selectors.corrected_number_now(number)
+        row = by_number(now) if now is not None else None
+        if now is None or row is None:
             record(actor=actor, action="sharing.person_not_found", purpose=text)
             raise NotFound(_("人口基础信息库中没有这个身份证号码。"))
-        row, corrected_from, number = dict(zip(columns, moved, strict=True)), number, now[1]
+        corrected_from, number = number, now
     values: dict[str, Any] = {}
     labels: dict[str, str] = {}
     for name in wanted:

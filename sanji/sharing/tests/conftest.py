@@ -69,15 +69,19 @@ def residents(city: None, tmp_path: Path) -> dict[str, Person]:
         person_row(xc, number=ID_XC_WIFE, name="王丽", household="H-XC-1", relation="10"),
         person_row(sh, number=ID_SH, name="其其格", household="H-SH-1", relation="02", ethnicity="02"),
     ]
-    path = tmp_path / "people.csv"
+    import_people(rows, tmp_path / "people.csv")
+    return {p.name: p for p in Person.objects.all()}
+
+
+def import_people(rows: list[dict[str, str]], path: Path) -> None:
+    """Load ``rows`` (import-format dicts) through the real import; every row must go in."""
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADER)
         for row in rows:
             writer.writerow([row.get(c, "") for c in HEADER])
     report = population.population_import(actor=SYSTEM, path=path, workers=0)
-    assert report.imported == 3, report.summary()
-    return {p.name: p for p in Person.objects.all()}
+    assert report.imported == len(rows), report.summary()
 
 
 def reader(unit: str = CITY_CA, role: str = Role.DEPARTMENT_DATA_OFFICER, **kw: Any) -> Actor:

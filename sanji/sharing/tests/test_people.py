@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 import pytest
 
 from sanji.core import clock, idnumber
-from sanji.core.actors import Actor, system_actor
+from sanji.core.actors import Actor
 from sanji.core.errors import Forbidden, NotFound, ValidationFailed
 from sanji.core.roles import Role
 from sanji.orgs.selectors import region_names
 from sanji.population import services as population
 from sanji.population.models import Building, Person
-from sanji.population.tests.conftest import HEADER, person_row
+from sanji.population.tests.conftest import person_row
 from sanji.sharing import selectors, services
 from sanji.sharing.tests.conftest import (
     ID_SH,
@@ -23,6 +22,7 @@ from sanji.sharing.tests.conftest import (
     SAIHAN_HEALTH,
     XINCHENG_HEALTH,
     actor_at,
+    import_people,
     reader,
 )
 
@@ -96,12 +96,7 @@ def test_the_person_page_has_facts_household_location_history_and_reads(resident
 def test_a_birthplace_elsewhere_in_china_is_named(residents, tmp_path) -> None:
     building = Building.objects.get(pk=residents["王建国"].building_id)
     row = person_row(building, number=idnumber.make("110105", dt.date(1975, 3, 3), 12), name="刘京生")
-    path = tmp_path / "born-in-beijing.csv"
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(HEADER)
-        writer.writerow([row.get(c, "") for c in HEADER])
-    assert population.population_import(actor=system_actor(), path=path, workers=0).imported == 1
+    import_people([row], tmp_path / "born-in-beijing.csv")
     person = Person.objects.get(name="刘京生")
     facts = {f.label: f.value for f in selectors.person_page_for(officer(), person.pk).facts}
     assert facts["出生地"] == "北京市朝阳区（110105）"
