@@ -18,36 +18,43 @@ from typing import Any
 #: 5 ms down to 0.05 ms, and the shortest interval gave the best rates and latencies.
 SWITCH_INTERVAL = 0.00005
 
-#: ``sanji serve`` defaults: worker processes per core (:func:`default_workers`), four threads each.
-#: Threads of one process share the interpreter lock, so many threads in few processes queue for
-#: it; many single-threaded processes pass the database write queue between processes, which
-#: costs more. On SQLite, 4 × 4 served the most case transitions on 2 cores (measured against
-#: 2 × 8, 8 × 2, 16 × 1).
-WORKERS_PER_CORE = 2
-#: With a PostgreSQL server on the same machine its backends need the cores too: one worker per
-#: core served about 15 % more case transitions on 2 cores than two per core (2 × 4: 334–342/s,
-#: 4 × 4: 294/s, 8 × 2: 305/s, 2 × 8: 273/s; ``bench.bench_cases_api``, 2026-11-27), with less CPU
-#: per transition in both the workers and the database server. Once transitions were cheaper, 2 × 4
-#: still had the shortest tail at the same rate (2 × 4: 390/s, p99 69 ms; 3 × 4: 396/s, p99 88 ms;
-#: 2 × 8: 330/s, p99 119 ms).
-WORKERS_PER_CORE_LOCAL_POSTGRESQL = 1
+#: ``sanji serve`` defaults: worker processes per core (:func:`default_workers`), two threads each.
+#: Threads of one process share the interpreter lock: more threads than a process can keep busy
+#: only queue for it, and each switch costs CPU; more processes put the database server's
+#: backends, or SQLite's write lock, between more competitors for two cores. Measured on the cases
+#: API benchmark (``bench.bench_cases_api``, 16 clients, 2 cores, 2026-11-29, case transitions
+#: per second and p99):
+#:
+#: - SQLite: 2 × 2: 649–719/s, p99 42–46 ms; 4 × 2: 539–630/s, 45–52 ms; 3 × 2: 430/s, 50 ms;
+#:   4 × 4 (the default before): 578/s, 46 ms.
+#: - PostgreSQL on this machine: 2 × 2: 541–591/s, p99 41–49 ms; 2 × 1: 530/s, 45 ms; 3 × 2:
+#:   548/s, 53 ms; 2 × 3: 487/s, 54 ms; 4 × 1: 464/s, 57 ms; 2 × 4 (the default before): 466/s,
+#:   67 ms.
+#:
+#: Fewer threads also cost less CPU per transition (PostgreSQL: 2.3 ms in the workers at 2 × 2,
+#: 2.7 ms at 2 × 4). Earlier, dearer transitions had measured best at 2 × 4 and 4 × 4: re-measure
+#: when the cost of a request changes much.
+WORKERS_PER_CORE = 1
+#: A database on another machine keeps the workers' threads waiting longer on the network: two
+#: workers per core keep the cores busy meanwhile (not measured here: no second machine).
+WORKERS_PER_CORE_REMOTE_DATABASE = 2
 #: Hosts that put the database server on this machine (an empty host or a path is a local socket).
 LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
 
 
 def default_workers(database: dict[str, Any], cores: int | None = None) -> int:
-    """Worker processes for a Django ``DATABASES`` entry: one per core when the database is a
-    PostgreSQL server on this machine, two per core otherwise (SQLite, or a database elsewhere); at
-    least two, so that one worker's restart never leaves the platform unserved."""
+    """Worker processes for a Django ``DATABASES`` entry: one per core when the database is on this
+    machine (SQLite, or a PostgreSQL server here), two per core for a database elsewhere; at least
+    two, so that one worker's restart never leaves the platform unserved."""
     cores = cores or os.cpu_count() or 1
     host = str(database.get("HOST") or "")
-    local = host in LOCAL_HOSTS or host.startswith("/")
-    postgresql = "postgresql" in str(database.get("ENGINE", ""))
-    per_core = WORKERS_PER_CORE_LOCAL_POSTGRESQL if postgresql and local else WORKERS_PER_CORE
+    sqlite = "sqlite" in str(database.get("ENGINE", ""))
+    local = sqlite or host in LOCAL_HOSTS or host.startswith("/")
+    per_core = WORKERS_PER_CORE if local else WORKERS_PER_CORE_REMOTE_DATABASE
     return max(2, per_core * cores)
 
 
-DEFAULT_THREADS = 4
+DEFAULT_THREADS = 2
 
 
 #: Load the application (Django and every URL, ``sanji.wsgi``) once in the master, before it forks

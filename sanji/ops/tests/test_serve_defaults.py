@@ -14,9 +14,9 @@ PG = "django.db.backends.postgresql"
 @pytest.mark.parametrize(
     ("database", "cores", "expected"),
     [
-        ({"ENGINE": "sanji.core.sqlite", "NAME": "/var/sanji.sqlite3"}, 2, 4),
-        ({"ENGINE": "sanji.core.sqlite", "NAME": "/var/sanji.sqlite3"}, 8, 16),
-        # A PostgreSQL server on this machine needs the cores too: one worker per core.
+        # A database on this machine (SQLite, or a PostgreSQL server here): one worker per core.
+        ({"ENGINE": "sanji.core.sqlite", "NAME": "/var/sanji.sqlite3"}, 2, 2),
+        ({"ENGINE": "sanji.core.sqlite", "NAME": "/var/sanji.sqlite3"}, 8, 8),
         ({"ENGINE": PG, "HOST": "127.0.0.1"}, 2, 2),
         ({"ENGINE": PG, "HOST": "localhost"}, 8, 8),
         ({"ENGINE": PG, "HOST": ""}, 4, 4),
@@ -36,7 +36,7 @@ def test_serve_defaults_to_the_databases_shape(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("SANJI_WORKERS", raising=False)
     options = Command().create_parser("sanji", "serve").parse_args([])
     assert options.workers == default_workers(settings.DATABASES["default"])
-    assert options.threads == 4
+    assert options.threads == 2
 
 
 def test_serve_environment_overrides_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
