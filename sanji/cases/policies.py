@@ -230,6 +230,21 @@ def can_use_worklists(actor: Actor) -> bool:
     return actor.has_role(*VIEWER_ROLES)
 
 
+#: Viewers who oversee cases without handling any (监察、分析): no window or office of their own.
+OVERSEER_ROLES: frozenset[str] = frozenset({Role.SUPERVISOR, Role.ANALYST})
+
+
+def handles_cases(actor: Actor) -> bool:
+    """Staff who handle cases at a place of their own (a window or a department office), as opposed
+    to those who only oversee them: the worklists of a place are theirs."""
+    return actor.has_role(*VIEWER_ROLES - OVERSEER_ROLES)
+
+
+def only_oversees_cases(actor: Actor) -> bool:
+    """Supervisors and analysts without a handling role: the city-wide worklists only."""
+    return can_use_worklists(actor) and not handles_cases(actor)
+
+
 def can_receive(actor: Actor) -> bool:
     """Window clerks and community workers receive walk-in applications (接件)."""
     return actor.has_role(*WINDOW_ROLES)

@@ -194,7 +194,7 @@ def _place_q(grant: Grant, units: list[int], *, office_by_unit: bool = False) ->
 
 
 def _handler_grants(actor: Actor) -> tuple[Grant, ...]:
-    return actor.grants_for(*policies.VIEWER_ROLES - {Role.SUPERVISOR, Role.ANALYST})
+    return actor.grants_for(*policies.VIEWER_ROLES - policies.OVERSEER_ROLES)
 
 
 #: The worklists of a place (the actor's windows or department office): empty for those who handle
@@ -204,7 +204,7 @@ PLACE_WORKLISTS = frozenset({"to_receive", "to_handle", "returned"})
 
 def worklists_for(actor: Actor) -> tuple[str, ...]:
     """The worklist tabs the actor is offered: all for handlers, the city-wide views for others."""
-    if _handler_grants(actor):
+    if policies.handles_cases(actor):
         return WORKLISTS
     return tuple(w for w in WORKLISTS if w not in PLACE_WORKLISTS)
 

@@ -42,7 +42,13 @@ def _capabilities() -> list[Capability]:
             _("办件工作台"),
             _("待接件、待办、即将到期、已超期、上报与退回的办件"),
             "cases:worklist",
-            case_policies.can_use_worklists,
+            case_policies.handles_cases,
+        ),
+        Capability(
+            _("办件工作台"),
+            _("即将到期、已超期和已上报的办件，可查看全部办件及其全过程"),
+            "cases:worklist",
+            case_policies.only_oversees_cases,
         ),
         Capability(
             _("窗口接件"),

@@ -154,6 +154,24 @@ def test_a_supervisor_is_offered_the_city_wide_tabs_only(login: Login) -> None:
         assert supervisor.get(reverse("cases:worklist"), {"tab": tab}).status_code == 404
     reviewer = login(Role.REVIEWER, SAIHAN_CA_OFFICE).get(reverse("cases:worklist")).content.decode()
     assert 'href="?tab=to_handle"' in reviewer
+    # The home page's tile says what each finds there.
+    home = supervisor.get(reverse("web:home")).content.decode()
+    assert home.count("办件工作台") == 1
+    assert "即将到期、已超期和已上报的办件" in home
+    assert "待接件" not in home
+    clerk_home = clerk(login).get(reverse("web:home")).content.decode()
+    assert "待接件、待办、即将到期" in clerk_home
+    assert "即将到期、已超期和已上报的办件" not in clerk_home
+
+
+def test_case_page_numbers_the_steps_the_case_has(login: Login) -> None:
+    """A 上报件 received at the district window skips the flow's community step (收件): its page
+    numbers its own steps from 1, not from the flow's 2."""
+    client = clerk(login)
+    case = receive(client, "T-REP")
+    html = page(client, "cases:detail", case.pk)
+    names = re.findall(r'<div class="step-name">(\d+)\. ([^<]+?) <span', html)
+    assert names == [("1", "受理"), ("2", "审查"), ("3", "决定"), ("4", "送达")]
 
 
 def worklist_row(client: Client, tab: str, case: Case) -> str:
