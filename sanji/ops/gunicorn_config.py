@@ -25,7 +25,7 @@ SWITCH_INTERVAL = 0.00005
 #: API benchmark (``bench.bench_cases_api``, 16 clients, 2 cores, 2026-11-29, case transitions
 #: per second and p99):
 #:
-#: - SQLite: 2 × 2: 649–719/s, p99 42–46 ms; 4 × 2: 539–630/s, 45–52 ms; 3 × 2: 430/s, 50 ms;
+#: - SQLite: 2 × 2: 555–719/s, p99 42–51 ms (7 runs); 4 × 2: 539–630/s, 45–52 ms; 3 × 2: 430/s, 50 ms;
 #:   4 × 4 (the default before): 578/s, 46 ms.
 #: - PostgreSQL on this machine: 2 × 2: 541–591/s, p99 41–49 ms; 2 × 1: 530/s, 45 ms; 3 × 2:
 #:   548/s, 53 ms; 2 × 3: 487/s, 54 ms; 4 × 1: 464/s, 57 ms; 2 × 4 (the default before): 466/s,
