@@ -79,9 +79,9 @@ def person_by_corrected_id_number(actor: Actor, raw: str) -> tuple[Person, Perso
     that correction: a department's old roll still leads to the person. NotFound otherwise, or
     when the person is outside the actor's reach."""
     change = _correction_replacing(_index_of(raw)).first()
-    if change is None:
+    if change is None or change.person_id is None:  # the filter excludes the latter; for the types
         raise NotFound()
-    return person_get_for(actor, change.person_id or 0), change
+    return person_get_for(actor, change.person_id), change
 
 
 def corrected_number_now(number: str) -> str | None:
