@@ -34,6 +34,7 @@ import io
 import multiprocessing
 import os
 import re
+import threading
 import zipfile
 import zlib
 from base64 import urlsafe_b64encode
@@ -43,6 +44,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import compress, repeat
+from operator import is_, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,8 @@ from sanji.population import codes, records
 from sanji.population.models import Building, Household, ImportJob, ImportRowError, Person
 
 BATCH_ROWS = 50_000
+#: PostgreSQL's memory for each index build after a load (two may run at once).
+INDEX_BUILD_MEMORY = "512MB"
 WORKERS = 2
 IN_FLIGHT = 4
 
@@ -366,6 +370,9 @@ class BatchResult:
     now_db: str = ""
     # PostgreSQL: the household codes of the batch (set by the writer; see write_batch).
     household_codes: frozenset[str] = frozenset()
+    # PostgreSQL: the codes of ``households`` line by line, when the worker gives them (else read
+    # from the text by the writer).
+    household_order: list[str] = field(default_factory=list)
 
 
 _SETUP: WorkerSetup | None = None
@@ -788,7 +795,7 @@ def prepare_session() -> None:
             if not connection.in_atomic_block:  # SQLite refuses it inside a transaction
                 cursor.execute("PRAGMA temp_store=MEMORY")
         else:
-            cursor.execute("SET maintenance_work_mem = '512MB'")
+            cursor.execute("SELECT set_config('maintenance_work_mem', %s, false)", [INDEX_BUILD_MEMORY])
 
 
 def end_session() -> None:
@@ -915,12 +922,15 @@ def _write_sqlite(raw: Any, result: BatchResult, job_id: int) -> int:
     return inserted
 
 
-def _household_text(text: bytes, skip: frozenset[str]) -> tuple[bytes, frozenset[str]]:
-    """The COPY lines of households whose code is not in ``skip``, and every code of ``text``."""
+def _household_text(text: bytes, order: list[str], skip: frozenset[str]) -> tuple[bytes, frozenset[str]]:
+    """The COPY lines of households whose code is not in ``skip``, and every code of ``text``
+    (``order``: the codes line by line, if known)."""
+    if order and skip.isdisjoint(order):
+        return text, frozenset(order)
     lines = text.split(b"\n")
     if lines and not lines[-1]:
         lines.pop()
-    codes = [line.split(b"\t", 1)[0].decode() for line in lines]  # codes: letters, digits, -
+    codes = order or [line.split(b"\t", 1)[0].decode() for line in lines]  # codes: letters, digits, -
     kept = [line for line, code in zip(lines, codes, strict=True) if code not in skip]
     return b"".join(line + b"\n" for line in kept), frozenset(codes)
 
@@ -932,7 +942,9 @@ def _write_postgresql(raw: Any, result: BatchResult, households_before: frozense
     p_cols = ", ".join(PERSON_COLUMNS)
     with raw.cursor() as cur:
         if households_before is not None and isinstance(result.households, bytes):
-            text, result.household_codes = _household_text(result.households, households_before)
+            text, result.household_codes = _household_text(
+                result.households, result.household_order, households_before
+            )
             cur.execute("SAVEPOINT population_households")
             try:
                 with cur.copy(f"COPY {HOUSEHOLD_TABLE} ({hh_cols}) FROM STDIN") as copy:
@@ -1140,25 +1152,55 @@ def drop_indexes(tables: Sequence[str]) -> list[list[str]]:
     return saved
 
 
-def create_indexes(saved: Sequence[Sequence[str]]) -> Counter[int]:
+def create_indexes(
+    saved: Sequence[Sequence[str]],
+    *,
+    parallel: bool = False,
+    meanwhile: Callable[[], None] | None = None,
+) -> Counter[int]:
     """Re-create what :func:`drop_indexes` dropped (what already exists is left alone).
 
     Before the unique blind index is built, people loaded twice while it was absent are removed
     and reported (:func:`remove_duplicates`); returns how many, per import job.
+
+    ``parallel`` (PostgreSQL, the loaded rows committed): each index build runs on one core, so
+    the person table's plain indexes are built on a second connection (:class:`_IndexHelper`)
+    while this one builds the others, runs ``meanwhile`` (the caller's work in its transaction)
+    and the unique index. Index builds share their lock; the foreign keys, the removal of
+    duplicates and ANALYZE wait for the helper. Its indexes are committed as they are built: a run
+    that fails afterwards leaves them, and the next run builds only what is missing.
     """
     _flush_deferred_checks()
     removed: Counter[int] = Counter()
-    for name, ddl in saved:
-        with connection.cursor() as cursor:
+    helper = _IndexHelper(
+        [ddl for name, ddl in saved if _plain_index_of(name, ddl) == PERSON_TABLE]
+        if parallel and connection.vendor == "postgresql"
+        else []
+    )
+    helper.start()
+    try:
+        if meanwhile is not None:
+            meanwhile()
+        later: list[Sequence[str]] = []
+        for name, ddl in saved:
+            if ddl in helper.ddls:
+                continue
             if ddl.startswith("ALTER TABLE"):
+                later.append((name, ddl))
+            elif name == UNIQUE_INDEX:
+                if not unique_index(PERSON_TABLE):
+                    removed += _create_unique_index(ddl, before_removing=helper.join)
+            else:
+                with connection.cursor() as cursor:
+                    cursor.execute(_if_not_exists(ddl))
+        helper.join()
+        for name, ddl in later:
+            with connection.cursor() as cursor:
                 cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = %s", [name])
                 if cursor.fetchone() is None:
                     cursor.execute(ddl)
-            elif name == UNIQUE_INDEX:
-                if not unique_index(PERSON_TABLE):
-                    removed += _create_unique_index(ddl)
-            else:
-                cursor.execute(ddl.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+    finally:
+        helper.join(raise_failure=False)
     if connection.vendor == "postgresql" and saved:
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {PERSON_TABLE}")
@@ -1166,12 +1208,59 @@ def create_indexes(saved: Sequence[Sequence[str]]) -> Counter[int]:
     return removed
 
 
-def _create_unique_index(ddl: str) -> Counter[int]:
-    """Build the unique blind index; if people were loaded twice, remove them first (and say so)."""
+def _if_not_exists(ddl: str) -> str:
+    return ddl.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+
+
+def _plain_index_of(name: str, ddl: str) -> str | None:
+    """The table of a saved plain (not unique) index, None for anything else."""
+    if not ddl.startswith("CREATE INDEX ") or name == UNIQUE_INDEX:
+        return None
+    table: str = ddl.split(" ON ", 1)[1].split()[0]
+    return table.rsplit(".", 1)[-1].strip('"')
+
+
+class _IndexHelper:
+    """Builds indexes on a connection of its own, in a thread (:func:`create_indexes`)."""
+
+    def __init__(self, ddls: list[str]) -> None:
+        self.ddls = ddls
+        self.failure: BaseException | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.ddls:
+            self.thread = threading.Thread(target=self._build, name="population-index-build", daemon=True)
+            self.thread.start()
+
+    def _build(self) -> None:
+        try:  # ``connection`` is this thread's own
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('maintenance_work_mem', %s, false)", [INDEX_BUILD_MEMORY])
+                for ddl in self.ddls:
+                    cursor.execute(_if_not_exists(ddl))
+        except BaseException as exc:  # handed to the caller by join()
+            self.failure = exc
+        finally:
+            connection.close()
+
+    def join(self, raise_failure: bool = True) -> None:
+        if self.thread is not None:
+            self.thread.join()
+        if raise_failure and self.failure is not None:
+            raise self.failure
+
+
+def _create_unique_index(ddl: str, before_removing: Callable[[], None]) -> Counter[int]:
+    """Build the unique blind index; if people were loaded twice, remove them first (and say so).
+
+    ``before_removing``: waits for what must end before rows are deleted (index builds elsewhere).
+    """
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(ddl)
     except IntegrityError:
+        before_removing()
         removed = remove_duplicates()
         with connection.cursor() as cursor:
             cursor.execute(ddl)
@@ -1251,6 +1340,7 @@ _SEX_PAIRS = frozenset(
 _MARITAL_OR_DEFAULT = {**records._MARITAL, "": "90"}
 _STATUS_OR_DEFAULT = {**records._STATUS, "": "living"}
 _TF = ("f", "t")
+_NULL = "\\N"  # COPY text's NULL
 _MISSING = object()
 _B64_URL = bytes.maketrans(b"+/", b"-_")
 _BLANK_ROW = ("",) * len(records.KEYS)
@@ -1334,9 +1424,8 @@ def _column_batch(batch: Batch, text: str) -> BatchResult | None:
 
     name: list[Any] = list(map(fast.names.get, raw_name, repeat(_MISSING)))
     if _MISSING in name:
-        name = [
-            fast._name(raw) if value is _MISSING else value for raw, value in zip(raw_name, name, strict=True)
-        ]
+        learned = fast.names_at_once(set(compress(raw_name, map(is_, name, repeat(_MISSING)))))
+        name = list(map(learned.get, raw_name, name))
     _flag(slow, name)
     _flag(slow, list(map(_SEX_PAIRS.__contains__, zip(raw_sex, sex, strict=True))))
     ethnicity: list[str | None] = list(map(records._ETHNICITY.get, raw_eth))
@@ -1478,10 +1567,7 @@ def _column_batch(batch: Batch, text: str) -> BatchResult | None:
 
     now_db = setup.now_db
     first = dict(zip(reversed(household), range(m - 1, -1, -1), strict=True))
-    households = [
-        (household[i], building_id[i], unit[i], room[i], "family", region_path[i], lon[i], lat[i], now_db)
-        for i in sorted(first.values())
-    ]
+    household_rows = sorted(first.values())
     indexes = _blind_all(numbers)
     encrypted = _seal_all(sealer, numbers)
     if originals:
@@ -1490,6 +1576,10 @@ def _column_batch(batch: Batch, text: str) -> BatchResult | None:
     living_building = [b if s == "living" else 0 for b, s in zip(building_id, status, strict=True)]
     living = dict(Counter(b for b in living_building if b))
     if setup.engine == "sqlite":
+        households = [
+            (household[i], building_id[i], unit[i], room[i], "family", region_path[i], lon[i], lat[i], now_db)
+            for i in household_rows
+        ]
         persons = list(
             zip(
                 indexes, encrypted, original, masked, name, sex, ethnicity, birth, address, marital,
@@ -1524,9 +1614,48 @@ def _column_batch(batch: Batch, text: str) -> BatchResult | None:
             ),
         )
     ).encode()  # fmt: skip
-    household_text = "".join("\t".join(map(_copy_text, row)) + "\n" for row in households).encode()
+    household_text, household_order = _household_columns(
+        household_rows, household, building_id, unit, room, region_path, lon, lat, now_db
+    )
     keys = list(zip(indexes, line_list, upgraded, living_building, strict=True))
-    return BatchResult(batch.number, n, person_text, household_text, keys, errors, 0, m, living)
+    result = BatchResult(batch.number, n, person_text, household_text, keys, errors, 0, m, living)
+    result.household_order = household_order
+    return result
+
+
+def _household_columns(
+    rows: Sequence[int],
+    code: Sequence[str],
+    building_id: Sequence[int],
+    unit: Sequence[str],
+    room: Sequence[str],
+    region_path: Sequence[str],
+    lon: Sequence[float | None],
+    lat: Sequence[float | None],
+    now_db: str,
+) -> tuple[bytes, list[str]]:
+    """The COPY text of the households first met at ``rows`` (HOUSEHOLD_COLUMNS), column by column,
+    and their codes in order. Codes, unit and room numbers are checked to be letters, digits and
+    ``-``, region paths are digits and ``/``: nothing to escape."""
+    if not rows:
+        return b"", []
+    pick = itemgetter(*rows) if len(rows) > 1 else (lambda column: (column[rows[0]],))
+    codes = list(pick(code))
+    coordinates = [
+        [_NULL if v is None else str(v) for v in values] if any(v is not None for v in values) else None
+        for values in (pick(lon), pick(lat))
+    ]
+    text = "".join(
+        map(
+            "\t".join,
+            zip(
+                codes, map(str, pick(building_id)), pick(unit), pick(room), repeat("family"),
+                pick(region_path), coordinates[0] or repeat(_NULL), coordinates[1] or repeat(_NULL),
+                repeat(now_db + "\n"),
+            ),
+        )
+    )  # fmt: skip
+    return text.encode(), codes
 
 
 def _blind_all(numbers: Sequence[str]) -> list[bytes]:

@@ -449,10 +449,12 @@ def _rebuild_indexes(
 ) -> None:
     """Re-create the indexes a load dropped (``bulk.create_indexes``), in one transaction with the
     removal of people stored twice meanwhile and its audit entries, and with the buildings'
-    resident counts of the load (``counts``, or recounted when a killed load left them unknown)."""
+    resident counts of the load (``counts``, or recounted when a killed load left them unknown).
+    Outside a transaction the loaded rows are committed, and a second connection may build some
+    of the indexes meanwhile (``bulk.create_indexes``)."""
+    parallel = not connection.in_atomic_block
     with transaction.atomic():
-        bulk.apply_counts(counts)
-        removed = bulk.create_indexes(saved)
+        removed = bulk.create_indexes(saved, parallel=parallel, meanwhile=lambda: bulk.apply_counts(counts))
         ImportJob.objects.filter(pk=job_id).update(saved_indexes=[])
         for owner, count in removed.items():
             record(

@@ -389,7 +389,7 @@ def test_load_killed_without_its_indexes_is_put_right_by_the_rerun(
     foreign = bulk.foreign_keys(bulk.PERSON_TABLE)
     assert [n for n, _ in unique] == [bulk.UNIQUE_INDEX]
 
-    def killed(saved: Any) -> Any:
+    def killed(saved: Any, **options: Any) -> Any:
         raise Killed
 
     bulk.CRASH_AFTER_BATCHES = 2
@@ -435,7 +435,26 @@ def test_load_killed_without_its_indexes_is_put_right_by_the_rerun(
     assert Person.objects.count() == 37
 
 
-def test_duplicates_across_batches_of_a_load_without_the_unique_index(buildings, write_csv: WriteCsv) -> None:
+@pytest.mark.parametrize(
+    "committed",
+    [False, pytest.param(True, marks=pytest.mark.django_db(transaction=True))],
+    ids=["in-a-transaction", "committed"],
+)
+def test_duplicates_across_batches_of_a_load_without_the_unique_index(
+    buildings, write_csv: WriteCsv, monkeypatch: pytest.MonkeyPatch, committed: bool
+) -> None:
+    # Committed (as in production), PostgreSQL builds the person table's plain indexes on a
+    # second connection meanwhile; the duplicates are removed only once those builds are done.
+    from django.db import connection
+
+    helped: list[list[str]] = []
+    build = bulk._IndexHelper._build
+
+    def spy(helper: Any) -> None:
+        helped.append(list(helper.ddls))
+        build(helper)
+
+    monkeypatch.setattr(bulk._IndexHelper, "_build", spy)
     rows = many_rows(buildings, 30)
     rows[12]["id_number"] = rows[2]["id_number"]  # three batches hold one number
     rows[21]["id_number"] = rows[2]["id_number"]
@@ -449,6 +468,15 @@ def test_duplicates_across_batches_of_a_load_without_the_unique_index(buildings,
     assert Person.objects.filter(import_line__in=[14, 23]).count() == 0
     assert Person.objects.filter(import_line=4).count() == 1
     assert sum(Building.objects.values_list("resident_count", flat=True)) == 28
+    if committed and connection.vendor == "postgresql":
+        assert len(helped) == 1
+        assert {ddl.split()[2] for ddl in helped[0]} == {
+            "population_person_area", "population_person_building_id_7204b8e0", "population_person_household",
+        }  # fmt: skip
+    else:
+        assert helped == []
+    assert bulk.secondary_indexes(bulk.PERSON_TABLE)
+    assert bulk.unique_index(bulk.PERSON_TABLE)
 
 
 def test_households_met_again_in_later_batches_of_a_load(buildings, write_csv: WriteCsv) -> None:

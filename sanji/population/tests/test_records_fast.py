@@ -56,7 +56,23 @@ def _variants(row: list[str]) -> list[list[str]]:
             number + "1",
             "",
         ],
-        "name": ["王·", "阿拉坦.其其格", "王", "Wang", "王 伟", "阿拉坦··其其格", "", "王" * 41],
+        "name": [
+            "王·",
+            "阿拉坦.其其格",
+            "王",
+            "Wang",
+            "王 伟",
+            "阿拉坦··其其格",
+            "",
+            "王" * 41,
+            "王" * 40,
+            "阿拉坦·其其格",
+            "·王伟",
+            "\uf900伟",
+            "\U0002f800伟",
+            "\U00020000伟",
+            "〇伟",
+        ],
         "sex": ["", "1", "2", "男", "女", "9", "0", "5", "6", "女性改(变)为男性", "男性改为女性", "7", "x"],
         "ethnicity": ["01", "1", "蒙古族", "蒙古", "99", ""],
         "birth_date": ["", iso_birth, born, iso_birth.replace("-", "/"), "1900-01-01", "bad"],
@@ -143,3 +159,18 @@ def test_read_rows_round_trip(tmp_path: Path) -> None:
     out = tmp_path / "p.csv"
     generator.generate(residents=10, out=out, seed=1, today=TODAY, workers=1)
     assert list(generator.read_rows(out)[0].keys()) == list(records.KEYS)
+
+
+def test_names_at_once_agrees_with_one_name_at_a_time(setup: Setup) -> None:
+    _, index, ctx = setup
+    names = [
+        "王伟", "阿拉坦·其其格", "王", "王" * 40, "王" * 41, "阿拉坦··其其格", "·王伟", "王伟·",
+        "王 伟", " 王伟", "王伟\u3000", "阿拉坦.其其格", "Wang", "", "\uf900伟", "\U0002f800伟",
+        "\U00020000伟", "〇伟",
+    ]  # fmt: skip
+    one_by_one = records.FastCheck(index, ctx)
+    expected = {name: one_by_one._name(name) for name in names}
+    assert records.FastCheck(index, ctx).names_at_once(names) == expected
+    assert expected["王伟"] == "王伟"
+    assert expected["\uf900伟"] == "\u8c48伟"  # the compatibility ideograph normalised
+    assert expected["王"] is None
