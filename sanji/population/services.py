@@ -630,9 +630,14 @@ def _run_import(
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-        if saved:
-            _rebuild_indexes(actor, job.pk, saved, counts)
-        bulk.end_session()
+        try:
+            if saved:
+                _rebuild_indexes(actor, job.pk, saved, counts)
+        except BaseException as exc:  # the indexes stay on the job for the next run
+            ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED, message=str(exc)[:1000])
+            raise
+        finally:
+            bulk.end_session()
 
     job.refresh_from_db()
 

@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import ProgrammingError
 
 from sanji.audit.models import Entry
 from sanji.core import clock, crypto, idnumber
@@ -433,6 +434,47 @@ def test_load_killed_without_its_indexes_is_put_right_by_the_rerun(
     third = services.population_import(actor=SYSTEM, path=copy, workers=0)
     assert (third.imported, third.duplicates) == (0, 40)
     assert Person.objects.count() == 37
+
+
+@pytest.mark.django_db(transaction=True)
+def test_index_build_failing_on_the_second_connection_is_put_right_by_the_rerun(
+    buildings, write_csv: WriteCsv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL, rows committed: the helper connection fails after building its indexes. The
+    # import fails with nothing of the final step kept but the helper's committed indexes; the
+    # rerun builds what is missing, recounts the buildings and finishes the job.
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite builds its indexes on one connection")
+    build = bulk._IndexHelper._build
+
+    def failing(helper: Any) -> None:
+        helper.ddls.append("CREATE INDEX population_broken ON population_no_such_table (x)")
+        build(helper)
+
+    monkeypatch.setattr(bulk._IndexHelper, "_build", failing)
+    rows = many_rows(buildings, 30)
+    path = write_csv(rows)
+    with pytest.raises(ProgrammingError):
+        services.population_import(actor=SYSTEM, path=path, batch_rows=10, workers=0)
+    monkeypatch.undo()
+    job = ImportJob.objects.get()
+    assert job.saved_indexes
+    assert job.status == "failed"
+    assert Person.objects.count() == 30  # the batches are committed
+    assert bulk.unique_index(bulk.PERSON_TABLE) == []  # the first connection's work rolled back
+    assert sum(Building.objects.values_list("resident_count", flat=True)) == 0
+    helper_built = {name for name, _ in bulk.secondary_indexes(bulk.PERSON_TABLE)}
+    assert "population_person_area" in helper_built
+
+    report = services.population_import(actor=SYSTEM, path=path, batch_rows=10, workers=0)
+    assert (report.imported, report.resumed_batches) == (30, 3)
+    assert ImportJob.objects.get().saved_indexes == []
+    assert bulk.unique_index(bulk.PERSON_TABLE)
+    assert len(bulk.foreign_keys(bulk.PERSON_TABLE)) == 3
+    assert {name for name, _ in bulk.secondary_indexes(bulk.PERSON_TABLE)} == helper_built
+    assert sum(Building.objects.values_list("resident_count", flat=True)) == 30
 
 
 @pytest.mark.parametrize(
