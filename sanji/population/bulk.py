@@ -128,6 +128,9 @@ HOUSEHOLD_COLUMNS: tuple[str, ...] = (
 
 #: The batch path (:func:`_column_batch`) for plain batches; tests turn it off to compare.
 COLUMN_PATH = True
+#: PostgreSQL's batch path in Arrow (:mod:`sanji.population.bulk_arrow`), tried first; tests turn
+#: it off to compare it with the Python one.
+ARROW_PATH = True
 
 #: Test-only: raise after committing this many batches of a run (simulates a crash part-way).
 CRASH_AFTER_BATCHES: int | None = None
@@ -373,6 +376,21 @@ class BatchResult:
     # PostgreSQL: the codes of ``households`` line by line, when the worker gives them (else read
     # from the text by the writer).
     household_order: list[str] = field(default_factory=list)
+    # ``keys`` packed for the trip from the worker (digests one after another, then lines, whether
+    # upgraded, living building per row): fifty thousand tuples cost more to pickle than to use,
+    # and the writer needs them only when a batch meets stored people (:meth:`all_keys`).
+    packed_keys: tuple[bytes, Any, Any, Any] | None = None
+
+    def all_keys(self) -> list[tuple[bytes, int, bool, int]]:
+        if self.keys or self.packed_keys is None:
+            return self.keys
+        digests, lines, upgraded, living = self.packed_keys
+        return [
+            (digests[32 * i : 32 * i + 32], line, up, building)
+            for i, (line, up, building) in enumerate(
+                zip(lines.tolist(), upgraded.tolist(), living.tolist(), strict=True)
+            )
+        ]
 
 
 _SETUP: WorkerSetup | None = None
@@ -538,6 +556,12 @@ def _process_batch(batch: Batch) -> BatchResult:
     if setup is None or fast is None or sealer is None:
         raise RuntimeError("worker not initialised")
     if isinstance(batch.payload, bytes) and b'"' not in batch.payload and COLUMN_PATH:
+        if ARROW_PATH and setup.engine == "postgresql":
+            from sanji.population import bulk_arrow  # only where it runs: it loads Arrow
+
+            arrowed = bulk_arrow.arrow_batch(batch, batch.payload)
+            if arrowed is not None:
+                return arrowed
         try:
             text = batch.payload.decode(setup.encoding)
         except UnicodeDecodeError:
@@ -971,7 +995,7 @@ def _copy_people(cur: Any, result: BatchResult, p_cols: str) -> int:
         cur.execute("ROLLBACK TO SAVEPOINT population_copy")
     else:
         cur.execute("RELEASE SAVEPOINT population_copy")
-        return len(result.keys)
+        return result.written
     return _copy_new_rows(cur, PERSON_TABLE, p_cols, "id_index", result.persons)
 
 
@@ -1009,7 +1033,8 @@ def _copy_new_rows(cur: Any, table: str, cols: str, key: str, data: Any) -> int:
 def _report_conflicts(result: BatchResult, job_id: int) -> list[int]:
     """Find the rows the unique index turned away; report them; return their living buildings."""
     stored: dict[bytes, tuple[int | None, int | None, bool]] = {}
-    indexes = [k[0] for k in result.keys]
+    keys = result.all_keys()
+    indexes = [k[0] for k in keys]
     for start in range(0, len(indexes), 500):
         part = indexes[start : start + 500]
         for idx, owner_job, owner_line, original in Person.objects.filter(id_index__in=part).values_list(
@@ -1017,7 +1042,7 @@ def _report_conflicts(result: BatchResult, job_id: int) -> list[int]:
         ):
             stored[bytes(idx)] = (owner_job, owner_line, bool(original))
     buildings = []
-    for index, line, upgraded, building in result.keys:
+    for index, line, upgraded, building in keys:
         owner = stored.get(index)
         if owner is None or (owner[0] == job_id and owner[1] == line):
             continue

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from sanji.core import crypto, idnumber
-from sanji.population import bulk, generator, records
+from sanji.population import bulk, bulk_arrow, generator, records
 from sanji.population.tests.conftest import plan_regions
 from sanji.population.tests.test_records_fast import TODAY, _variants
 
@@ -112,7 +112,7 @@ def _comparable(result: bulk.BatchResult) -> dict[str, Any]:
         "rows": result.rows,
         "persons": persons,
         "households": households,
-        "keys": result.keys,
+        "keys": result.all_keys(),
         "errors": result.errors,
         "duplicates": result.duplicates,
         "written": result.written,
@@ -123,15 +123,27 @@ def _comparable(result: bulk.BatchResult) -> dict[str, Any]:
     }
 
 
-def _both(batch: bulk.Batch, *, column_path_taken: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+def _both(
+    batch: bulk.Batch, *, column_path_taken: bool, arrow_path_taken: bool | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The batch through the batch paths (on PostgreSQL Arrow's, then Python's: they must agree)
+    and through the row-by-row path. Arrow's takes what Python's takes (``arrow_path_taken``
+    unless given), but a batch with a blank line or a row of too many or too few cells."""
     text = batch.payload.decode()  # type: ignore[union-attr]
     assert (bulk._column_batch(batch, text) is not None) is column_path_taken
+    arrowed = bulk_arrow.arrow_batch(batch, batch.payload)  # type: ignore[arg-type]
+    on_postgresql = bulk._SETUP is not None and bulk._SETUP.engine == "postgresql"
+    expected = column_path_taken if arrow_path_taken is None else arrow_path_taken
+    assert (arrowed is not None) is (expected and on_postgresql)
     column = _comparable(bulk.process_batch(batch))
-    bulk.COLUMN_PATH = False
+    bulk.ARROW_PATH = False
     try:
+        assert _comparable(bulk.process_batch(batch)) == column
+        bulk.COLUMN_PATH = False
         row = _comparable(bulk.process_batch(batch))
     finally:
         bulk.COLUMN_PATH = True
+        bulk.ARROW_PATH = True
     return column, row
 
 
@@ -153,8 +165,14 @@ def test_batch_with_odd_and_bad_rows(engine: str, rows: list[list[str]]) -> None
     column, row = _both(_batch(lines, first_line=50_002), column_path_taken=False)
     assert column == row  # the variants repeat people: the row path decides
     # Each variant as a person of its own (a number of its own): the batch path takes the batch.
-    lines = [*_distinct(rows[:60]), "", ",".join(rows[61][:20]), ",".join([*rows[62], "x"])]
-    column, row = _both(_batch(lines, first_line=7), column_path_taken=True)
+    distinct = _distinct(rows[:60])
+    lines = [*distinct, "", ",".join(rows[61][:20]), ",".join([*rows[62], "x"])]
+    column, row = _both(_batch(lines, first_line=7), column_path_taken=True, arrow_path_taken=False)
+    assert column == row
+    assert column["errors"]
+    assert column["written"]
+    # Without the blank line and the rows of the wrong length, Arrow's path takes it too.
+    column, row = _both(_batch(distinct, first_line=7), column_path_taken=True)
     assert column == row
     assert column["errors"]
     assert column["written"]
