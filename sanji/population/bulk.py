@@ -3,7 +3,8 @@
 ``services.population_import`` drives it. The file is cut into batches of a fixed number of data
 rows (so a rerun cuts it the same way); two worker processes parse, check (:mod:`records`),
 encrypt and format each batch for the engine (a plain batch column by column,
-:func:`_column_batch`; others row by row); the calling process writes batches in order, each
+:func:`_column_batch`, on PostgreSQL first in Apache Arrow, :mod:`sanji.population.bulk_arrow`;
+others row by row); the calling process writes batches in order, each
 in one transaction together with the job's progress, its row errors and an audit entry:
 
 - SQLite: ``executemany`` of ``INSERT … ON CONFLICT DO NOTHING`` on the driver connection, with a
