@@ -650,7 +650,7 @@ def _process_batch(batch: Batch) -> BatchResult:
         else:
             source_at = source_times.get(source_date) or source_times.setdefault(
                 source_date,
-                _db_time(dt.datetime.combine(source_date, dt.time(), tzinfo=dt.UTC), setup.engine),
+                _day_start(source_date, setup.engine),
             )
         encrypted = seal(ident.number)
         original = seal(ident.original) if upgraded else ""
@@ -767,6 +767,11 @@ def scratch_attached(result: BatchResult) -> Iterator[None]:
         with connection.cursor() as cursor:
             cursor.execute(f"DETACH DATABASE {SCRATCH}")
         Path(result.scratch).unlink(missing_ok=True)
+
+
+def _day_start(day: dt.date, engine: str) -> str:
+    """Midnight (UTC) of ``day``, formatted for the engine: a source date's ``source_at``."""
+    return _db_time(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC), engine)
 
 
 def _db_time(value: dt.datetime, engine: str) -> str:
@@ -1501,11 +1506,7 @@ def _column_batch(batch: Batch, text: str) -> BatchResult | None:
     for value in set(raw_source_date):
         day = fast.iso.get(value) if value else None
         source_at_of[value] = (
-            setup.now_db
-            if not value
-            else None
-            if day is None
-            else _db_time(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC), setup.engine)
+            setup.now_db if not value else None if day is None else _day_start(day, setup.engine)
         )
     source_at: list[str | None] = list(map(source_at_of.__getitem__, raw_source_date))
     _flag(slow, source_at)
@@ -1563,9 +1564,7 @@ def _column_batch(batch: Batch, text: str) -> BatchResult | None:
         status_date[i] = clean.status_date.isoformat() if clean.status_date else None
         source[i], verified[i], lon[i], lat[i] = clean.source, clean.verified, clean.lon, clean.lat
         source_at[i] = (
-            setup.now_db
-            if clean.source_date is None
-            else _db_time(dt.datetime.combine(clean.source_date, dt.time(), tzinfo=dt.UTC), setup.engine)
+            setup.now_db if clean.source_date is None else _day_start(clean.source_date, setup.engine)
         )
     upgraded = [False] * n
     original = [""] * n

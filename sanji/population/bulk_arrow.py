@@ -19,9 +19,9 @@ cell too many or too few and a blank line, and the batch goes the Python way.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -183,11 +183,7 @@ def arrow_batch(batch: bulk.Batch, payload: bytes) -> bulk.BatchResult | None:
         if not value:
             return setup.now_db
         day = fast.iso.get(value)
-        return (
-            None
-            if day is None
-            else bulk._db_time(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC), "postgresql")
-        )
+        return None if day is None else bulk._day_start(day, "postgresql")
 
     source_at = _per_value(cols["source_date"], source_time)
     verified = _per_value(
@@ -226,54 +222,32 @@ def arrow_batch(batch: bulk.Batch, payload: bytes) -> bulk.BatchResult | None:
     original = pa.nulls(n, _STRING)
     lon = pa.nulls(n, pa.float64())
     lat = pa.nulls(n, pa.float64())
-    columns: dict[str, pa.Array] = {
-        "numbers": raw_id, "original": original, "name": name, "sex": sex, "ethnicity": ethnicity,
-        "birth": birth, "address": address, "marital": marital, "registered": registered,
-        "registered_address": cols["registered_address"], "locally": locally,
-        "household": cols["household_code"], "relation": relation, "building_id": building_id,
-        "region_path": region_path, "unit": cols["unit_number"], "room": cols["room_number"],
-        "status": status, "status_date": status_date, "source": source, "source_at": source_at,
-        "verified": verified, "lon": lon, "lat": lat,
+    columns: dict[str, pa.Array] = {  # keyed by the records.Clean field each holds
+        "number": raw_id, "original": original, "name": name, "sex": sex, "ethnicity": ethnicity,
+        "birth_date": birth, "birthplace_code": address, "marital_status": marital,
+        "registered_code": registered, "registered_address": cols["registered_address"],
+        "registered_locally": locally, "household_code": cols["household_code"], "relation": relation,
+        "building_id": building_id, "region_path": region_path, "unit_number": cols["unit_number"],
+        "room_number": cols["room_number"], "status": status, "status_date": status_date,
+        "source": source, "source_at": source_at, "verified": verified, "lon": lon, "lat": lat,
     }  # fmt: skip
     if fixes:
         mask = np.zeros(n, dtype=bool)
         mask[[i for i, _ in fixes]] = True
-        fixed = [clean for _, clean in fixes]
-        values: dict[str, list[Any]] = {
-            "numbers": [c.id.number for c in fixed],
-            "original": [c.id.original if c.id.upgraded else None for c in fixed],
-            "name": [c.name for c in fixed],
-            "sex": [c.sex for c in fixed],
-            "ethnicity": [c.ethnicity for c in fixed],
-            "birth": [c.birth_date.isoformat() for c in fixed],
-            "address": [c.birthplace_code for c in fixed],
-            "marital": [c.marital_status for c in fixed],
-            "registered": [c.registered_code for c in fixed],
-            "registered_address": [c.registered_address for c in fixed],
-            "locally": [c.registered_locally for c in fixed],
-            "household": [c.household_code for c in fixed],
-            "relation": [c.relation for c in fixed],
-            "building_id": [c.building_id for c in fixed],
-            "region_path": [c.region_path for c in fixed],
-            "unit": [c.unit_number for c in fixed],
-            "room": [c.room_number for c in fixed],
-            "status": [c.status for c in fixed],
-            "status_date": [c.status_date.isoformat() if c.status_date else None for c in fixed],
-            "source": [c.source for c in fixed],
-            "source_at": [
-                setup.now_db
-                if c.source_date is None
-                else bulk._db_time(dt.datetime.combine(c.source_date, dt.time(), tzinfo=dt.UTC), "postgresql")
-                for c in fixed
-            ],
-            "verified": [c.verified for c in fixed],
-            "lon": [c.lon for c in fixed],
-            "lat": [c.lat for c in fixed],
-        }
         arrow_mask = pa.array(mask)
-        for key, patch in values.items():
-            column = columns[key]
-            columns[key] = pc.replace_with_mask(column, arrow_mask, pa.array(patch, column.type))
+        derived: dict[str, Any] = {
+            "number": lambda c: c.id.number,
+            "original": lambda c: c.id.original if c.id.upgraded else None,
+            "birth_date": lambda c: c.birth_date.isoformat(),
+            "status_date": lambda c: c.status_date.isoformat() if c.status_date else None,
+            "source_at": lambda c: (
+                setup.now_db if c.source_date is None else bulk._day_start(c.source_date, "postgresql")
+            ),
+        }
+        for key, column in columns.items():  # every other column is the Clean field of its name
+            value = derived.get(key) or attrgetter(key)
+            patch = pa.array([value(clean) for _, clean in fixes], column.type)
+            columns[key] = pc.replace_with_mask(column, arrow_mask, patch)
     if not keep.all():
         kept = pa.array(keep)
         columns = {key: pc.filter(column, kept) for key, column in columns.items()}
@@ -281,8 +255,8 @@ def arrow_batch(batch: bulk.Batch, payload: bytes) -> bulk.BatchResult | None:
     m = len(lines)
     if m == 0:
         return None
-    numbers = columns["numbers"]
-    household = columns["household"]
+    numbers = columns["number"]
+    household = columns["household_code"]
     # A person twice, or a household in two buildings: reported in row order by the row path.
     pairs = pc.binary_join_element_wise(household, _text(columns["building_id"]), "|")
     if (
@@ -296,14 +270,18 @@ def arrow_batch(batch: bulk.Batch, payload: bytes) -> bulk.BatchResult | None:
     number_list: list[str] = numbers.to_pylist()
     indexes = bulk._blind_all(number_list)
     encrypted = bulk._seal_all(sealer, number_list)
-    original_list = columns["original"].to_pylist()
-    originals = [sealer.seal(o) if o else "" for o in original_list] if any(original_list) else None
+    originals = (
+        [sealer.seal(o) if o else "" for o in columns["original"].to_pylist()]
+        if columns["original"].null_count < m
+        else None
+    )
     digest_hex = b"".join(indexes).hex().encode()
     index_text = pa.StringArray.from_buffers(
         m, pa.py_buffer(np.arange(0, 64 * m + 1, 64, dtype=np.int32).tobytes()), pa.py_buffer(digest_hex)
     )
-    numbers_flat = pc.utf8_slice_codeunits(numbers, 0, 6)
-    masked = pc.binary_join_element_wise(numbers_flat, pc.utf8_slice_codeunits(numbers, 14, 18), "********")
+    masked = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(numbers, 0, 6), pc.utf8_slice_codeunits(numbers, 14, 18), "********"
+    )
     status_out = columns["status"]
     living_building = pc.if_else(pc.equal(status_out, "living"), columns["building_id"], 0)
     counts = pc.value_counts(pc.filter(living_building, pc.not_equal(living_building, 0)))
@@ -319,12 +297,12 @@ def arrow_batch(batch: bulk.Batch, payload: bytes) -> bulk.BatchResult | None:
         columns["name"],
         columns["sex"],
         columns["ethnicity"],
-        columns["birth"],
-        columns["address"],
-        columns["marital"],
-        columns["registered"],
+        columns["birth_date"],
+        columns["birthplace_code"],
+        columns["marital_status"],
+        columns["registered_code"],
         _escaped(columns["registered_address"]),
-        pc.take(tf, pc.cast(columns["locally"], pa.int8())),
+        pc.take(tf, pc.cast(columns["registered_locally"], pa.int8())),
         household,
         columns["relation"],
         _text(columns["building_id"]),
@@ -376,13 +354,11 @@ def _data(lines: pa.Array) -> bytes:
 
 def _households(columns: Mapping[str, pa.Array], now_db: str) -> tuple[bytes, list[str]]:
     """The COPY text of each household where it is first met (HOUSEHOLD_COLUMNS), and the codes."""
-    codes: list[str] = columns["household"].to_pylist()
+    codes: list[str] = columns["household_code"].to_pylist()
     first = sorted(dict(zip(reversed(codes), range(len(codes) - 1, -1, -1), strict=True)).values())
     at = pa.array(first, pa.int64())
-    picked: Sequence[pa.Array] = [
-        pc.take(columns[key], at)
-        for key in ("household", "building_id", "unit", "room", "region_path", "lon", "lat")
-    ]
+    keys = ("household_code", "building_id", "unit_number", "room_number", "region_path", "lon", "lat")
+    picked: Sequence[pa.Array] = [pc.take(columns[key], at) for key in keys]
     text = pc.binary_join_element_wise(
         picked[0],
         _text(picked[1]),
