@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 
 from sanji.core.appendonly import AppendOnlyModel
+from sanji.core.indexes import prefix_index
 
 
 class Entry(AppendOnlyModel):
@@ -23,17 +24,17 @@ class Entry(AppendOnlyModel):
 
     seq = models.BigIntegerField(unique=True)
     at = models.DateTimeField(db_index=True)
-    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    actor_username = models.CharField(max_length=150, db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_username = models.CharField(max_length=150)
     unit_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     terminal = models.CharField(max_length=64, blank=True)
     ip = models.CharField(max_length=45, blank=True)
     channel = models.CharField(max_length=16)
-    action = models.CharField(max_length=80, db_index=True)
+    action = models.CharField(max_length=80)
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     target_label = models.CharField(max_length=200, blank=True)
-    region_path = models.CharField(max_length=80, blank=True, db_index=True)
+    region_path = models.CharField(max_length=80, blank=True)
     purpose = models.CharField(max_length=200, blank=True)
     data = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
@@ -41,7 +42,16 @@ class Entry(AppendOnlyModel):
 
     class Meta:
         ordering = ["seq"]
-        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_entry_target")]
+        # Every audited change inserts a row here while it holds the chain head, so the entry keeps
+        # only the indexes the trail's searches use (audit.selectors): the user name matched
+        # whole, the action and the area by prefix (one pattern index each, not the two of
+        # ``db_index=True``), the unit, the time, the target. Nothing searches by ``actor_id``.
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="audit_entry_target"),
+            prefix_index("actor_username", "audit_entry_actor"),
+            prefix_index("action", "audit_entry_action"),
+            prefix_index("region_path", "audit_entry_area"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} by {self.actor_username}"

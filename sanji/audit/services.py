@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,11 +30,11 @@ XLSX_MAX_ROWS = 100_000
 ExportFormat = Literal["csv", "xlsx"]
 
 
-def _target_fields(target: models.Model | None) -> tuple[str, str, str]:
+def _target_fields(target: models.Model | None, label: str | None) -> tuple[str, str, str]:
     if target is None:
-        return "", "", ""
+        return "", "", label or ""
     meta = target._meta
-    return f"{meta.app_label}.{meta.model_name}", str(target.pk), str(target)[:200]
+    return f"{meta.app_label}.{meta.model_name}", str(target.pk), label if label is not None else str(target)
 
 
 def _locked_head() -> ChainHead:
@@ -74,7 +75,7 @@ _GIVEN = tuple(
 
 
 @functools.cache
-def _append_ctes(gate: str = "", prefix: str = "") -> tuple[str, str]:
+def _append_ctes(gate: str = "", prefix: str = "", gate_target: bool = False) -> tuple[str, str]:
     """The two CTE bodies of a PostgreSQL append: ``h``, the head locked (joined with the CTE
     ``gate``, if any, so that nothing is appended when the gate has no row), and ``e``, the entry
     inserted after it; ``prefix`` names them (``{prefix}h``, ``{prefix}e``).
@@ -82,19 +83,31 @@ def _append_ctes(gate: str = "", prefix: str = "") -> tuple[str, str]:
     The hash is completed in the database from the previous hash and seq it holds under the lock
     (:func:`sanji.audit.chain.body_after_seq`), so the head is locked for one statement and the
     commit. Parameters: the :data:`_GIVEN` values, then the body after the seq.
+
+    ``gate_target``: the entry's target is the row the gate inserts (:meth:`prepared.Chain.start`),
+    whose key only the database knows: ``target_id`` is the gate's :data:`prepared.GATE_KEY` and
+    the body comes in two parameters, before and after it (:func:`_body_around_target`); the
+    :data:`_GIVEN` values leave ``target_id`` out.
     """
     quote = connection.ops.quote_name
     entry = quote(Entry._meta.db_table)
     columns = ", ".join(quote(f.column) for f in _GIVEN)
-    # Casts: the values are a SELECT list, whose parameters take no type from the columns.
-    values = ", ".join(f"%s::{prepared.cast(f, connection)}" for f in _GIVEN)
     h = f"{prefix}h"
-    digest = (
-        f"encode(sha256(convert_to({h}.hash || E'\\n[' || {h}.seq::text || ',' || %s::text, 'UTF8')), 'hex')"
+    # Casts: the values are a SELECT list, whose parameters take no type from the columns.
+    values = ", ".join(
+        f"{h}.target" if gate_target and f.attname == "target_id" else f"%s::{prepared.cast(f, connection)}"
+        for f in _GIVEN
     )
+    body = f"%s::text || {h}.target || %s::text" if gate_target else "%s::text"
+    hashed = f"{h}.hash || E'\\n[' || {h}.seq::text || ',' || {body}"
+    digest = f"encode(sha256(convert_to({hashed}, 'UTF8')), 'hex')"
     source = f"{_HEAD_TABLE} head, {gate}" if gate else f"{_HEAD_TABLE} head"
+    target = f", {gate}.{prepared.GATE_KEY}::text AS target" if gate_target else ""
     # Names are the models' own, quoted; values are always parameters.
-    locked = f"SELECT head.seq + 1 AS seq, head.hash FROM {source} WHERE head.id = 1 FOR UPDATE OF head"  # noqa: S608
+    locked = (
+        f"SELECT head.seq + 1 AS seq, head.hash{target} FROM {source} "  # noqa: S608
+        "WHERE head.id = 1 FOR UPDATE OF head"
+    )
     inserted = (
         f"INSERT INTO {entry} (seq, {columns}, prev_hash, hash) "  # noqa: S608
         f"SELECT {h}.seq, {values}, {h}.hash, {digest} FROM {h} RETURNING id, seq, prev_hash, hash"
@@ -115,11 +128,37 @@ def _append_sql() -> str:
 
 
 def _params(values: dict[str, Any]) -> list[Any]:
-    entry = Entry(prev_hash="", hash="", **values)
+    # The fields are plain columns (no foreign keys, nothing set on save): each value as it stands.
     return [
-        *(f.get_db_prep_save(f.pre_save(entry, True), connection) for f in _GIVEN),
+        *(f.get_db_prep_save(values[f.attname], connection) for f in _GIVEN),
         body_after_seq(values),
     ]
+
+
+#: What stands for the target's key in an entry's body until the database has the key (a string
+#: with NUL characters, which no stored text can hold, so it cannot occur in the body otherwise).
+_PENDING_TARGET = "\x00sanji-pending-target\x00"
+
+
+def _body_around_target(values: dict[str, Any]) -> tuple[str, str] | None:
+    """The body after the seq (:func:`body_after_seq`) in two parts, around the digits of the
+    target's key: the key is a string in the canonical JSON, so the database, which alone knows it,
+    completes the body as ``before || key || after``. None if the body cannot be cut there (it
+    would hold the stand-in twice: never for text the database can store)."""
+    body = body_after_seq({**values, "target_id": _PENDING_TARGET})
+    marker = json.dumps(_PENDING_TARGET, ensure_ascii=False)
+    before, found, after = body.partition(marker)
+    if not found or marker in after:
+        return None
+    return before + '"', '"' + after
+
+
+def _gate_target_params(values: dict[str, Any]) -> list[Any] | None:
+    around = _body_around_target(values)
+    if around is None:
+        return None
+    given = [f.get_db_prep_save(values[f.attname], connection) for f in _GIVEN if f.attname != "target_id"]
+    return [*given, *around]
 
 
 def _appended(values: dict[str, Any], row: Sequence[Any]) -> Entry:
@@ -155,7 +194,7 @@ def _values(
     purpose: str,
     data: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    target_type, target_id, label = _target_fields(target)
+    target_type, target_id, label = _target_fields(target, target_label)
     return {
         "seq": 0,
         "at": clock.now(),
@@ -168,7 +207,7 @@ def _values(
         "action": action,
         "target_type": target_type,
         "target_id": target_id,
-        "target_label": (target_label if target_label is not None else label)[:200],
+        "target_label": label[:200],
         "region_path": region_path,
         "purpose": purpose[:200],
         "data": normalise_data(data or {}),
@@ -177,21 +216,35 @@ def _values(
 
 class Recorded(prepared.Part):
     """An audit entry written as part of a :class:`sanji.core.prepared.Chain` (see
-    :func:`record_in`); ``entry`` is the appended entry once the chain has run."""
+    :func:`record_in`); ``entry`` is the appended entry once the chain has run.
 
-    def __init__(self, values: dict[str, Any]) -> None:
+    ``pending``: the entry's target is the row the chain starts with (:meth:`prepared.Chain.start`),
+    whose key is known only once it is written: on PostgreSQL the statement fills it in, elsewhere
+    the entry is appended after the row is inserted.
+    """
+
+    def __init__(self, values: dict[str, Any], pending: models.Model | None = None) -> None:
         self.values = values
+        self.pending = pending
         self.entry: Entry | None = None
 
+    def _known_target(self) -> dict[str, Any]:
+        if self.pending is not None:
+            self.values["target_id"] = str(self.pending.pk)
+        return self.values
+
     def ctes(self, gate: str, name: str, connection: Any) -> tuple[list[str], list[Any], list[str]]:
-        locked, inserted = _append_ctes(gate, name)
+        params = _gate_target_params(self.values) if self.pending is not None else _params(self.values)
+        if params is None:  # no body to complete in the database: not written as part of the chain
+            raise prepared.Unpreparable("the audit entry's body cannot be completed in the database")
+        locked, inserted = _append_ctes(gate, name, self.pending is not None)
         h, e = f"{name}h", f"{name}e"
         move = (
             f"{name} AS (UPDATE {_HEAD_TABLE} SET seq = {e}.seq, hash = {e}.hash "  # noqa: S608
             f"FROM {e} WHERE {_HEAD_TABLE}.id = 1)"
         )
         outputs = [f"(SELECT {column} FROM {e})" for column in ("id", "seq", "prev_hash", "hash")]  # noqa: S608
-        return [f"{h} AS ({locked})", f"{e} AS ({inserted})", move], _params(self.values), outputs
+        return [f"{h} AS ({locked})", f"{e} AS ({inserted})", move], params, outputs
 
     def check(self, gate: str, name: str) -> str:
         # Names are the chain's own CTEs.
@@ -202,12 +255,12 @@ class Recorded(prepared.Part):
         if values[0] is None:
             # The head row is missing (a test database flushed): the chain wrote its change but no
             # entry. Append it now, in the same transaction, re-creating the head as record() does.
-            self.entry = _append_slowly(self.values)
+            self.entry = _append_slowly(self._known_target())
             return
-        self.entry = _appended(self.values, values)
+        self.entry = _appended(self._known_target(), values)
 
     def run_alone(self, connection: Any) -> None:
-        self.entry = _append_slowly(self.values)
+        self.entry = _append_slowly(self._known_target())
 
 
 def record(
@@ -250,8 +303,11 @@ def record_in(
     data: dict[str, Any] | None = None,
 ) -> Recorded:
     """:func:`record` as a write of ``chain``: appended if and only if the chain's guard matches, in
-    the same statement on PostgreSQL; ``entry`` of the answer is the entry once the chain has run."""
-    recorded = Recorded(_values(actor, action, target, target_label, region_path, purpose, data))
+    the same statement on PostgreSQL; ``entry`` of the answer is the entry once the chain has run.
+    ``target`` may be the row the chain starts with (:meth:`prepared.Chain.start`), not yet written."""
+    pending = target if target is not None and target is chain.started else None
+    values = _values(actor, action, target, target_label, region_path, purpose, data)
+    recorded = Recorded(values, pending)
     chain.add(recorded)
     return recorded
 

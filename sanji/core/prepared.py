@@ -432,6 +432,10 @@ class Part:
         raise NotImplementedError
 
 
+#: The column of the gate's row that holds the new primary key, when a chain starts with an INSERT
+#: (:meth:`Chain.start`).
+GATE_KEY = "gate_key"
+
 #: The text of the error a :meth:`Part.check` raises.
 INCOMPLETE = "sanji: chain incomplete"
 
@@ -509,19 +513,39 @@ def _insert_cte(
 
 class Chain:
     """Single-row writes that happen together or not at all, behind a compare-and-set ``guard``
-    (see the comment above): on PostgreSQL one statement, elsewhere one statement each in a
-    transaction (:meth:`run`)."""
+    or after a new row's INSERT (:meth:`start`; see the comment above): on PostgreSQL one
+    statement, elsewhere one statement each in a transaction (:meth:`run`)."""
 
     def __init__(self, using: str = "default") -> None:
         self.using = using
         self._guard: tuple[type[Model], Any, dict[str, Any], dict[str, Any]] | None = None
+        self._start: Model | None = None
         self._parts: list[Part] = []
 
     def guard(
         self, model: type[Model], pk: Any, values: Mapping[str, Any], *, where: Mapping[str, Any]
     ) -> None:
         """The first write, as :func:`update`: the rest is written only if it changes its row."""
+        if self._start is not None:
+            raise ValueError("a chain has one first write")
         self._guard = (model, pk, dict(values), dict(where))
+
+    def start(self, obj: M) -> M:
+        """The first write, instead of a :meth:`guard`: INSERT ``obj`` as :func:`insert` does (it
+        always writes its row, so the rest is always written with it). Its primary key is set once
+        the chain has run; before that, on PostgreSQL, the parts find it as the column
+        :data:`GATE_KEY` of the gate's row (e.g. an audit entry whose target is ``obj``)."""
+        if self._guard is not None or self._start is not None:
+            raise ValueError("a chain has one first write")
+        if not obj._state.adding or obj._meta.auto_field is None:
+            raise ValueError("start() writes a new row of a model with an automatic key")
+        self._start = obj
+        return obj
+
+    @property
+    def started(self) -> Model | None:
+        """The row :meth:`start` writes, if the chain starts with one."""
+        return self._start
 
     def update(self, model: type[Model], pk: Any, values: Mapping[str, Any]) -> None:
         self._parts.append(_UpdatePart(model, pk, values))
@@ -541,16 +565,20 @@ class Chain:
 
         On PostgreSQL outside a transaction the one statement commits by itself: no BEGIN and
         COMMIT round trips (each part's :meth:`Part.check` fails it rather than leave a part out).
-        Inside the caller's transaction it joins it. Elsewhere, and when a check failed (then
-        nothing was written), the writes run one by one in a transaction.
+        Inside the caller's transaction it joins it. Elsewhere, when a check failed (then
+        nothing was written) and when a part cannot be written in the statement (it raises
+        :class:`Unpreparable` while the statement is built), the writes run one by one in a
+        transaction. A chain that starts with an INSERT (:meth:`start`) always writes (True).
         """
-        if self._guard is None:
-            raise ValueError("a chain needs its guard")
+        if self._guard is None and self._start is None:
+            raise ValueError("a chain needs its first write: a guard or a start")
         connection = connections[self.using]
         if connection.vendor == "postgresql":
             alone = connection.get_autocommit() and not connection.in_atomic_block
             try:
                 return self._run_as_one(connection, checked=alone)
+            except Unpreparable:
+                pass  # a part cannot be written as part of the statement: nothing ran yet
             except DataError as error:
                 if not alone or INCOMPLETE not in str(error):
                     raise
@@ -558,20 +586,31 @@ class Chain:
             return self._run_one_by_one(connection)
 
     def _run_one_by_one(self, connection: BaseDatabaseWrapper) -> bool:
-        assert self._guard is not None
-        model, pk, values, where = self._guard
-        if not update(model, pk, values, where=where, using=self.using):
-            return False
+        if self._start is not None:
+            insert(self._start, using=self.using)
+        else:
+            assert self._guard is not None
+            model, pk, values, where = self._guard
+            if not update(model, pk, values, where=where, using=self.using):
+                return False
         for part in self._parts:
             part.run_alone(connection)
         return True
 
     def _run_as_one(self, connection: BaseDatabaseWrapper, *, checked: bool) -> bool:
-        assert self._guard is not None
-        model, pk, values, where = self._guard
-        sql, params = _update_statement(model, pk, values, where, connection)
-        ctes = [f"g AS ({sql} RETURNING 1)"]
-        outputs = ["(SELECT count(*) FROM g)"]
+        if self._start is not None:
+            sql, fields = _insert_sql(type(self._start), connection.alias)
+            head, _, _returning = sql.partition(" RETURNING ")
+            key = connection.ops.quote_name(self._start._meta.pk.column)
+            params = [f.get_db_prep_save(f.pre_save(self._start, True), connection) for f in fields]
+            ctes = [f"g AS ({head} RETURNING {key} AS {GATE_KEY})"]
+            outputs = ["(SELECT count(*) FROM g)", f"(SELECT {GATE_KEY} FROM g)"]  # noqa: S608
+        else:
+            assert self._guard is not None
+            model, pk, values, where = self._guard
+            sql, params = _update_statement(model, pk, values, where, connection)
+            ctes = [f"g AS ({sql} RETURNING 1)"]
+            outputs = ["(SELECT count(*) FROM g)"]
         spans: list[tuple[Part, int, int]] = []
         for index, part in enumerate(self._parts):
             name = f"w{index}"
@@ -590,6 +629,10 @@ class Chain:
         assert row is not None
         if not row[0]:
             return False
+        if self._start is not None:
+            self._start.pk = row[1]
+            self._start._state.adding = False
+            self._start._state.db = self.using
         for part, start, end in spans:
             part.done(row[start:end])
         return True

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sanji.core.indexes import prefix_index
 from sanji.orgs.models import Region
 
 
@@ -118,15 +119,11 @@ class Building(models.Model):
 
 
 def area_index(name: str) -> models.Index:
-    """The index of a ``region_path`` that is matched whole and by prefix (an area and all below it).
-
-    On PostgreSQL, ``db_index=True`` on a text field builds two indexes: one in the database's
-    collation and one with the pattern operators for ``LIKE 'prefix%'``. Equality uses either, and
+    """The index of a ``region_path`` that is matched whole and by prefix (an area and all below it):
     nothing sorts or ranges a population table by path, so one index with the pattern operators
-    serves both (on SQLite the operator class is ignored: a plain index). One index fewer to keep
-    on every write and to build after a bulk load.
-    """
-    return models.Index(fields=["region_path"], name=name, opclasses=["varchar_pattern_ops"])
+    (:func:`sanji.core.indexes.prefix_index`) instead of the two of ``db_index=True``; one index
+    fewer to keep on every write and to build after a bulk load."""
+    return prefix_index("region_path", name)
 
 
 class HouseholdKind(models.TextChoices):

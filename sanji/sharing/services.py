@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from sanji.accounts.services import APPLICANT_INDEX_PURPOSE
-from sanji.audit.services import record
+from sanji.audit.services import record, record_in
 from sanji.core import clock, crypto, prepared
 from sanji.core.actors import Actor
 from sanji.core.authz import get_in_scope, require
@@ -90,18 +90,23 @@ def access_record_add(
         "grant_id": grant_id,
         "fields": list(fields),
     }
-    with transaction.atomic():
-        # One prepared INSERT (the row is append-only and AccessRecord has no save logic).
-        access = prepared.insert(AccessRecord(**values))
-        record(
-            actor=actor,
-            action=action,
-            target=access,
-            target_label=f"person {person_id}",
-            region_path=region_path,
-            purpose=purpose,
-            data={"kind": kind, "fields": values["fields"], "grant": grant_id},
-        )
+    # The record and its entry as one chain (the row is append-only and AccessRecord has no save
+    # logic): on PostgreSQL one statement, which outside a transaction commits by itself, so the
+    # audit chain's head is locked only while the database writes and commits, with no round trip
+    # back to this process in between.
+    chain = prepared.Chain()
+    access = chain.start(AccessRecord(**values))
+    record_in(
+        chain,
+        actor=actor,
+        action=action,
+        target=access,
+        target_label=f"person {person_id}",
+        region_path=region_path,
+        purpose=purpose,
+        data={"kind": kind, "fields": values["fields"], "grant": grant_id},
+    )
+    chain.run()
     return access
 
 
