@@ -11,8 +11,9 @@ purpose. ``sanji serve`` (gunicorn threads, as it runs by default) runs on a loo
 A separate load-generator process (:mod:`bench.loadgen`: stdlib only, keep-alive connections, one
 thread per client) drives ``CLIENTS`` concurrent clients for ``SECONDS`` s after a warm-up: each
 request is ``POST /api/v1/sharing/people/lookup`` with a random ID number drawn from the generated
-file, the purpose and the grant — the full shared read: token check, blind-index look-up with the
-residence join, the access record and its audit entry, in one transaction. Then the same clients
+file, the purpose and the grant — the full shared read: token check, grant, blind-index look-up
+with the residence join, the access record and its audit entry (on PostgreSQL one statement that
+commits by itself; on SQLite one transaction: ``docs/sharing-api.md``). Then the same clients
 POST ``/api/bench/anchor`` (a bare one-row INSERT) for the same time on the same server: the floor of a
 write request on this machine, under the same load.
 

@@ -8,7 +8,8 @@ matters) and the department system, terminal, token and grant of
 API with Django's test client (the whole middleware stack and token authentication, no HTTP
 server). Prints the mean thread CPU time and the number of queries per look-up, and the same for
 the bare one-row INSERT view (``/api/bench/anchor``); ``--profile`` adds a cProfile of the reads
-(cumulative, top 40); ``--show-queries`` prints the queries of one read. Evidence for tuning on a
+(cumulative, top 40), saved whole to the file ``SANJI_PROFILE_OUT`` names, if set (for ``pstats``);
+``--show-queries`` prints the queries of one read. Evidence for tuning on a
 shared, loaded machine, where CPU time and query counts mean more than wall-clock rates. Not a
 benchmark of ``bench.run`` (no ``NAME``).
 """
@@ -19,6 +20,7 @@ import argparse
 import cProfile
 import datetime as dt
 import json
+import os
 import pstats
 import random
 import time
@@ -125,6 +127,8 @@ def main() -> None:
             profiler.disable()
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
             pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            if os.environ.get("SANJI_PROFILE_OUT"):
+                profiler.dump_stats(os.environ["SANJI_PROFILE_OUT"])
 
 
 if __name__ == "__main__":
