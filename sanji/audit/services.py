@@ -127,12 +127,19 @@ def _append_sql() -> str:
     )
 
 
-def _params(values: dict[str, Any]) -> list[Any]:
-    # The fields are plain columns (no foreign keys, nothing set on save): each value as it stands.
-    return [
-        *(f.get_db_prep_save(values[f.attname], connection) for f in _GIVEN),
-        body_after_seq(values),
+def _params(values: dict[str, Any], gate_target: bool = False) -> list[Any] | None:
+    """The parameters of :func:`_append_ctes` (``gate_target`` alike); None when the body cannot be
+    cut around the target (:func:`_body_around_target`). The fields are plain columns (no foreign
+    keys, nothing set on save): each value as it stands."""
+    body = _body_around_target(values) if gate_target else (body_after_seq(values),)
+    if body is None:
+        return None
+    given = [
+        f.get_db_prep_save(values[f.attname], connection)
+        for f in _GIVEN
+        if not (gate_target and f.attname == "target_id")
     ]
+    return [*given, *body]
 
 
 #: What stands for the target's key in an entry's body until the database has the key (a string
@@ -153,14 +160,6 @@ def _body_around_target(values: dict[str, Any]) -> tuple[str, str] | None:
     return before + '"', '"' + after
 
 
-def _gate_target_params(values: dict[str, Any]) -> list[Any] | None:
-    around = _body_around_target(values)
-    if around is None:
-        return None
-    given = [f.get_db_prep_save(values[f.attname], connection) for f in _GIVEN if f.attname != "target_id"]
-    return [*given, *around]
-
-
 def _appended(values: dict[str, Any], row: Sequence[Any]) -> Entry:
     entry = Entry(prev_hash="", hash="", **values)
     entry.pk, entry.seq, entry.prev_hash, entry.hash = row
@@ -171,7 +170,9 @@ def _appended(values: dict[str, Any], row: Sequence[Any]) -> Entry:
 
 def _append_in_one_statement(values: dict[str, Any]) -> Entry | None:
     """The new entry, appended by :func:`_append_sql`; None when the head row is missing."""
-    rows = prepared.query(_append_sql(), _params(values))
+    params = _params(values)
+    assert params is not None
+    rows = prepared.query(_append_sql(), params)
     return _appended(values, rows[0]) if rows else None
 
 
@@ -226,7 +227,15 @@ class Recorded(prepared.Part):
     def __init__(self, values: dict[str, Any], pending: models.Model | None = None) -> None:
         self.values = values
         self.pending = pending
-        self.entry: Entry | None = None
+        self._entry: Entry | None = None
+        self._row: Sequence[Any] | None = None
+
+    @property
+    def entry(self) -> Entry | None:
+        """The appended entry (built when asked for: most writers never ask)."""
+        if self._entry is None and self._row is not None:
+            self._entry = _appended(self.values, self._row)
+        return self._entry
 
     def _known_target(self) -> dict[str, Any]:
         if self.pending is not None:
@@ -234,7 +243,7 @@ class Recorded(prepared.Part):
         return self.values
 
     def ctes(self, gate: str, name: str, connection: Any) -> tuple[list[str], list[Any], list[str]]:
-        params = _gate_target_params(self.values) if self.pending is not None else _params(self.values)
+        params = _params(self.values, gate_target=self.pending is not None)
         if params is None:  # no body to complete in the database: not written as part of the chain
             raise prepared.Unpreparable("the audit entry's body cannot be completed in the database")
         locked, inserted = _append_ctes(gate, name, self.pending is not None)
@@ -255,12 +264,13 @@ class Recorded(prepared.Part):
         if values[0] is None:
             # The head row is missing (a test database flushed): the chain wrote its change but no
             # entry. Append it now, in the same transaction, re-creating the head as record() does.
-            self.entry = _append_slowly(self._known_target())
+            self._entry = _append_slowly(self._known_target())
             return
-        self.entry = _appended(self._known_target(), values)
+        self._known_target()
+        self._row = values
 
     def run_alone(self, connection: Any) -> None:
-        self.entry = _append_slowly(self._known_target())
+        self._entry = _append_slowly(self._known_target())
 
 
 def record(

@@ -274,6 +274,20 @@ def _insert_sql(model: type[Model], alias: str) -> tuple[str, tuple[Field[Any, A
     return sql, fields
 
 
+def _save_values(obj: Model, fields: Sequence[Field[Any, Any]], connection: BaseDatabaseWrapper) -> list[Any]:
+    """The values of ``fields`` for inserting ``obj``, prepared as the ORM prepares them."""
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+
+
+def _inserted(obj: Model, key: Any, using: str) -> None:
+    """Mark ``obj`` as the row just inserted with the automatic key ``key`` (None: no such key)."""
+    auto = obj._meta.auto_field
+    if auto is not None:
+        setattr(obj, auto.attname, key)
+    obj._state.adding = False
+    obj._state.db = using
+
+
 def insert(obj: M, *, using: str = "default") -> M:
     """INSERT the new instance ``obj`` (fields' ``pre_save`` applied, e.g. ``auto_now_add``) and
     set its primary key: what ``obj.save()`` does for a new row, without the model's ``save()``
@@ -282,16 +296,14 @@ def insert(obj: M, *, using: str = "default") -> M:
         raise ValueError("insert() writes new rows only")
     connection = connections[using]
     sql, fields = _insert_sql(type(obj), using)
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    key = None
     with _cursor(connection) as cursor:
-        cursor.execute(sql, values)
-        auto = type(obj)._meta.auto_field
-        if auto is not None:
+        cursor.execute(sql, _save_values(obj, fields, connection))
+        if type(obj)._meta.auto_field is not None:
             row = cursor.fetchone()
             assert row is not None
-            setattr(obj, auto.attname, row[0])
-    obj._state.adding = False
-    obj._state.db = using
+            key = row[0]
+    _inserted(obj, key, using)
     return obj
 
 
@@ -314,7 +326,7 @@ def insert_many(objs: Sequence[M], *, using: str = "default") -> Sequence[M]:
         raise ValueError("insert_many() writes new rows of one model")
     connection = connections[using]
     _sql, fields = _insert_sql(model, using)
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    values = [value for obj in objs for value in _save_values(obj, fields, connection)]
     with _cursor(connection) as cursor:
         cursor.execute(_insert_many_sql(model, using, len(objs)), values)
         auto = model._meta.auto_field
@@ -480,15 +492,10 @@ class _InsertPart(Part):
         self, gate: str, name: str, connection: BaseDatabaseWrapper
     ) -> tuple[list[str], list[Any], list[str]]:
         ctes, output, fields = _insert_cte(type(self.obj), gate, name, connection.alias)
-        params = [f.get_db_prep_save(f.pre_save(self.obj, True), connection) for f in fields]
-        return list(ctes), params, list(output)
+        return list(ctes), _save_values(self.obj, fields, connection), list(output)
 
     def done(self, values: Sequence[Any]) -> None:
-        auto = self.obj._meta.auto_field
-        if auto is not None:
-            setattr(self.obj, auto.attname, values[0])
-        self.obj._state.adding = False
-        self.obj._state.db = self.using
+        _inserted(self.obj, values[0], self.using)
 
     def run_alone(self, connection: BaseDatabaseWrapper) -> None:
         insert(self.obj, using=connection.alias)
@@ -509,6 +516,15 @@ def _insert_cte(
     table = quote(meta.db_table)
     cte = f"{name} AS (INSERT INTO {table} ({columns}) SELECT {values} FROM {gate} RETURNING {returning})"  # noqa: S608
     return (cte,), (f"(SELECT {returning} FROM {name})",), fields  # noqa: S608
+
+
+@functools.lru_cache(maxsize=256)
+def _start_sql(model: type[Model], alias: str) -> tuple[str, tuple[Field[Any, Any], ...]]:
+    """The INSERT of a chain's first row (:meth:`Chain.start`), answering its key as :data:`GATE_KEY`."""
+    sql, fields = _insert_sql(model, alias)
+    head, _, _returning = sql.partition(" RETURNING ")
+    key = connections[alias].ops.quote_name(model._meta.pk.column)
+    return f"{head} RETURNING {key} AS {GATE_KEY}", fields
 
 
 class Chain:
@@ -599,11 +615,9 @@ class Chain:
 
     def _run_as_one(self, connection: BaseDatabaseWrapper, *, checked: bool) -> bool:
         if self._start is not None:
-            sql, fields = _insert_sql(type(self._start), connection.alias)
-            head, _, _returning = sql.partition(" RETURNING ")
-            key = connection.ops.quote_name(self._start._meta.pk.column)
-            params = [f.get_db_prep_save(f.pre_save(self._start, True), connection) for f in fields]
-            ctes = [f"g AS ({head} RETURNING {key} AS {GATE_KEY})"]
+            sql, fields = _start_sql(type(self._start), connection.alias)
+            params = _save_values(self._start, fields, connection)
+            ctes = [f"g AS ({sql})"]
             outputs = ["(SELECT count(*) FROM g)", f"(SELECT {GATE_KEY} FROM g)"]  # noqa: S608
         else:
             assert self._guard is not None
@@ -630,9 +644,7 @@ class Chain:
         if not row[0]:
             return False
         if self._start is not None:
-            self._start.pk = row[1]
-            self._start._state.adding = False
-            self._start._state.db = self.using
+            _inserted(self._start, row[1], self.using)
         for part, start, end in spans:
             part.done(row[start:end])
         return True

@@ -16,7 +16,8 @@ from sanji.audit import services as audit_services
 from sanji.audit.chain import body_after_seq
 from sanji.audit.models import ChainHead, Entry
 from sanji.audit.verify import verify_chain
-from sanji.core import clock
+from sanji.core import clock, prepared
+from sanji.population.models import Person
 from sanji.sharing import selectors
 from sanji.sharing.models import AccessRecord
 from sanji.sharing.tests.conftest import ID_SH, ID_XC_HEAD, ID_XC_WIFE, grant, reader
@@ -65,6 +66,32 @@ def test_outside_a_transaction_the_record_and_its_entry_are_one_statement() -> N
     )
     assert ChainHead.objects.get(pk=1).seq == entry.seq
     assert verify_chain().ok  # the key the database filled in hashes as the verifier reads it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_chain_answers_the_row_and_the_entry_as_stored() -> None:
+    """``Chain.start`` sets the new row's key; ``record_in``'s ``entry`` is the entry as stored."""
+    g = grant()
+    person = Person.objects.get(name="其其格")
+    chain = prepared.Chain()
+    access = chain.start(
+        AccessRecord(
+            at=clock.now(), kind="shared_read", username="t", channel="api", person_id=person.pk,
+            subject_index="x" * 64, purpose=PURPOSE, grant_id=g.pk, fields=["name"],
+        )
+    )  # fmt: skip
+    recorded = audit_services.record_in(
+        chain, actor=reader(), action="sharing.person_read", target=access, target_label="p", purpose=PURPOSE
+    )
+    assert chain.run() is True
+    assert access.pk is not None
+    assert not access._state.adding
+    stored = Entry.objects.get(seq=ChainHead.objects.get(pk=1).seq)
+    assert recorded.entry is not None
+    assert (recorded.entry.pk, recorded.entry.seq, recorded.entry.hash, recorded.entry.target_id) == (
+        stored.pk, stored.seq, stored.hash, str(access.pk),
+    )  # fmt: skip
+    assert verify_chain().ok
 
 
 @pytest.mark.django_db(transaction=True)
