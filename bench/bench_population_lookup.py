@@ -17,7 +17,7 @@ commits by itself; on SQLite one transaction: ``docs/sharing-api.md``). Then the
 POST ``/api/bench/anchor`` (a bare one-row INSERT) for the same time on the same server: the floor of a
 write request on this machine, under the same load.
 
-Two ways to load (see :mod:`bench.loadgen`):
+Two ways to load (see :mod:`bench.loadgen`), and the capacity that follows from the second:
 
 - **Closed loop** (``population_lookup_p99``, ``_p50``, ``_rate``): every client sends again as
   soon as it is answered. This is saturation: the rate is the figure, and its mean latency is
@@ -29,6 +29,14 @@ Two ways to load (see :mod:`bench.loadgen`):
   clients send on a fixed schedule offering ``R`` requests/s in all, latency measured from the
   scheduled send (no coordinated omission). This is the issue's "p99 under 15 ms" at a demand.
   The anchor runs at the same rates.
+
+- **Capacity under the target** (``population_lookup_capacity``): the highest paced rate at which
+  the same 16 clients still get a p99 under 15 ms, found by halving the interval between the
+  highest fixed rate that meets it and the lowest that does not (or the closed-loop rate, which no
+  paced run can hold) — at most ``SANJI_BENCH_LOOKUP_STEPS`` (4) more paced runs, to within 5 %
+  of the closed-loop rate. A rate counts when its p99 is under the target, nothing failed and it
+  achieved what it offered. Its anchor is the closed-loop rate of the same run: the share of the
+  machine's saturation throughput that is usable at the target latency.
 
 The rates (``SANJI_BENCH_LOOKUP_RATES``, default 100, 200, 400). R = 200/s is the design rate:
 Hohhot's 3.5 million residents, some forty department systems and data officers (social security,
@@ -42,7 +50,8 @@ full read (closed-loop rate), so it shows where the queue begins.
 Environment: ``SANJI_BENCH_LOOKUP_N`` (3500000), ``SANJI_BENCH_SECONDS`` (20),
 ``SANJI_BENCH_CLIENTS`` (16), ``SANJI_BENCH_WORKERS``, ``SANJI_BENCH_THREADS`` (default: as ``sanji serve``),
 ``SANJI_BENCH_WARMUP`` (3 s), ``SANJI_BENCH_LOOKUP_RATES`` (``100,200,400``; empty: closed loop
-only), ``SANJI_BENCH_CSV`` (reuse a generated file instead of generating).
+only), ``SANJI_BENCH_LOOKUP_STEPS`` (4; 0: no capacity search), ``SANJI_BENCH_CSV`` (reuse a
+generated file instead of generating).
 """
 
 from __future__ import annotations
@@ -54,6 +63,7 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +76,10 @@ SECONDS = float(os.environ.get("SANJI_BENCH_SECONDS", "20"))
 WARMUP = float(os.environ.get("SANJI_BENCH_WARMUP", "3"))
 CLIENTS = int(os.environ.get("SANJI_BENCH_CLIENTS", "16"))
 RATES = [float(r) for r in os.environ.get("SANJI_BENCH_LOOKUP_RATES", "100,200,400").split(",") if r.strip()]
+STEPS = int(os.environ.get("SANJI_BENCH_LOOKUP_STEPS", "4"))
 SAMPLE = 20_000
 TARGET_P99_MS = 15.0
+DESIGN_RATE = 200.0
 UNIT = "150100-DEPT-civil_affairs"
 PURPOSE = "最低生活保障资格复核"
 PATH = "/api/v1/sharing/people/lookup"
@@ -170,6 +182,12 @@ def run(engine: str) -> list[dict[str, Any]]:
             paced_lookups = _run_load("lookup", port, token, grant_id, ids_file, rate)
             paced_anchor = _run_load("anchor", port, token, grant_id, ids_file, rate)
             paced.append((rate, paced_lookups, paced_anchor, loadavg()))
+        tried = {rate: run_ for rate, run_, _, _ in paced}
+        capacity = _capacity(
+            tried,
+            lookups["rate"],
+            lambda rate: _run_load("lookup", port, token, grant_id, ids_file, rate),
+        )
     records = AccessRecord.objects.count() - records_before
     audit_added = Entry.objects.count() - audit_before
     for path in work.iterdir():
@@ -177,7 +195,7 @@ def run(engine: str) -> list[dict[str, Any]]:
     work.rmdir()
 
     setting = f"{server_setting()}, {CLIENTS} clients x {SECONDS:g} s"
-    answered = lookups["ok_total"] + sum(run["ok_total"] for _, run, _, _ in paced)
+    answered = lookups["ok_total"] + sum(run["ok_total"] for run in tried.values())
     bookkeeping = (
         f"{answered} reads answered = {records} access records = {audit_added} audit entries"
         if answered == records == audit_added
@@ -218,6 +236,25 @@ def run(engine: str) -> list[dict[str, Any]]:
             "notes": f"{setting}; client CPU {lookups['client_cpu_s']} s",
         },
     ]
+    if capacity is not None:
+        trail = ", ".join(
+            f"{rate:g}/s: p99 {run_['p99_ms']} ms" + ("" if _meets(rate, run_) else " (misses)")
+            for rate, run_ in sorted(tried.items())
+        )
+        results.append(
+            {
+                "name": "population_lookup_capacity",
+                "value": capacity,
+                "unit": "/s",
+                "size": people,
+                "anchor": {"name": "closed-loop rate, same run", "value": lookups["rate"], "unit": "/s"},
+                "notes": (
+                    f"highest paced rate with p99 < {TARGET_P99_MS:g} ms for {CLIENTS} clients "
+                    f"(no errors, offered rate achieved); design rate {DESIGN_RATE:g}/s; "
+                    f"rates tried: {trail}; {server_setting()}"
+                ),
+            }
+        )
     for rate, run_, anchor_, load in paced:
         paced_setting = (
             f"open loop: {CLIENTS} clients offering {rate:g}/s in all for {SECONDS:g} s, latency from the "
@@ -254,6 +291,38 @@ def run(engine: str) -> list[dict[str, Any]]:
             },
         ]
     return results
+
+
+def _meets(rate: float, run_: dict[str, Any]) -> bool:
+    """A paced run held the target: p99 under it, nothing failed, and it achieved what it offered."""
+    return bool(run_["p99_ms"] < TARGET_P99_MS and run_["errors"] == 0 and run_["rate"] >= 0.98 * rate)
+
+
+def _capacity(
+    tried: dict[float, dict[str, Any]],
+    closed_loop_rate: float,
+    paced_run: Callable[[float], dict[str, Any]],
+) -> float | None:
+    """The highest paced rate that meets the target, by halving between the highest rate in ``tried``
+    that meets it and the lowest that does not (at most ``closed_loop_rate``, which a paced run cannot
+    hold); each new run is added to ``tried``. None when no rate meets it or there is no search."""
+    met = [rate for rate, run_ in tried.items() if _meets(rate, run_)]
+    if STEPS <= 0 or not met:
+        return None
+    low = max(met)
+    high = min([closed_loop_rate, *(rate for rate, run_ in tried.items() if not _meets(rate, run_))])
+    for _ in range(STEPS):
+        if high - low <= 0.05 * closed_loop_rate:
+            break
+        rate = float(round((low + high) / 2 / 10) * 10)
+        if rate <= low or rate >= high:
+            break
+        tried[rate] = paced_run(rate)
+        if _meets(rate, tried[rate]):
+            low = rate
+        else:
+            high = rate
+    return low
 
 
 def _run_load(
